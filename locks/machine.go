@@ -1,0 +1,897 @@
+package locks
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Config is what a Machine needs besides its topology.
+type Config struct {
+	// Topology is the list of lock levels; it must pass Validate.
+	Topology Topology
+	// NodeCacheTTL is how long a value stays fresh in the node cache. Zero
+	// disables the node cache (every request goes to its flight).
+	NodeCacheTTL time.Duration
+	// SharedCacheTTL is how long a value stays in a shared cache. It must be
+	// positive when the topology has a shared level.
+	SharedCacheTTL time.Duration
+	// StaleFor is how long past its TTL the node cache keeps a value for the
+	// stale policy. Zero means no stale values are kept.
+	StaleFor time.Duration
+	// Seed seeds the generator of lock tokens. A simulation passes a seed
+	// derived from its run seed; a production driver passes 32 bytes from
+	// crypto/rand so that tokens cannot be guessed.
+	Seed [32]byte
+}
+
+// Handle names a request that is waiting, so that it can be cancelled. The
+// zero Handle names nothing (the request was answered at once).
+type Handle struct {
+	Flight FlightID
+	Index  uint32
+	valid  bool
+}
+
+// Valid reports whether the handle names a waiting request.
+func (h Handle) Valid() bool { return h.valid }
+
+// LevelStats counts what happened at one level of the topology on one node.
+type LevelStats struct {
+	// Acquisitions counts locks taken (node level: flights started).
+	Acquisitions uint64
+	// Waits counts flights (node level: followers) that found the lock held
+	// and waited.
+	Waits uint64
+	// Timeouts counts waits that timed out.
+	Timeouts uint64
+	// PeakContenders is, for the node level only, the most requests one
+	// flight had at once. Shared levels span nodes: drivers sum EffContend.
+	PeakContenders int
+}
+
+// Stats counts what one machine did. Drivers add machines' stats together.
+type Stats struct {
+	Requests       uint64
+	Served         [NumServed]uint64
+	Fetches        [NumCauses]uint64
+	UpstreamErrors uint64
+	Levels         [MaxLevels]LevelStats
+	Ops            [NumOpKinds]uint64
+	StoreErrors    uint64
+	LeasesLost     uint64
+	WritesRefused  uint64
+	// LateReplies counts replies and timers that arrived after their flight
+	// had moved on, and were dropped.
+	LateReplies uint64
+}
+
+type phase uint8
+
+const (
+	phaseIdle        phase = iota // between steps (never observed outside a call)
+	phaseRA                       // a read-or-acquire is outstanding
+	phaseSubscribing              // waiting for the subscription before the last check
+	phaseWaiting                  // the lock is held by another; a poll timer is set
+	phaseFetching                 // the upstream call is outstanding
+)
+
+type waiter struct {
+	id    ReqID
+	since Time
+	live  bool
+}
+
+type heldLock struct {
+	acquired bool
+	lost     bool
+	token    Token
+	fence    uint64
+	leaseEnd Time // the lease ends no earlier than this
+	sent     Time // when the last extension was sent
+}
+
+type flight[V any] struct {
+	id      FlightID
+	key     string
+	waiters []waiter // waiters[0] is the owner
+	live    int      // waiters still waiting
+	head    int      // oldest follower whose node-level deadline may not have passed
+	keyed   bool     // registered in Machine.byKey
+
+	phase    phase
+	level    int // index of the current shared level
+	deadline Time
+	raSeq    uint32
+	waited   bool // found a lock held on its way: the owner was collapsed
+	lastErr  bool // the last read-or-acquire at this level failed
+	hedge    bool // fetching without the outermost lock
+	token    Token
+
+	contend [MaxLevels]bool
+	held    [MaxLevels]heldLock
+
+	inSub  bool
+	subIdx int
+
+	timerSeq [NumTimerKinds]uint32
+	timerOn  [NumTimerKinds]bool
+}
+
+type subKey struct {
+	level uint8
+	key   string
+}
+
+type subState uint8
+
+const (
+	subPending subState = iota
+	subActive
+)
+
+type subscription struct {
+	state   subState
+	flights []uint32 // slots of flights waiting on this key at this level
+}
+
+type cacheEntry[V any] struct {
+	value      V
+	fresh      Time // the value is fresh before this time
+	staleUntil Time // and kept for the stale policy until this time
+}
+
+// Machine is the lock protocol for one node: it owns the node cache and the
+// node's flights (one per key in flight when the topology has a node level,
+// one per request otherwise). It has no clock, no goroutines and no I/O:
+// every input carries the time, and every action is an Effect the driver
+// collects with Ready. A Machine is not safe for concurrent use.
+type Machine[V any] struct {
+	cfg        Config
+	levels     []Level
+	nodeLevel  bool
+	firstLevel int // index of the first shared level
+
+	cache        map[string]cacheEntry[V]
+	sinceSweep   int
+	flights      []*flight[V]
+	free         []uint32
+	byKey        map[string]uint32
+	subs         map[subKey]*subscription
+	subPool      []*subscription
+	effects      []Effect[V]
+	spare        []Effect[V]
+	rng          *rand.ChaCha8
+	stats        Stats
+	renewEvery   time.Duration
+	anyRenewable bool
+}
+
+// NewMachine returns a machine for cfg, or an error naming the setting that
+// is wrong.
+func NewMachine[V any](cfg Config) (*Machine[V], error) {
+	if err := cfg.Topology.Validate(); err != nil {
+		return nil, err
+	}
+	m := &Machine[V]{
+		cfg:    cfg,
+		levels: cfg.Topology.Levels,
+		cache:  make(map[string]cacheEntry[V]),
+		byKey:  make(map[string]uint32),
+		subs:   make(map[subKey]*subscription),
+		rng:    rand.NewChaCha8(cfg.Seed),
+	}
+	m.nodeLevel = len(m.levels) > 0 && m.levels[0].Scope == ScopeNode
+	if m.nodeLevel {
+		m.firstLevel = 1
+	}
+	for _, l := range m.levels[m.firstLevel:] {
+		if cfg.SharedCacheTTL <= 0 {
+			return nil, fmt.Errorf("shared cache TTL must be positive with shared level %s, got %v", l.LevelName(), cfg.SharedCacheTTL)
+		}
+		if !l.NoRenew {
+			every := l.LeaseTTL / 3
+			if !m.anyRenewable || every < m.renewEvery {
+				m.renewEvery = every
+			}
+			m.anyRenewable = true
+		}
+	}
+	if cfg.NodeCacheTTL < 0 || cfg.StaleFor < 0 {
+		return nil, fmt.Errorf("node cache TTL and stale window must not be negative, got %v and %v", cfg.NodeCacheTTL, cfg.StaleFor)
+	}
+	return m, nil
+}
+
+// Topology returns the machine's topology.
+func (m *Machine[V]) Topology() Topology { return m.cfg.Topology }
+
+// Stats returns what the machine has counted so far.
+func (m *Machine[V]) Stats() Stats { return m.stats }
+
+// Ready returns the effects produced since the last call. The slice is valid
+// until the next call to Ready; inputs given while the driver works through
+// it add to the next batch.
+func (m *Machine[V]) Ready() []Effect[V] {
+	out := m.effects
+	m.effects = m.spare[:0]
+	m.spare = out
+	return out
+}
+
+// InFlight returns the number of flights in progress (for tests and gauges).
+func (m *Machine[V]) InFlight() int { return len(m.flights) - len(m.free) }
+
+// Request is the input "a request for key arrived at now". It replies at once
+// on a node-cache hit (and returns the zero Handle); otherwise the request
+// joins or starts a flight, and the returned Handle can cancel it.
+func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
+	m.stats.Requests++
+	if e, ok := m.cache[key]; ok && now < e.fresh {
+		m.reply(id, key, now, ServedHit, e.value, nil, -1)
+		return Handle{}
+	}
+	if m.nodeLevel {
+		if slot, ok := m.byKey[key]; ok {
+			f := m.flights[slot]
+			f.waiters = append(f.waiters, waiter{id: id, since: now, live: true})
+			f.live++
+			st := &m.stats.Levels[0]
+			st.Waits++
+			if f.live > st.PeakContenders {
+				st.PeakContenders = f.live
+			}
+			if !f.timerOn[TimerFollower] {
+				m.setTimer(f, TimerFollower, now.Add(m.levels[0].WaitTimeout))
+			}
+			return Handle{Flight: f.id, Index: uint32(len(f.waiters) - 1), valid: true}
+		}
+	}
+	f := m.newFlight(key, id, now)
+	if m.nodeLevel {
+		f.keyed = true
+		m.byKey[key] = f.id.Slot
+		st := &m.stats.Levels[0]
+		st.Acquisitions++
+		if st.PeakContenders < 1 {
+			st.PeakContenders = 1
+		}
+	}
+	m.enterLevel(f, now, m.firstLevel)
+	return Handle{Flight: f.id, Index: 0, valid: true}
+}
+
+// Cancel is the input "the request h was cancelled at now": it gets no reply.
+// Its flight goes on for the others, unless it was the last one waiting, in
+// which case the flight is aborted (its locks released). Cancel reports
+// whether the request was still waiting.
+func (m *Machine[V]) Cancel(now Time, h Handle) bool {
+	if !h.valid {
+		return false
+	}
+	f := m.lookup(h.Flight)
+	if f == nil || int(h.Index) >= len(f.waiters) || !f.waiters[h.Index].live {
+		return false
+	}
+	f.waiters[h.Index].live = false
+	f.live--
+	if f.live == 0 {
+		m.abort(f, now)
+	}
+	return true
+}
+
+// Abort ends every flight at now: waiting requests get ErrAborted, held locks
+// are released, subscriptions and timers dropped. A driver calls it when it
+// closes.
+func (m *Machine[V]) Abort(now Time) {
+	for _, f := range m.flights {
+		if f.phase == phaseIdle && f.live == 0 {
+			continue
+		}
+		for i := range f.waiters {
+			if w := &f.waiters[i]; w.live {
+				w.live = false
+				m.reply(w.id, f.key, w.since, ServedError, *new(V), ErrAborted, -1)
+			}
+		}
+		f.live = 0
+		m.abort(f, now)
+	}
+}
+
+// StoreDone is the input "the store answered op with res at now". op must be
+// the Op of the EffStore effect, unchanged.
+func (m *Machine[V]) StoreDone(now Time, op Op[V], res Result[V]) {
+	if res.Status == StatusError {
+		m.stats.StoreErrors++
+	}
+	switch op.Kind {
+	case OpReadOrAcquire:
+		f := m.lookup(op.Flight)
+		if f == nil || f.phase != phaseRA || f.level != int(op.Level) || f.raSeq != op.Seq {
+			m.stats.LateReplies++
+			return
+		}
+		m.readOrAcquireDone(f, now, res)
+	case OpSubscribe:
+		m.subscribeDone(now, op, res)
+	case OpExtend:
+		m.extendDone(now, op, res)
+	case OpPublish:
+		if res.Status == StatusOK && !res.Written {
+			m.stats.WritesRefused++
+		}
+	}
+}
+
+// Notified is the input "the store of scope announced at now that the lock of
+// key was released or its value written". Every flight of this node waiting
+// on that lock polls at once.
+func (m *Machine[V]) Notified(now Time, scope Scope, key string) {
+	level := -1
+	for i := m.firstLevel; i < len(m.levels); i++ {
+		if m.levels[i].Scope == scope {
+			level = i
+		}
+	}
+	if level < 0 {
+		return
+	}
+	s := m.subs[subKey{uint8(level), key}]
+	if s == nil || s.state != subActive {
+		return
+	}
+	for _, slot := range s.flights {
+		f := m.flights[slot]
+		if f.phase == phaseWaiting {
+			m.cancelTimer(f, TimerPoll)
+			m.sendReadOrAcquire(f, now)
+		}
+	}
+}
+
+// Fired is the input "timer t fired at now".
+func (m *Machine[V]) Fired(now Time, t Timer) {
+	f := m.lookup(t.Flight)
+	if f == nil || t.Kind >= NumTimerKinds || !f.timerOn[t.Kind] || f.timerSeq[t.Kind] != t.Seq {
+		m.stats.LateReplies++
+		return
+	}
+	f.timerOn[t.Kind] = false
+	switch t.Kind {
+	case TimerDeadline:
+		m.levelTimedOut(f, now)
+	case TimerPoll:
+		if f.phase == phaseWaiting {
+			m.sendReadOrAcquire(f, now)
+		}
+	case TimerFollower:
+		m.followersTimedOut(f, now)
+	case TimerRenew:
+		m.renew(f, now)
+	}
+}
+
+// Fetched is the input "the upstream call of flight id finished at now" with
+// the value, or with err when the upstream failed.
+func (m *Machine[V]) Fetched(now Time, id FlightID, value V, err error) {
+	f := m.lookup(id)
+	if f == nil || f.phase != phaseFetching {
+		m.stats.LateReplies++
+		return
+	}
+	m.cancelTimer(f, TimerRenew)
+	if err != nil {
+		m.stats.UpstreamErrors++
+		m.replyAll(f, ServedError, ServedError, *new(V), err, -1)
+		m.releaseHeld(f, now)
+		m.endFlight(f)
+		return
+	}
+	owner := ServedFetched
+	if f.hedge {
+		owner = ServedHedged
+	}
+	m.finish(f, now, value, owner)
+}
+
+// --- flights ---------------------------------------------------------------
+
+func (m *Machine[V]) lookup(id FlightID) *flight[V] {
+	if int(id.Slot) >= len(m.flights) {
+		return nil
+	}
+	f := m.flights[id.Slot]
+	if f.id.Gen != id.Gen || f.phase == phaseIdle {
+		return nil
+	}
+	return f
+}
+
+func (m *Machine[V]) newFlight(key string, owner ReqID, now Time) *flight[V] {
+	var f *flight[V]
+	if n := len(m.free); n > 0 {
+		f = m.flights[m.free[n-1]]
+		m.free = m.free[:n-1]
+	} else {
+		f = &flight[V]{id: FlightID{Slot: uint32(len(m.flights))}}
+		m.flights = append(m.flights, f)
+	}
+	f.key = key
+	f.waiters = append(f.waiters[:0], waiter{id: owner, since: now, live: true})
+	f.live = 1
+	f.head = 1
+	f.level = -1
+	f.waited = false
+	f.hedge = false
+	f.lastErr = false
+	f.keyed = false
+	f.phase = phaseIdle
+	return f
+}
+
+func (m *Machine[V]) endFlight(f *flight[V]) {
+	for k := TimerKind(0); k < NumTimerKinds; k++ {
+		m.cancelTimer(f, k)
+	}
+	if f.inSub {
+		m.leaveSub(f)
+	}
+	if f.keyed {
+		delete(m.byKey, f.key)
+		f.keyed = false
+	}
+	f.phase = phaseIdle
+	f.id.Gen++
+	f.key = ""
+	f.contend = [MaxLevels]bool{}
+	f.held = [MaxLevels]heldLock{}
+	if cap(f.waiters) > 4096 {
+		f.waiters = nil // do not let one huge stampede pin its memory forever
+	}
+	f.waiters = f.waiters[:0]
+	m.free = append(m.free, f.id.Slot)
+}
+
+func (m *Machine[V]) abort(f *flight[V], now Time) {
+	if f.phase == phaseFetching {
+		m.emit(Effect[V]{Kind: EffCancelFetch, Fetch: Fetch{Flight: f.id, Key: f.key, Level: -1}})
+	}
+	m.releaseHeld(f, now)
+	if f.level >= 0 && f.level < len(m.levels) {
+		m.contendLeave(f, f.level)
+	}
+	m.endFlight(f)
+}
+
+// enterLevel moves f to shared level i, or to the upstream call when there
+// is none left.
+func (m *Machine[V]) enterLevel(f *flight[V], now Time, i int) {
+	f.level = i
+	if i >= len(m.levels) {
+		cause := CauseHolder
+		if m.firstLevel >= len(m.levels) {
+			cause = CauseNoLock
+		}
+		m.startFetch(f, now, cause, -1, false)
+		return
+	}
+	l := &m.levels[i]
+	f.deadline = now.Add(l.WaitTimeout)
+	f.lastErr = false
+	f.token = Token{m.rng.Uint64(), m.rng.Uint64()}
+	m.setTimer(f, TimerDeadline, f.deadline)
+	m.sendReadOrAcquire(f, now)
+}
+
+func (m *Machine[V]) sendReadOrAcquire(f *flight[V], now Time) {
+	l := &m.levels[f.level]
+	f.raSeq++
+	f.phase = phaseRA
+	m.emitOp(Op[V]{
+		Flight: f.id, Seq: f.raSeq, Kind: OpReadOrAcquire, Level: uint8(f.level), Scope: l.Scope,
+		Key: f.key, Token: f.token, TTL: l.LeaseTTL, Deadline: f.deadline,
+	})
+}
+
+func (m *Machine[V]) readOrAcquireDone(f *flight[V], now Time, res Result[V]) {
+	i := f.level
+	l := &m.levels[i]
+	switch res.Status {
+	case StatusValue:
+		m.stopWaiting(f)
+		m.contendLeave(f, i)
+		owner := ServedHit
+		if f.waited {
+			owner = ServedCollapsed
+		}
+		m.finish(f, now, res.Value, owner)
+	case StatusAcquired:
+		m.stopWaiting(f)
+		m.contendEnter(f, i)
+		m.stats.Levels[i].Acquisitions++
+		f.held[i] = heldLock{acquired: true, token: f.token, fence: res.Fence, leaseEnd: now.Add(l.LeaseTTL)}
+		m.enterLevel(f, now, i+1)
+	case StatusHeld:
+		if !f.contend[i] {
+			m.stats.Levels[i].Waits++
+		}
+		f.waited = true
+		f.lastErr = false
+		m.contendEnter(f, i)
+		if l.Wake == Notify && !f.inSub {
+			m.joinSub(f, now)
+			return
+		}
+		wait := l.PollInterval
+		if res.TTL > 0 && res.TTL < wait {
+			wait = res.TTL
+		}
+		f.phase = phaseWaiting
+		m.setTimer(f, TimerPoll, now.Add(wait))
+	default: // StatusError and anything unexpected: not acquired; retry until the deadline
+		f.lastErr = true
+		f.phase = phaseWaiting
+		m.setTimer(f, TimerPoll, now.Add(l.PollInterval))
+	}
+}
+
+// stopWaiting ends f's wait at its current level: no more polls, no deadline,
+// no subscription.
+func (m *Machine[V]) stopWaiting(f *flight[V]) {
+	m.cancelTimer(f, TimerPoll)
+	m.cancelTimer(f, TimerDeadline)
+	if f.inSub {
+		m.leaveSub(f)
+	}
+}
+
+func (m *Machine[V]) contendEnter(f *flight[V], i int) {
+	if f.contend[i] {
+		return
+	}
+	f.contend[i] = true
+	l := &m.levels[i]
+	m.emit(Effect[V]{Kind: EffContend, Op: Op[V]{Flight: f.id, Level: uint8(i), Scope: l.Scope, Key: f.key}, Delta: 1})
+}
+
+func (m *Machine[V]) contendLeave(f *flight[V], i int) {
+	if i < 0 || i >= MaxLevels || !f.contend[i] {
+		return
+	}
+	f.contend[i] = false
+	l := &m.levels[i]
+	m.emit(Effect[V]{Kind: EffContend, Op: Op[V]{Flight: f.id, Level: uint8(i), Scope: l.Scope, Key: f.key}, Delta: -1})
+}
+
+// --- subscriptions ------------------------------------------------------------
+
+// joinSub registers f as waiting for a release of its current level's lock.
+// The first flight of this node to wait subscribes; every flight then makes
+// one last check once the subscription stands, so no release between its
+// read and the subscription is missed.
+func (m *Machine[V]) joinSub(f *flight[V], now Time) {
+	k := subKey{uint8(f.level), f.key}
+	s := m.subs[k]
+	if s == nil {
+		if n := len(m.subPool); n > 0 {
+			s = m.subPool[n-1]
+			m.subPool = m.subPool[:n-1]
+		} else {
+			s = &subscription{}
+		}
+		s.state = subPending
+		s.flights = s.flights[:0]
+		m.subs[k] = s
+		l := &m.levels[f.level]
+		m.emitOp(Op[V]{Flight: f.id, Kind: OpSubscribe, Level: uint8(f.level), Scope: l.Scope, Key: f.key, Deadline: f.deadline})
+	}
+	f.inSub = true
+	f.subIdx = len(s.flights)
+	s.flights = append(s.flights, f.id.Slot)
+	if s.state == subActive {
+		m.sendReadOrAcquire(f, now)
+		return
+	}
+	f.phase = phaseSubscribing
+}
+
+func (m *Machine[V]) leaveSub(f *flight[V]) {
+	k := subKey{uint8(f.level), f.key}
+	s := m.subs[k]
+	f.inSub = false
+	if s == nil {
+		return
+	}
+	last := len(s.flights) - 1
+	if f.subIdx <= last {
+		moved := s.flights[last]
+		s.flights[f.subIdx] = moved
+		m.flights[moved].subIdx = f.subIdx
+		s.flights = s.flights[:last]
+	}
+	if len(s.flights) > 0 {
+		return
+	}
+	delete(m.subs, k)
+	m.subPool = append(m.subPool, s)
+	l := &m.levels[f.level]
+	m.emitOp(Op[V]{Flight: f.id, Kind: OpUnsubscribe, Level: uint8(f.level), Scope: l.Scope, Key: f.key})
+}
+
+func (m *Machine[V]) subscribeDone(now Time, op Op[V], res Result[V]) {
+	s := m.subs[subKey{op.Level, op.Key}]
+	if s == nil || s.state != subPending {
+		m.stats.LateReplies++
+		return
+	}
+	if res.Status == StatusOK {
+		s.state = subActive
+		for _, slot := range s.flights {
+			if f := m.flights[slot]; f.phase == phaseSubscribing {
+				m.sendReadOrAcquire(f, now)
+			}
+		}
+		return
+	}
+	// The subscription failed: its flights fall back to polling, and the
+	// next one to find the lock held subscribes again.
+	l := &m.levels[op.Level]
+	for len(s.flights) > 0 {
+		f := m.flights[s.flights[len(s.flights)-1]]
+		s.flights = s.flights[:len(s.flights)-1]
+		f.inSub = false
+		if f.phase == phaseSubscribing {
+			f.phase = phaseWaiting
+			m.setTimer(f, TimerPoll, now.Add(l.PollInterval))
+		}
+	}
+	delete(m.subs, subKey{op.Level, op.Key})
+	m.subPool = append(m.subPool, s)
+}
+
+// --- timeouts -------------------------------------------------------------------
+
+func (m *Machine[V]) levelTimedOut(f *flight[V], now Time) {
+	if f.phase != phaseRA && f.phase != phaseSubscribing && f.phase != phaseWaiting {
+		return
+	}
+	i := f.level
+	l := &m.levels[i]
+	m.stats.Levels[i].Timeouts++
+	m.stopWaiting(f)
+	m.contendLeave(f, i)
+	switch l.OnTimeout {
+	case Invoke:
+		cause := CauseWaiterTimeout
+		if f.lastErr {
+			cause = CauseStoreError
+		}
+		m.startFetch(f, now, cause, int8(i), true)
+	case Stale:
+		if e, ok := m.cache[f.key]; ok && now < e.staleUntil {
+			m.replyAll(f, ServedStale, ServedStale, e.value, nil, int8(i))
+			m.releaseHeld(f, now)
+			m.endFlight(f)
+			return
+		}
+		fallthrough
+	default:
+		m.replyAll(f, ServedError, ServedError, *new(V), ErrWaitTimeout, int8(i))
+		m.releaseHeld(f, now)
+		m.endFlight(f)
+	}
+}
+
+// followersTimedOut gives up on every follower whose node-level wait has
+// passed. Followers joined in time order, so their deadlines are in order too
+// and one timer per flight covers them all.
+func (m *Machine[V]) followersTimedOut(f *flight[V], now Time) {
+	l := &m.levels[0]
+	for f.head < len(f.waiters) {
+		w := f.waiters[f.head]
+		if w.live && now < w.since.Add(l.WaitTimeout) {
+			break
+		}
+		f.head++
+		if !w.live {
+			continue
+		}
+		f.waiters[f.head-1].live = false
+		f.live--
+		m.stats.Levels[0].Timeouts++
+		switch l.OnTimeout {
+		case Invoke:
+			h := m.newFlight(f.key, w.id, w.since)
+			m.startFetch(h, now, CauseFollowerTimeout, 0, true)
+		case Stale:
+			if e, ok := m.cache[f.key]; ok && now < e.staleUntil {
+				m.reply(w.id, f.key, w.since, ServedStale, e.value, nil, 0)
+				continue
+			}
+			fallthrough
+		default:
+			m.reply(w.id, f.key, w.since, ServedError, *new(V), ErrWaitTimeout, 0)
+		}
+	}
+	if f.live == 0 {
+		m.abort(f, now)
+		return
+	}
+	if f.head < len(f.waiters) {
+		m.setTimer(f, TimerFollower, f.waiters[f.head].since.Add(l.WaitTimeout))
+	}
+}
+
+// --- the upstream call and its leases ----------------------------------------------
+
+func (m *Machine[V]) startFetch(f *flight[V], now Time, cause Cause, level int8, hedge bool) {
+	f.phase = phaseFetching
+	f.hedge = hedge
+	m.stats.Fetches[cause]++
+	m.emit(Effect[V]{Kind: EffFetch, Fetch: Fetch{Flight: f.id, Key: f.key, Cause: cause, Level: level}})
+	if m.anyRenewable && m.holdsRenewable(f) {
+		m.setTimer(f, TimerRenew, now.Add(m.renewEvery))
+	}
+}
+
+func (m *Machine[V]) holdsRenewable(f *flight[V]) bool {
+	for i := m.firstLevel; i < len(m.levels); i++ {
+		if h := &f.held[i]; h.acquired && !h.lost && !m.levels[i].NoRenew {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Machine[V]) renew(f *flight[V], now Time) {
+	if f.phase != phaseFetching {
+		return
+	}
+	for i := m.firstLevel; i < len(m.levels); i++ {
+		h := &f.held[i]
+		l := &m.levels[i]
+		if !h.acquired || h.lost || l.NoRenew {
+			continue
+		}
+		if now >= h.leaseEnd { // every extension since the last success failed
+			h.lost = true
+			m.stats.LeasesLost++
+			continue
+		}
+		h.sent = now
+		m.emitOp(Op[V]{
+			Flight: f.id, Kind: OpExtend, Level: uint8(i), Scope: l.Scope,
+			Key: f.key, Token: h.token, TTL: l.LeaseTTL, Deadline: h.leaseEnd,
+		})
+	}
+	if m.holdsRenewable(f) {
+		m.setTimer(f, TimerRenew, now.Add(m.renewEvery))
+	}
+}
+
+func (m *Machine[V]) extendDone(now Time, op Op[V], res Result[V]) {
+	f := m.lookup(op.Flight)
+	if f == nil || f.phase != phaseFetching {
+		m.stats.LateReplies++
+		return
+	}
+	h := &f.held[op.Level]
+	if !h.acquired || h.lost {
+		return
+	}
+	switch res.Status {
+	case StatusOK:
+		// The store renewed the lease somewhere between sending and now;
+		// counting from the send is the safe side.
+		h.leaseEnd = h.sent.Add(op.TTL)
+	case StatusNotHeld:
+		h.lost = true
+		m.stats.LeasesLost++
+	}
+}
+
+// finish replies to every waiter with value, fills the node cache and writes
+// the value to every shared cache whose lock f holds, outermost first,
+// releasing those locks.
+func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
+	if m.cfg.NodeCacheTTL > 0 {
+		fresh := now.Add(m.cfg.NodeCacheTTL)
+		m.cache[f.key] = cacheEntry[V]{value: value, fresh: fresh, staleUntil: fresh.Add(m.cfg.StaleFor)}
+		m.sweepCache(now)
+	}
+	m.replyAll(f, owner, ServedCollapsed, value, nil, -1)
+	for i := len(m.levels) - 1; i >= m.firstLevel; i-- {
+		h := &f.held[i]
+		if !h.acquired {
+			continue
+		}
+		l := &m.levels[i]
+		m.emitOp(Op[V]{
+			Flight: f.id, Kind: OpPublish, Level: uint8(i), Scope: l.Scope, Key: f.key,
+			Token: h.token, Fence: h.fence, TTL: m.cfg.SharedCacheTTL, Value: value, Deadline: now.Add(l.LeaseTTL),
+		})
+		h.acquired = false
+		m.contendLeave(f, i)
+	}
+	m.endFlight(f)
+}
+
+// releaseHeld gives back every shared lock f holds, outermost first.
+func (m *Machine[V]) releaseHeld(f *flight[V], now Time) {
+	for i := len(m.levels) - 1; i >= m.firstLevel; i-- {
+		h := &f.held[i]
+		if !h.acquired {
+			continue
+		}
+		l := &m.levels[i]
+		m.emitOp(Op[V]{
+			Flight: f.id, Kind: OpRelease, Level: uint8(i), Scope: l.Scope, Key: f.key,
+			Token: h.token, Deadline: now.Add(l.LeaseTTL),
+		})
+		h.acquired = false
+		m.contendLeave(f, i)
+	}
+}
+
+// sweepCache drops node-cache entries past their stale window, amortised over
+// inserts. Only entries no request can use are dropped, so the order in which
+// the map is walked changes nothing a run observes.
+func (m *Machine[V]) sweepCache(now Time) {
+	m.sinceSweep++
+	if m.sinceSweep < 1024 || m.sinceSweep < len(m.cache) {
+		return
+	}
+	m.sinceSweep = 0
+	for k, e := range m.cache {
+		if e.staleUntil <= now {
+			delete(m.cache, k)
+		}
+	}
+}
+
+// --- effects --------------------------------------------------------------------
+
+func (m *Machine[V]) emit(e Effect[V]) { m.effects = append(m.effects, e) }
+
+func (m *Machine[V]) emitOp(op Op[V]) {
+	m.stats.Ops[op.Kind]++
+	m.effects = append(m.effects, Effect[V]{Kind: EffStore, Op: op})
+}
+
+func (m *Machine[V]) setTimer(f *flight[V], k TimerKind, at Time) {
+	f.timerSeq[k]++
+	f.timerOn[k] = true
+	m.effects = append(m.effects, Effect[V]{Kind: EffSetTimer, Timer: Timer{Flight: f.id, Kind: k, Seq: f.timerSeq[k]}, At: at})
+}
+
+func (m *Machine[V]) cancelTimer(f *flight[V], k TimerKind) {
+	if !f.timerOn[k] {
+		return
+	}
+	f.timerOn[k] = false
+	f.timerSeq[k]++
+	m.effects = append(m.effects, Effect[V]{Kind: EffCancelTimer, Timer: Timer{Flight: f.id, Kind: k, Seq: f.timerSeq[k]}})
+}
+
+func (m *Machine[V]) reply(id ReqID, key string, since Time, s Served, v V, err error, level int8) {
+	m.stats.Served[s]++
+	m.effects = append(m.effects, Effect[V]{Kind: EffReply, Reply: Reply[V]{ID: id, Key: key, Since: since, Served: s, Value: v, Err: err, Level: level}})
+}
+
+func (m *Machine[V]) replyAll(f *flight[V], owner, others Served, v V, err error, level int8) {
+	for i := range f.waiters {
+		w := &f.waiters[i]
+		if !w.live {
+			continue
+		}
+		w.live = false
+		s := others
+		if i == 0 {
+			s = owner
+		}
+		m.reply(w.id, f.key, w.since, s, v, err, level)
+	}
+	f.live = 0
+}

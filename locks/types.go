@@ -1,0 +1,288 @@
+package locks
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Time is a point on the driver's clock: nanoseconds since an epoch the
+// driver chooses (the start of a simulation, or the moment a real driver was
+// built, read from a monotonic clock). The machine only compares and adds.
+type Time int64
+
+// Add returns t+d.
+func (t Time) Add(d time.Duration) Time { return t + Time(d) }
+
+// ReqID names a request. The driver chooses it and gets it back in the reply.
+type ReqID uint64
+
+// Token is the random 128-bit value that proves who holds a shared lock.
+type Token struct{ Hi, Lo uint64 }
+
+// String returns the token as 32 hexadecimal digits, the form stores keep.
+func (t Token) String() string { return fmt.Sprintf("%016x%016x", t.Hi, t.Lo) }
+
+// Served says how a request got its reply.
+type Served uint8
+
+// The ways a request is served.
+const (
+	// ServedHit: the node cache had the value, or the request's own flight
+	// found it in a shared cache on its first read.
+	ServedHit Served = iota
+	// ServedCollapsed: the request waited for someone else's fetch, on this
+	// node or, through a shared lock, on another.
+	ServedCollapsed
+	// ServedFetched: the request's flight held every lock and called the
+	// upstream.
+	ServedFetched
+	// ServedHedged: the request's wait timed out and it called the upstream
+	// without the lock.
+	ServedHedged
+	// ServedStale: the request's wait timed out and it got the node cache's
+	// expired value.
+	ServedStale
+	// ServedError: the request failed (upstream error, or a timeout with the
+	// fail policy).
+	ServedError
+	// NumServed is the number of Served values.
+	NumServed
+)
+
+var servedNames = [...]string{"hit", "collapsed", "fetched", "hedged", "stale", "error"}
+
+// String returns the name used in results.
+func (s Served) String() string {
+	if int(s) < len(servedNames) {
+		return servedNames[s]
+	}
+	return fmt.Sprintf("served(%d)", uint8(s))
+}
+
+// Cause says why an upstream call was made.
+type Cause uint8
+
+// The causes of upstream calls.
+const (
+	// CauseHolder: the flight held the outermost shared lock.
+	CauseHolder Cause = iota
+	// CauseNoLock: the topology has no shared level (none, node-only).
+	CauseNoLock
+	// CauseFollowerTimeout: a request waiting for its node's flight gave up
+	// and hedged.
+	CauseFollowerTimeout
+	// CauseWaiterTimeout: a flight waiting for a shared lock gave up and
+	// hedged.
+	CauseWaiterTimeout
+	// CauseStoreError: a flight hedged because the store kept failing until
+	// its wait timeout passed.
+	CauseStoreError
+	// NumCauses is the number of Cause values.
+	NumCauses
+)
+
+var causeNames = [...]string{"holder", "no-lock", "node-follower-timeout", "waiter-timeout", "store-error"}
+
+// String returns the name used in results.
+func (c Cause) String() string {
+	if int(c) < len(causeNames) {
+		return causeNames[c]
+	}
+	return fmt.Sprintf("cause(%d)", uint8(c))
+}
+
+// Errors the machine replies with. Drivers wrap them with the key.
+var (
+	// ErrWaitTimeout: the wait at a level timed out and the policy was fail,
+	// or stale with no stale value held.
+	ErrWaitTimeout = errors.New("lock wait timed out")
+	// ErrAborted: the flight was aborted (Close).
+	ErrAborted = errors.New("lock flight aborted")
+)
+
+// OpKind names a compound store operation. Each is atomic on the store and
+// costs one round trip.
+type OpKind uint8
+
+// The store operations.
+const (
+	// OpReadOrAcquire reads the scope's cache entry; on a miss it sets the
+	// lock if absent (token, lease TTL) and bumps the key's fence. It is
+	// also a waiter's poll.
+	OpReadOrAcquire OpKind = iota
+	// OpPublish writes the value if its fence is not older than the last one
+	// accepted, deletes the lock if the token still holds it, and notifies
+	// subscribers.
+	OpPublish
+	// OpExtend renews the lease if the token still holds the lock.
+	OpExtend
+	// OpRelease deletes the lock if the token still holds it and notifies
+	// subscribers (a holder that gives up).
+	OpRelease
+	// OpSubscribe subscribes this node to release notifications for the key.
+	OpSubscribe
+	// OpUnsubscribe ends that subscription.
+	OpUnsubscribe
+	// NumOpKinds is the number of OpKind values.
+	NumOpKinds
+)
+
+var opNames = [...]string{"read_or_acquire", "publish", "extend", "release", "subscribe", "unsubscribe"}
+
+// String returns the name used in results.
+func (k OpKind) String() string {
+	if int(k) < len(opNames) {
+		return opNames[k]
+	}
+	return fmt.Sprintf("op(%d)", uint8(k))
+}
+
+// FlightID names one flight of one machine: a slot and the generation of that
+// slot, so that a late reply for a finished flight is recognised and dropped.
+type FlightID struct{ Slot, Gen uint32 }
+
+// Op is a store operation the driver must run against the store of Op.Scope
+// and report back with Machine.StoreDone, passing the same Op.
+type Op[V any] struct {
+	Flight FlightID
+	Seq    uint32 // distinguishes successive polls of one flight
+	Kind   OpKind
+	Level  uint8 // index of the level in the topology
+	Scope  Scope
+	Key    string
+	Token  Token         // OpReadOrAcquire, OpPublish, OpExtend, OpRelease
+	Fence  uint64        // OpPublish: the fence the holder got
+	TTL    time.Duration // lease TTL (acquire, extend) or cache TTL (publish)
+	Value  V             // OpPublish
+	// Deadline is when the machine stops caring about the reply; a driver
+	// may use it as the operation's timeout.
+	Deadline Time
+}
+
+// Status is the outcome of a store operation.
+type Status uint8
+
+// The outcomes.
+const (
+	// StatusValue: the cache held a value (OpReadOrAcquire).
+	StatusValue Status = iota
+	// StatusAcquired: the lock was taken; Fence is set (OpReadOrAcquire).
+	StatusAcquired
+	// StatusHeld: someone else holds the lock; TTL is its remaining lease,
+	// or 0 when unknown (OpReadOrAcquire).
+	StatusHeld
+	// StatusOK: done (OpPublish, OpExtend, OpRelease, OpSubscribe,
+	// OpUnsubscribe). For OpPublish, Written and Released say what.
+	StatusOK
+	// StatusNotHeld: the token no longer holds the lock (OpExtend,
+	// OpRelease).
+	StatusNotHeld
+	// StatusError: the store failed or could not be reached; Err says why.
+	StatusError
+)
+
+// Result is a store's reply to an Op.
+type Result[V any] struct {
+	Status   Status
+	Value    V
+	Fence    uint64
+	TTL      time.Duration
+	Written  bool // OpPublish: the value was written (its fence was not stale)
+	Released bool // OpPublish: the lock was still ours and was deleted
+	Err      error
+}
+
+// TimerKind names the timers a flight can have; each flight has at most one
+// pending timer of each kind.
+type TimerKind uint8
+
+// The timer kinds.
+const (
+	// TimerDeadline fires when the current shared level's wait times out.
+	TimerDeadline TimerKind = iota
+	// TimerFollower fires when the oldest follower's node-level wait times
+	// out.
+	TimerFollower
+	// TimerPoll fires when a waiter should poll again.
+	TimerPoll
+	// TimerRenew fires when the holder should extend its leases.
+	TimerRenew
+	// NumTimerKinds is the number of TimerKind values.
+	NumTimerKinds
+)
+
+// Timer names a timer. A flight has at most one pending timer of each kind:
+// setting one replaces the previous one of the same Slot().
+type Timer struct {
+	Flight FlightID
+	Kind   TimerKind
+	Seq    uint32
+}
+
+// Slot returns a small dense number for the timer's (flight slot, kind), so
+// that a driver can keep pending timers in a slice: setting a timer replaces
+// whatever was pending in the same slot.
+func (t Timer) Slot() int { return int(t.Flight.Slot)*int(NumTimerKinds) + int(t.Kind) }
+
+// Fetch is an upstream call the driver must make, reporting the result with
+// Machine.Fetched.
+type Fetch struct {
+	Flight FlightID
+	Key    string
+	Cause  Cause
+	// Level is the level whose timeout caused a hedge (CauseWaiterTimeout,
+	// CauseStoreError, CauseFollowerTimeout), or -1.
+	Level int8
+}
+
+// Reply is the answer to one request.
+type Reply[V any] struct {
+	ID     ReqID
+	Key    string
+	Since  Time // when the request arrived, so a driver can measure latency
+	Served Served
+	Value  V
+	Err    error
+	// Level is the level whose timeout produced a stale or error reply, or
+	// -1.
+	Level int8
+}
+
+// EffectKind names what an Effect asks the driver to do.
+type EffectKind uint8
+
+// The effects.
+const (
+	// EffStore: run Effect.Op.
+	EffStore EffectKind = iota
+	// EffSetTimer: call Machine.Fired with Effect.Timer at Effect.At,
+	// replacing any pending timer in the same slot.
+	EffSetTimer
+	// EffCancelTimer: drop the pending timer in Effect.Timer's slot.
+	EffCancelTimer
+	// EffFetch: call the upstream as Effect.Fetch says.
+	EffFetch
+	// EffCancelFetch: the flight was aborted; the driver may cancel the call.
+	EffCancelFetch
+	// EffReply: deliver Effect.Reply.
+	EffReply
+	// EffContend: Effect.Delta flights (+1 or -1) started or stopped holding
+	// or waiting for the lock of Effect.Op.Level on Effect.Op.Key. Drivers
+	// sum these over nodes to find peak contenders.
+	EffContend
+)
+
+// Effect is one thing the machine asks its driver to do.
+type Effect[V any] struct {
+	Kind  EffectKind
+	Op    Op[V]
+	Timer Timer
+	At    Time
+	Fetch Fetch
+	Reply Reply[V]
+	Delta int8
+}
+
+// Sub returns the duration t-u.
+func (t Time) Sub(u Time) time.Duration { return time.Duration(t - u) }

@@ -1,0 +1,199 @@
+// Package memstore is the reference implementation of the compound store
+// operations of package locks: a single-threaded in-memory key space with
+// key TTLs against a time the caller passes in, set-if-absent locks with
+// tokens, fence numbers, fenced cache writes, compare-and-delete,
+// compare-and-extend and release subscribers.
+//
+// The simulator puts it behind a queue and a service time to model one store
+// server; the tests of package locks drive machines against it directly. Its
+// semantics, and the number of commands it reports for each operation, mirror
+// the Lua scripts of package real one for one, so that a simulated run and a
+// run against Redis count the same things.
+//
+// It must not read a clock, do I/O or start goroutines.
+package memstore
+
+import (
+	"github.com/stampsim/stampsim/locks"
+)
+
+type entry[V any] struct {
+	value    V
+	hasValue bool
+	valueExp locks.Time
+
+	locked  bool
+	token   locks.Token
+	lockExp locks.Time
+
+	fence    uint64 // the fence counter: bumped by every acquisition
+	accepted uint64 // the fence of the last accepted write
+	subs     []int32
+}
+
+// Store is one store's key space. The zero value is not usable; call New.
+type Store[V any] struct {
+	entries map[string]*entry[V]
+}
+
+// New returns an empty store.
+func New[V any]() *Store[V] {
+	return &Store[V]{entries: make(map[string]*entry[V])}
+}
+
+func (s *Store[V]) get(key string) *entry[V] {
+	e := s.entries[key]
+	if e == nil {
+		e = &entry[V]{}
+		s.entries[key] = e
+	}
+	return e
+}
+
+// Applied is what one operation did.
+type Applied[V any] struct {
+	// Result is the reply for the machine.
+	Result locks.Result[V]
+	// Commands is the number of commands the operation ran, counted as
+	// redis-server's INFO commandstats counts the matching script: the
+	// script call itself plus every command it runs.
+	Commands int
+	// Notify says that subscribers of the key must be told (a release or a
+	// write happened).
+	Notify bool
+}
+
+// Apply runs op at time now on behalf of subscriber sub (the node's number,
+// used by OpSubscribe and OpUnsubscribe).
+func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
+	e := s.get(op.Key)
+	if e.hasValue && now >= e.valueExp {
+		e.hasValue = false
+		var zero V
+		e.value = zero
+	}
+	if e.locked && now >= e.lockExp {
+		e.locked = false
+	}
+	var a Applied[V]
+	switch op.Kind {
+	case locks.OpReadOrAcquire:
+		// GET value; SET lock NX PX; then INCR fence or PTTL lock.
+		a.Commands = 2
+		if e.hasValue {
+			a.Result = locks.Result[V]{Status: locks.StatusValue, Value: e.value}
+			return a
+		}
+		a.Commands += 2
+		if !e.locked {
+			e.locked, e.token, e.lockExp = true, op.Token, now.Add(op.TTL)
+			e.fence++
+			a.Result = locks.Result[V]{Status: locks.StatusAcquired, Fence: e.fence}
+			return a
+		}
+		a.Result = locks.Result[V]{Status: locks.StatusHeld, TTL: e.lockExp.Sub(now)}
+	case locks.OpPublish:
+		// GET accepted; [SET value PX; SET accepted]; GET lock; [DEL lock]; [PUBLISH].
+		a.Commands = 3
+		a.Result.Status = locks.StatusOK
+		if op.Fence >= e.accepted {
+			e.value, e.hasValue, e.valueExp = op.Value, true, now.Add(op.TTL)
+			e.accepted = op.Fence
+			a.Result.Written = true
+			a.Commands += 2
+		}
+		if e.locked && e.token == op.Token {
+			e.locked = false
+			a.Result.Released = true
+			a.Commands++
+		}
+		if a.Result.Written || a.Result.Released {
+			a.Notify = true
+			a.Commands++
+		}
+	case locks.OpExtend:
+		// GET lock; [PEXPIRE lock].
+		a.Commands = 2
+		if e.locked && e.token == op.Token {
+			e.lockExp = now.Add(op.TTL)
+			a.Commands++
+			a.Result.Status = locks.StatusOK
+			return a
+		}
+		a.Result.Status = locks.StatusNotHeld
+	case locks.OpRelease:
+		// GET lock; [DEL lock; PUBLISH].
+		a.Commands = 2
+		if e.locked && e.token == op.Token {
+			e.locked = false
+			a.Commands += 2
+			a.Notify = true
+			a.Result.Status = locks.StatusOK
+			return a
+		}
+		a.Result.Status = locks.StatusNotHeld
+	case locks.OpSubscribe:
+		a.Commands = 1
+		a.Result.Status = locks.StatusOK
+		for _, x := range e.subs {
+			if x == sub {
+				return a
+			}
+		}
+		e.subs = append(e.subs, sub)
+	case locks.OpUnsubscribe:
+		a.Commands = 1
+		a.Result.Status = locks.StatusOK
+		for i, x := range e.subs {
+			if x == sub {
+				e.subs[i] = e.subs[len(e.subs)-1]
+				e.subs = e.subs[:len(e.subs)-1]
+				break
+			}
+		}
+	}
+	return a
+}
+
+// Subscribers returns the subscribers of key, in the order they subscribed
+// (an unsubscribe moves the last one into the gap). The slice is the store's
+// own: read it before the next Apply.
+func (s *Store[V]) Subscribers(key string) []int32 {
+	if e := s.entries[key]; e != nil {
+		return e.subs
+	}
+	return nil
+}
+
+// Fence returns the key's fence counter and the fence of its last accepted
+// write, for tests and invariant checks.
+func (s *Store[V]) Fence(key string) (counter, accepted uint64) {
+	if e := s.entries[key]; e != nil {
+		return e.fence, e.accepted
+	}
+	return 0, 0
+}
+
+// Holder returns the token holding key's lock at now, if any.
+func (s *Store[V]) Holder(now locks.Time, key string) (locks.Token, bool) {
+	if e := s.entries[key]; e != nil && e.locked && now < e.lockExp {
+		return e.token, true
+	}
+	return locks.Token{}, false
+}
+
+// Value returns key's cached value at now, if any.
+func (s *Store[V]) Value(now locks.Time, key string) (V, bool) {
+	if e := s.entries[key]; e != nil && e.hasValue && now < e.valueExp {
+		return e.value, true
+	}
+	var zero V
+	return zero, false
+}
+
+// Clear drops every key (a store restarted empty), keeping fence counters
+// out of it too, as a real server without persistence would.
+func (s *Store[V]) Clear() { clear(s.entries) }
+
+// Len returns the number of keys the store tracks.
+func (s *Store[V]) Len() int { return len(s.entries) }

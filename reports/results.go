@@ -1,0 +1,120 @@
+// Package reports holds what a run produces and how it is written out: the
+// results document (JSON, schema stampsim/results/v1), per-second time series
+// (CSV), and the summary table the CLI prints.
+//
+// It must not run simulations or talk to stores: it only holds and formats
+// numbers that others measured.
+package reports
+
+import "github.com/stampsim/stampsim/scenarios"
+
+// Schema names the version of the results document.
+const Schema = "stampsim/results/v1"
+
+// Results is the results document: every run of one scenario.
+type Results struct {
+	Schema   string `json:"schema"`
+	Scenario string `json:"scenario"`
+	Seed     uint64 `json:"seed"`
+	// Spec is the scenario as it ran, every default filled in, so the file
+	// can be replayed.
+	Spec      *scenarios.Scenario `json:"scenario_spec,omitempty"`
+	Version   string              `json:"stampsim_version,omitempty"`
+	Commit    string              `json:"commit,omitempty"`
+	GoVersion string              `json:"go_version,omitempty"`
+	Runs      []Run               `json:"runs"`
+}
+
+// Served counts replies by how they were served.
+type Served struct {
+	Hit       uint64 `json:"hit"`
+	Collapsed uint64 `json:"collapsed"`
+	Fetched   uint64 `json:"fetched"`
+	Hedged    uint64 `json:"hedged"`
+	Stale     uint64 `json:"stale"`
+	Error     uint64 `json:"error"`
+}
+
+// Level is what happened at one level of the topology, over all nodes.
+type Level struct {
+	Name         string `json:"name"`
+	Scope        string `json:"scope"`
+	Acquisitions uint64 `json:"acquisitions"`
+	Waits        uint64 `json:"waits"`
+	Timeouts     uint64 `json:"timeouts"`
+	// PeakContenders is the most flights (node level: requests) that held or
+	// waited for this level's lock on one key at one time.
+	PeakContenders int `json:"peak_contenders"`
+}
+
+// Latency holds request latency percentiles in milliseconds.
+type Latency struct {
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+	Mean float64 `json:"mean"`
+}
+
+// Store is what one simulated store server did.
+type Store struct {
+	Name     string `json:"name"`
+	Scope    string `json:"scope"`
+	Ops      uint64 `json:"ops"`
+	Commands uint64 `json:"commands"`
+	// Utilisation is the fraction of the run the server was busy.
+	Utilisation float64 `json:"utilisation"`
+	// QueueWaitMs is the time operations waited before service.
+	QueueWaitMs QueueWait `json:"queue_wait_ms"`
+	PeakQueue   int       `json:"peak_queue"`
+}
+
+// QueueWait holds queueing-delay figures in milliseconds.
+type QueueWait struct {
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P99  float64 `json:"p99"`
+	Max  float64 `json:"max"`
+}
+
+// Run is one topology's run of the scenario.
+type Run struct {
+	Topology               string            `json:"topology"`
+	Requests               uint64            `json:"requests"`
+	UpstreamCalls          uint64            `json:"upstream_calls"`
+	UpstreamCallsByCause   map[string]uint64 `json:"upstream_calls_by_cause"`
+	DuplicateUpstreamCalls uint64            `json:"duplicate_upstream_calls"`
+	DuplicatesByCause      map[string]uint64 `json:"duplicates_by_cause"`
+	UpstreamErrors         uint64            `json:"upstream_errors"`
+	StoreOps               uint64            `json:"store_ops"`
+	StoreCommands          uint64            `json:"store_commands"`
+	StoreOpsByKind         map[string]uint64 `json:"store_ops_by_kind"`
+	PeakStoreOpsPerSec     uint64            `json:"peak_store_ops_per_sec"`
+	StoreErrors            uint64            `json:"store_errors"`
+	LeasesLost             uint64            `json:"leases_lost"`
+	WritesRefused          uint64            `json:"writes_refused"`
+	Served                 Served            `json:"served"`
+	Levels                 []Level           `json:"levels"`
+	LatencyMs              Latency           `json:"latency_ms"`
+	Stores                 []Store           `json:"stores,omitempty"`
+	Events                 uint64            `json:"events"`
+	SimSeconds             float64           `json:"sim_seconds"`
+	WallSeconds            float64           `json:"wall_seconds"`
+	Series                 *Series           `json:"series,omitempty"`
+}
+
+// Series holds per-second time series of a run; index i covers simulated
+// time [i, i+1) seconds.
+type Series struct {
+	Requests      []uint64 `json:"requests"`
+	UpstreamCalls []uint64 `json:"upstream_calls"`
+	StoreOps      []uint64 `json:"store_ops"`
+	Errors        []uint64 `json:"errors"`
+	// LatencyP99Ms is the p99 latency of the requests answered in that
+	// second.
+	LatencyP99Ms []float64 `json:"latency_p99_ms"`
+	// PeakContenders[l][i] is level l's peak contenders on one key in second
+	// i.
+	PeakContenders [][]int `json:"peak_contenders"`
+}
