@@ -1,0 +1,85 @@
+package workloads
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// Poisson is a Poisson arrival process.
+type Poisson struct {
+	mean float64 // mean gap, ns
+}
+
+// NewPoisson returns arrivals at rate per second; rate must be positive.
+func NewPoisson(rate float64) (Poisson, error) {
+	if !(rate > 0) || math.IsInf(rate, 0) {
+		return Poisson{}, fmt.Errorf("arrival rate must be a positive number, got %v", rate)
+	}
+	return Poisson{mean: 1e9 / rate}, nil
+}
+
+// Next returns the gap to the next arrival.
+func (p Poisson) Next(r *rand.Rand) time.Duration {
+	return time.Duration(r.ExpFloat64() * p.mean)
+}
+
+// Spread places exactly N points uniformly at random over a window, one at a
+// time and in increasing order, in constant memory: the next point is the
+// minimum of the remaining uniform points over what is left of the window.
+type Spread struct {
+	left   int
+	pos    float64 // ns from the window's start
+	window float64
+}
+
+// NewSpread returns n points over window.
+func NewSpread(n int, window time.Duration) Spread {
+	return Spread{left: n, window: float64(window)}
+}
+
+// Left returns how many points are still to come.
+func (s *Spread) Left() int { return s.left }
+
+// Next returns the next point's offset from the window's start, and false
+// when none are left.
+func (s *Spread) Next(r *rand.Rand) (time.Duration, bool) {
+	if s.left <= 0 {
+		return 0, false
+	}
+	// The minimum of k uniforms on [0,1) is 1 - U^(1/k).
+	u := 1 - r.Float64()
+	s.pos += (s.window - s.pos) * (1 - math.Pow(u, 1/float64(s.left)))
+	s.left--
+	return time.Duration(s.pos), true
+}
+
+// Zipf draws key numbers 0..keys-1, key 0 the most popular, with
+// P(k) proportional to 1/(k+1)^s.
+type Zipf struct {
+	z *rand.Zipf
+}
+
+// NewZipf returns a Zipf law over keys keys with exponent s > 1, drawing
+// from r. A single key always draws 0.
+func NewZipf(r *rand.Rand, s float64, keys int) (Zipf, error) {
+	if keys < 1 {
+		return Zipf{}, fmt.Errorf("keys must be at least 1, got %d", keys)
+	}
+	if keys == 1 {
+		return Zipf{}, nil
+	}
+	if !(s > 1) {
+		return Zipf{}, fmt.Errorf("zipf exponent must be greater than 1, got %v", s)
+	}
+	return Zipf{z: rand.NewZipf(r, s, 1, uint64(keys-1))}, nil
+}
+
+// Next returns a key number.
+func (z Zipf) Next() int {
+	if z.z == nil {
+		return 0
+	}
+	return int(z.z.Uint64())
+}

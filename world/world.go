@@ -1,0 +1,1006 @@
+// Package world is the simulated world: it runs one lock machine (package
+// locks) per node on the virtual-clock engine (package sim), with simulated
+// stores (one server each, FIFO queue, service time, key TTLs, release
+// notifications), network latency, an upstream with limited capacity, a
+// workload, and faults; and it counts what happened into a reports.Run.
+//
+// It is the simulator's driver of the lock protocol: it decides nothing about
+// locking itself. It never reads the wall clock for anything but the run's
+// wall_seconds, and it draws every random number from a stream of the run's
+// seed, so a scenario and a seed give the same results every time.
+package world
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/stampsim/stampsim/locks"
+	"github.com/stampsim/stampsim/memstore"
+	"github.com/stampsim/stampsim/reports"
+	"github.com/stampsim/stampsim/scenarios"
+	"github.com/stampsim/stampsim/sim"
+	"github.com/stampsim/stampsim/topology"
+	"github.com/stampsim/stampsim/workloads"
+)
+
+// V is the simulated cache value: the serial number of the upstream call
+// that produced it, so that tests can tell whose value was served.
+type V = uint64
+
+// Options adjusts a run.
+type Options struct {
+	// Progress, if set, is called from time to time with simulated time done
+	// and the total.
+	Progress func(done, total time.Duration)
+	// Series turns on the per-second time series in the Run.
+	Series bool
+	// DrainLimit is how long past the scenario's duration the run goes on,
+	// with no new arrivals, so that requests in flight finish. Zero means
+	// one minute.
+	DrainLimit time.Duration
+}
+
+// Event kinds.
+const (
+	evArrival     uint16 = iota // steady Poisson arrival
+	evBurst                     // the next request of burst A
+	evStoreArrive               // op A reaches its store
+	evReply                     // op A's reply reaches its node (Target)
+	evNotify                    // a release notification for key A, scope B>>32, reaches node Target (incarnation B&mask)
+	evTimer                     // a machine timer of node Target
+	evFetchDone                 // upstream call A finishes at node Target
+	evFault                     // fault A starts (B=0) or ends (B=1)
+)
+
+var errUpstream = errors.New("upstream error")
+var errUpstreamOverload = errors.New("upstream over its limit")
+
+type window struct {
+	from, to sim.Time
+	factor   float64
+}
+
+func active(ws []window, t sim.Time) (float64, bool) {
+	for _, w := range ws {
+		if t >= w.from && t < w.to {
+			return w.factor, true
+		}
+	}
+	return 0, false
+}
+
+type node struct {
+	m           *locks.Machine[V]
+	inc         uint32
+	crashed     bool
+	paused      bool
+	held        []sim.Event
+	timers      []sim.EventID // by locks.Timer.Slot()
+	region      int32
+	stores      [locks.MaxLevels]int32 // store index per scope
+	outstanding int64
+	retired     locks.Stats // stats of machines lost in crashes
+	partitions  [locks.MaxLevels][]window
+}
+
+type store struct {
+	name      string
+	scope     locks.Scope
+	kv        *memstore.Store[V]
+	busyUntil sim.Time
+	inSystem  []sim.Time // finish times of ops not yet finished, in order
+	head      int
+	ops       uint64
+	commands  uint64
+	busy      time.Duration
+	wait      *hdrhistogram.Histogram // µs
+	waitSum   float64
+	peakQueue int
+	outages   []window
+	slowdowns []window
+}
+
+type opRec struct {
+	node  int32
+	inc   uint32
+	store int32
+	sent  sim.Time
+	op    locks.Op[V]
+	res   locks.Result[V]
+}
+
+type callRec struct {
+	node   int32
+	inc    uint32
+	flight locks.FlightID
+	dupKey int64
+	err    error
+}
+
+type dupState struct {
+	inProgress int32
+	hasOK      bool
+	lastOK     sim.Time
+}
+
+type burst struct {
+	start  sim.Time
+	key    int
+	nodes  []int32
+	spread workloads.Spread
+}
+
+type fault struct {
+	kind string
+	node int32
+}
+
+// world is one run of one topology.
+type world struct {
+	sc    *scenarios.Scenario
+	topo  locks.Topology
+	shape topology.Shape
+	eng   *sim.Engine
+	end   sim.Time
+
+	nodes  []node
+	stores []store
+	keys   []string
+	mcfg   locks.Config
+
+	ops       []opRec
+	freeOps   []int32
+	calls     []callRec
+	freeCalls []int32
+
+	rArrive, rNode, rNet, rUp, rBurst, rTokens *rand.Rand
+	poisson                                    workloads.Poisson
+	zipf                                       workloads.Zipf
+	net                                        [locks.MaxLevels]workloads.Dist
+	upLatency                                  workloads.Dist
+	upInflight                                 int
+	upSlow, upErrors                           []window
+	bursts                                     []burst
+	faults                                     []fault
+	connectTimeout                             sim.Time
+	serviceTime, opOverhead                    time.Duration
+	nextReq                                    locks.ReqID
+	fetchSerial                                uint64
+
+	// counters
+	requests      uint64
+	served        [locks.NumServed]uint64
+	upstream      [locks.NumCauses]uint64
+	upErrorsN     uint64
+	duplicates    [locks.NumCauses]uint64
+	dups          map[int64]dupState
+	contenders    map[int64]int32
+	levelPeak     [locks.MaxLevels]int
+	opsByKind     [locks.NumOpKinds]uint64
+	storeErrors   uint64
+	latency       *hdrhistogram.Histogram // µs
+	secLatency    *hdrhistogram.Histogram
+	secLatencyAt  int
+	series        bool
+	sRequests     []uint64
+	sUpstream     []uint64
+	sStoreOps     []uint64
+	sErrors       []uint64
+	sP99          []float64
+	sContenders   [locks.MaxLevels][]int
+	crashedErrors uint64
+}
+
+// Run simulates one topology of a scenario; it returns ctx.Err() if ctx is
+// cancelled. The scenario must have been loaded (defaults filled in and
+// validated) by package scenarios.
+func Run(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt Options) (reports.Run, error) {
+	wallStart := time.Now()
+	w, err := build(sc, topo, opt)
+	if err != nil {
+		return reports.Run{}, err
+	}
+	drain := opt.DrainLimit
+	if drain <= 0 {
+		drain = time.Minute
+	}
+	total := sc.Duration.D()
+	step := sim.FromDuration(max(total/200, 10*time.Millisecond))
+	limit := w.end + sim.FromDuration(drain)
+	for {
+		t := min(w.eng.Now()+step, limit)
+		reason := w.eng.Run(t, 0)
+		if err := ctx.Err(); err != nil {
+			return reports.Run{}, err
+		}
+		if opt.Progress != nil {
+			opt.Progress(min(w.eng.Now().Duration(), total), total)
+		}
+		if reason == sim.QueueEmpty && w.eng.Now() >= w.end {
+			break
+		}
+		if t >= limit {
+			break
+		}
+	}
+	run := w.results()
+	run.WallSeconds = time.Since(wallStart).Seconds()
+	return run, nil
+}
+
+func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, error) {
+	if err := topo.Validate(); err != nil {
+		return nil, err
+	}
+	w := &world{
+		sc:          sc,
+		topo:        topo,
+		end:         sim.FromDuration(sc.Duration.D()),
+		dups:        make(map[int64]dupState),
+		contenders:  make(map[int64]int32),
+		latency:     hdrhistogram.New(0, 3_600_000_000, 3),
+		secLatency:  hdrhistogram.New(0, 3_600_000_000, 2),
+		series:      opt.Series,
+		serviceTime: sc.Store.ServiceTime.D(),
+		opOverhead:  sc.Store.OpOverhead.D(),
+	}
+	w.shape = topology.Shape{Regions: sc.Topology.Regions, ZonesPerRegion: sc.Topology.ZonesPerRegion, NodesPerZone: sc.Topology.NodesPerZone}
+	if err := w.shape.Validate(); err != nil {
+		return nil, err
+	}
+	w.eng = sim.New(w.handle)
+	streams := sim.NewStreams(sc.Seed)
+	w.rArrive = streams.Stream("arrivals")
+	w.rNode = streams.Stream("arrivals/node")
+	w.rNet = streams.Stream("network")
+	w.rUp = streams.Stream("upstream")
+	w.rBurst = streams.Stream("bursts")
+	w.rTokens = streams.Stream("tokens")
+	w.connectTimeout = sim.FromDuration(sc.Store.ConnectTimeout.D())
+
+	var err error
+	if sc.Workload.Keys < 1 {
+		return nil, fmt.Errorf("workload.keys must be at least 1, got %d", sc.Workload.Keys)
+	}
+	if w.zipf, err = workloads.NewZipf(streams.Stream("arrivals/key"), sc.Workload.ZipfS, sc.Workload.Keys); err != nil {
+		return nil, fmt.Errorf("workload.zipf_s: %w", err)
+	}
+	w.keys = make([]string, sc.Workload.Keys)
+	for i := range w.keys {
+		w.keys[i] = fmt.Sprintf("k%d", i)
+	}
+	for scope, spec := range [...]scenarios.Dist{
+		locks.ScopeZone: sc.Network.NodeToZoneStore, locks.ScopeRegion: sc.Network.NodeToRegionStore, locks.ScopeGlobal: sc.Network.NodeToGlobalStore,
+	} {
+		if scope == int(locks.ScopeNode) {
+			continue
+		}
+		if w.net[scope], err = workloads.FromSpec(spec); err != nil {
+			return nil, fmt.Errorf("network to %s store: %w", locks.Scope(scope), err)
+		}
+	}
+	if w.upLatency, err = workloads.FromSpec(sc.Upstream.Latency); err != nil {
+		return nil, fmt.Errorf("upstream.latency: %w", err)
+	}
+	w.mcfg = locks.Config{
+		Topology:       topo,
+		NodeCacheTTL:   sc.Cache.NodeTTL.D(),
+		SharedCacheTTL: sc.Cache.SharedTTL.D(),
+		StaleFor:       sc.Cache.StaleFor.D(),
+	}
+
+	// Stores: one per zone, one per region, one global.
+	add := func(name string, scope locks.Scope) {
+		w.stores = append(w.stores, store{name: name, scope: scope, kv: memstore.New[V](), wait: hdrhistogram.New(0, 3_600_000_000, 3)})
+	}
+	for r := 0; r < w.shape.Regions; r++ {
+		for z := 0; z < w.shape.ZonesPerRegion; z++ {
+			add(fmt.Sprintf("zone r%d/z%d", r, z), locks.ScopeZone)
+		}
+	}
+	for r := 0; r < w.shape.Regions; r++ {
+		add(fmt.Sprintf("region r%d", r), locks.ScopeRegion)
+	}
+	add("global", locks.ScopeGlobal)
+
+	w.nodes = make([]node, w.shape.Nodes())
+	for id := range w.nodes {
+		n := &w.nodes[id]
+		n.region = int32(w.shape.RegionID(id))
+		n.stores[locks.ScopeZone] = int32(w.shape.ZoneID(id))
+		n.stores[locks.ScopeRegion] = int32(w.shape.Zones() + int(n.region))
+		n.stores[locks.ScopeGlobal] = int32(w.shape.Zones() + w.shape.Regions)
+		if n.m, err = w.newMachine(); err != nil {
+			return nil, err
+		}
+	}
+
+	// Arrivals.
+	if sc.Workload.Rate > 0 {
+		if w.poisson, err = workloads.NewPoisson(sc.Workload.Rate); err != nil {
+			return nil, fmt.Errorf("workload.rate: %w", err)
+		}
+		w.eng.At(sim.FromDuration(w.poisson.Next(w.rArrive)), sim.Event{Kind: evArrival})
+	}
+	for i, b := range sc.Workload.Bursts {
+		bs := burst{start: sim.FromDuration(b.At.D()), key: b.Key, spread: workloads.NewSpread(b.Requests, b.Over.D())}
+		if b.Key < 0 || b.Key >= len(w.keys) {
+			return nil, fmt.Errorf("workload.bursts[%d].key: %d is not one of the %d keys", i, b.Key, len(w.keys))
+		}
+		for _, name := range b.Nodes {
+			nd, err := w.shape.ParseNode(name)
+			if err != nil {
+				return nil, fmt.Errorf("workload.bursts[%d].nodes: %w", i, err)
+			}
+			bs.nodes = append(bs.nodes, int32(w.shape.ID(nd)))
+		}
+		w.bursts = append(w.bursts, bs)
+		w.nextBurst(i)
+	}
+
+	// Faults.
+	for i, f := range sc.Faults {
+		from, to := sim.FromDuration(f.At.D()), sim.FromDuration(f.At.D()+f.For.D())
+		switch f.Kind {
+		case "node-crash", "node-pause":
+			nd, err := w.shape.ParseNode(f.Node)
+			if err != nil {
+				return nil, fmt.Errorf("faults[%d].node: %w", i, err)
+			}
+			w.faults = append(w.faults, fault{kind: f.Kind, node: int32(w.shape.ID(nd))})
+			idx := int64(len(w.faults) - 1)
+			w.eng.At(from, sim.Event{Kind: evFault, A: idx, B: 0})
+			w.eng.At(to, sim.Event{Kind: evFault, A: idx, B: 1})
+		case "store-outage", "store-slowdown":
+			s, err := w.storeFor(f)
+			if err != nil {
+				return nil, fmt.Errorf("faults[%d]: %w", i, err)
+			}
+			if f.Kind == "store-outage" {
+				w.stores[s].outages = append(w.stores[s].outages, window{from, to, 0})
+			} else {
+				w.stores[s].slowdowns = append(w.stores[s].slowdowns, window{from, to, f.Factor})
+			}
+		case "partition":
+			nd, err := w.shape.ParseNode(f.Node)
+			if err != nil {
+				return nil, fmt.Errorf("faults[%d].node: %w", i, err)
+			}
+			scope, err := locks.ParseScope(f.Scope)
+			if err != nil || scope == locks.ScopeNode {
+				return nil, fmt.Errorf("faults[%d].scope: a partition cuts a node from a zone, region or global store, got %q", i, f.Scope)
+			}
+			n := &w.nodes[w.shape.ID(nd)]
+			n.partitions[scope] = append(n.partitions[scope], window{from, to, 0})
+		case "upstream-slowdown":
+			w.upSlow = append(w.upSlow, window{from, to, f.Factor})
+		case "upstream-errors":
+			w.upErrors = append(w.upErrors, window{from, to, f.Rate})
+		default:
+			return nil, fmt.Errorf("faults[%d].kind: unknown fault kind %q", i, f.Kind)
+		}
+	}
+	return w, nil
+}
+
+func (w *world) storeFor(f scenarios.Fault) (int, error) {
+	scope, err := locks.ParseScope(f.Scope)
+	if err != nil {
+		return 0, err
+	}
+	switch scope {
+	case locks.ScopeZone:
+		if f.Region < 0 || f.Region >= w.shape.Regions || f.Zone < 0 || f.Zone >= w.shape.ZonesPerRegion {
+			return 0, fmt.Errorf("no zone store r%d/z%d", f.Region, f.Zone)
+		}
+		return f.Region*w.shape.ZonesPerRegion + f.Zone, nil
+	case locks.ScopeRegion:
+		if f.Region < 0 || f.Region >= w.shape.Regions {
+			return 0, fmt.Errorf("no region store r%d", f.Region)
+		}
+		return w.shape.Zones() + f.Region, nil
+	case locks.ScopeGlobal:
+		return w.shape.Zones() + w.shape.Regions, nil
+	}
+	return 0, fmt.Errorf("scope %q has no store", f.Scope)
+}
+
+func (w *world) newMachine() (*locks.Machine[V], error) {
+	cfg := w.mcfg
+	for i := 0; i < len(cfg.Seed); i += 8 {
+		v := w.rTokens.Uint64()
+		for j := 0; j < 8; j++ {
+			cfg.Seed[i+j] = byte(v >> (8 * j))
+		}
+	}
+	return locks.NewMachine[V](cfg)
+}
+
+// --- the event loop ---------------------------------------------------------------
+
+func (w *world) handle(now sim.Time, ev sim.Event) {
+	switch ev.Kind {
+	case evArrival:
+		if next := now + sim.FromDuration(w.poisson.Next(w.rArrive)); next < w.end {
+			w.eng.At(next, ev)
+		}
+		w.request(now, int32(w.rNode.IntN(len(w.nodes))), w.zipf.Next())
+		return
+	case evBurst:
+		b := &w.bursts[ev.A]
+		n := int32(0)
+		if len(b.nodes) > 0 {
+			n = b.nodes[w.rBurst.IntN(len(b.nodes))]
+		} else {
+			n = int32(w.rBurst.IntN(len(w.nodes)))
+		}
+		w.nextBurst(int(ev.A))
+		w.request(now, n, b.key)
+		return
+	case evStoreArrive:
+		w.storeArrive(now, int32(ev.A))
+		return
+	case evFault:
+		w.fault(now, int(ev.A), ev.B == 1)
+		return
+	}
+	// Everything else is delivered to a node, which may be paused or have
+	// crashed since the event was scheduled.
+	n := &w.nodes[ev.Target]
+	if n.paused {
+		n.held = append(n.held, ev)
+		return
+	}
+	w.deliver(now, ev)
+}
+
+func (w *world) deliver(now sim.Time, ev sim.Event) {
+	n := &w.nodes[ev.Target]
+	lnow := locks.Time(now)
+	switch ev.Kind {
+	case evReply:
+		r := &w.ops[ev.A]
+		op, res, inc := r.op, r.res, r.inc
+		w.freeOp(int32(ev.A))
+		if inc != n.inc || n.crashed {
+			return
+		}
+		n.m.StoreDone(lnow, op, res)
+	case evNotify:
+		if uint32(ev.B) != n.inc || n.crashed {
+			return
+		}
+		n.m.Notified(lnow, locks.Scope(ev.B>>32), w.keys[ev.A])
+	case evTimer:
+		inc := uint32(ev.B >> 32 & 0xffffff)
+		if inc != n.inc&0xffffff || n.crashed {
+			return
+		}
+		t := locks.Timer{
+			Flight: locks.FlightID{Slot: uint32(ev.A >> 32), Gen: uint32(ev.A)},
+			Kind:   locks.TimerKind(ev.B >> 56),
+			Seq:    uint32(ev.B),
+		}
+		if s := t.Slot(); s < len(n.timers) {
+			n.timers[s] = 0
+		}
+		n.m.Fired(lnow, t)
+	case evFetchDone:
+		c := &w.calls[ev.A]
+		flight, inc, dupKey, err := c.flight, c.inc, c.dupKey, c.err
+		w.freeCall(int32(ev.A))
+		w.upInflight--
+		d := w.dups[dupKey]
+		d.inProgress--
+		if err == nil {
+			d.hasOK, d.lastOK = true, now
+		}
+		w.dups[dupKey] = d
+		if inc != n.inc || n.crashed {
+			return
+		}
+		w.fetchSerial++
+		n.m.Fetched(lnow, flight, w.fetchSerial, err)
+	}
+	w.drain(now, ev.Target)
+}
+
+func (w *world) nextBurst(i int) {
+	b := &w.bursts[i]
+	if off, ok := b.spread.Next(w.rBurst); ok {
+		w.eng.At(b.start+sim.FromDuration(off), sim.Event{Kind: evBurst, A: int64(i)})
+	}
+}
+
+func (w *world) request(now sim.Time, id int32, key int) {
+	n := &w.nodes[id]
+	if n.paused {
+		// The request waits in the node's backlog like everything else.
+		n.held = append(n.held, sim.Event{Kind: evArrival, Target: id, A: int64(key)})
+		return
+	}
+	w.requests++
+	if w.series {
+		w.sRequests = bump(w.sRequests, now)
+	}
+	if n.crashed {
+		w.served[locks.ServedError]++
+		w.crashedErrors++
+		if w.series {
+			w.sErrors = bump(w.sErrors, now)
+		}
+		return
+	}
+	w.nextReq++
+	n.outstanding++
+	n.m.Request(locks.Time(now), w.nextReq, w.keys[key])
+	w.drain(now, id)
+}
+
+// drain carries out the effects node id's machine asked for.
+func (w *world) drain(now sim.Time, id int32) {
+	n := &w.nodes[id]
+	effs := n.m.Ready()
+	for i := range effs {
+		e := &effs[i]
+		switch e.Kind {
+		case locks.EffStore:
+			w.send(now, id, &e.Op)
+		case locks.EffSetTimer:
+			w.setTimer(n, id, e.Timer, sim.Time(e.At))
+		case locks.EffCancelTimer:
+			if s := e.Timer.Slot(); s < len(n.timers) && n.timers[s] != 0 {
+				w.eng.Cancel(n.timers[s])
+				n.timers[s] = 0
+			}
+		case locks.EffFetch:
+			w.fetch(now, id, &e.Fetch)
+		case locks.EffCancelFetch:
+			// The upstream goes on working; the machine drops its answer.
+		case locks.EffReply:
+			w.reply(now, n, &e.Reply)
+		case locks.EffContend:
+			w.contend(now, n, &e.Op, int32(e.Delta))
+		}
+	}
+}
+
+func (w *world) setTimer(n *node, id int32, t locks.Timer, at sim.Time) {
+	s := t.Slot()
+	for s >= len(n.timers) {
+		n.timers = append(n.timers, 0)
+	}
+	if n.timers[s] != 0 {
+		w.eng.Cancel(n.timers[s])
+	}
+	n.timers[s] = w.eng.At(at, sim.Event{
+		Kind: evTimer, Target: id,
+		A: int64(t.Flight.Slot)<<32 | int64(t.Flight.Gen),
+		B: int64(t.Kind)<<56 | int64(n.inc&0xffffff)<<32 | int64(t.Seq),
+	})
+}
+
+func (w *world) reply(now sim.Time, n *node, r *locks.Reply[V]) {
+	n.outstanding--
+	w.served[r.Served]++
+	lat := now - sim.Time(r.Since)
+	us := int64(lat) / 1000
+	_ = w.latency.RecordValue(us)
+	if w.series {
+		sec := int(now / sim.Time(time.Second))
+		if sec != w.secLatencyAt {
+			w.closeSecond()
+			w.secLatencyAt = sec
+		}
+		_ = w.secLatency.RecordValue(us)
+		if r.Served == locks.ServedError {
+			w.sErrors = bump(w.sErrors, now)
+		}
+	}
+}
+
+func (w *world) closeSecond() {
+	if w.secLatency.TotalCount() == 0 {
+		return
+	}
+	for len(w.sP99) <= w.secLatencyAt {
+		w.sP99 = append(w.sP99, 0)
+	}
+	w.sP99[w.secLatencyAt] = float64(w.secLatency.ValueAtQuantile(99)) / 1000
+	w.secLatency.Reset()
+}
+
+func (w *world) contend(now sim.Time, n *node, op *locks.Op[V], delta int32) {
+	k := int64(n.stores[op.Scope])<<40 | int64(keyIndex(op.Key))<<8 | int64(op.Level)
+	c := w.contenders[k] + delta
+	if c == 0 {
+		delete(w.contenders, k)
+	} else {
+		w.contenders[k] = c
+	}
+	if int(c) > w.levelPeak[op.Level] {
+		w.levelPeak[op.Level] = int(c)
+	}
+	if w.series && delta > 0 {
+		s := &w.sContenders[op.Level]
+		sec := int(now / sim.Time(time.Second))
+		for len(*s) <= sec {
+			*s = append(*s, 0)
+		}
+		if int(c) > (*s)[sec] {
+			(*s)[sec] = int(c)
+		}
+	}
+}
+
+// keyIndex parses the number out of a key "k<number>".
+func keyIndex(k string) int {
+	n := 0
+	for i := 1; i < len(k); i++ {
+		n = n*10 + int(k[i]-'0')
+	}
+	return n
+}
+
+func bump(s []uint64, now sim.Time) []uint64 {
+	sec := int(now / sim.Time(time.Second))
+	for len(s) <= sec {
+		s = append(s, 0)
+	}
+	s[sec]++
+	return s
+}
+
+// --- stores -----------------------------------------------------------------------
+
+func (w *world) allocOp() int32 {
+	if n := len(w.freeOps); n > 0 {
+		i := w.freeOps[n-1]
+		w.freeOps = w.freeOps[:n-1]
+		return i
+	}
+	w.ops = append(w.ops, opRec{})
+	return int32(len(w.ops) - 1)
+}
+
+func (w *world) freeOp(i int32) {
+	w.ops[i] = opRec{}
+	w.freeOps = append(w.freeOps, i)
+}
+
+func (w *world) send(now sim.Time, id int32, op *locks.Op[V]) {
+	n := &w.nodes[id]
+	i := w.allocOp()
+	r := &w.ops[i]
+	r.node, r.inc, r.store, r.sent, r.op = id, n.inc, n.stores[op.Scope], now, *op
+	if _, cut := active(n.partitions[op.Scope], now); cut {
+		w.fail(i, now+w.connectTimeout)
+		return
+	}
+	w.eng.At(now+w.netDelay(op.Scope), sim.Event{Kind: evStoreArrive, A: int64(i)})
+}
+
+func (w *world) netDelay(scope locks.Scope) sim.Time {
+	return sim.FromDuration(w.net[scope].Sample(w.rNet))
+}
+
+// fail answers op i with a store error at t.
+func (w *world) fail(i int32, t sim.Time) {
+	r := &w.ops[i]
+	w.storeErrors++
+	r.res = locks.Result[V]{Status: locks.StatusError, Err: errStoreDown}
+	w.eng.At(t, sim.Event{Kind: evReply, Target: r.node, A: int64(i)})
+}
+
+var errStoreDown = errors.New("store unreachable")
+
+// storeArrive serves op i: the store is one server taking operations in
+// arrival order, so an operation starts when it arrives or when the one
+// before it finishes, whichever is later, and it sees the key space as it is
+// at its start.
+func (w *world) storeArrive(now sim.Time, i int32) {
+	r := &w.ops[i]
+	s := &w.stores[r.store]
+	if _, down := active(s.outages, now); down {
+		w.fail(i, max(now, r.sent+w.connectTimeout))
+		return
+	}
+	for s.head < len(s.inSystem) && s.inSystem[s.head] <= now {
+		s.head++
+	}
+	if s.head > 1024 && s.head*2 > len(s.inSystem) {
+		s.inSystem = s.inSystem[:copy(s.inSystem, s.inSystem[s.head:])]
+		s.head = 0
+	}
+	if q := len(s.inSystem) - s.head; q > s.peakQueue {
+		s.peakQueue = q
+	}
+	start := max(now, s.busyUntil)
+	a := s.kv.Apply(locks.Time(start), r.node, r.op)
+	service := w.opOverhead + time.Duration(a.Commands)*w.serviceTime
+	if f, slow := active(s.slowdowns, now); slow {
+		service = time.Duration(float64(service) * f)
+	}
+	finish := start + sim.FromDuration(service)
+	s.busyUntil = finish
+	s.inSystem = append(s.inSystem, finish)
+	s.ops++
+	s.commands += uint64(a.Commands)
+	s.busy += service
+	waitUs := int64(start-now) / 1000
+	_ = s.wait.RecordValue(waitUs)
+	s.waitSum += float64(start - now)
+	w.opsByKind[r.op.Kind]++
+	w.sStoreOps = bump(w.sStoreOps, now) // always: it gives the peak rate
+	r.res = a.Result
+	w.eng.At(finish+w.netDelay(s.scope), sim.Event{Kind: evReply, Target: r.node, A: int64(i)})
+	if a.Notify {
+		for _, sub := range s.kv.Subscribers(r.op.Key) {
+			sn := &w.nodes[sub]
+			if _, cut := active(sn.partitions[s.scope], finish); cut {
+				continue
+			}
+			w.eng.At(finish+w.netDelay(s.scope), sim.Event{
+				Kind: evNotify, Target: sub, A: int64(keyIndex(r.op.Key)), B: int64(s.scope)<<32 | int64(sn.inc),
+			})
+		}
+	}
+}
+
+// --- the upstream -------------------------------------------------------------------
+
+func (w *world) allocCall() int32 {
+	if n := len(w.freeCalls); n > 0 {
+		i := w.freeCalls[n-1]
+		w.freeCalls = w.freeCalls[:n-1]
+		return i
+	}
+	w.calls = append(w.calls, callRec{})
+	return int32(len(w.calls) - 1)
+}
+
+func (w *world) freeCall(i int32) {
+	w.calls[i] = callRec{}
+	w.freeCalls = append(w.freeCalls, i)
+}
+
+func (w *world) fetch(now sim.Time, id int32, f *locks.Fetch) {
+	n := &w.nodes[id]
+	w.upstream[f.Cause]++
+	if w.series {
+		w.sUpstream = bump(w.sUpstream, now)
+	}
+	dupKey := int64(n.region)<<32 | int64(keyIndex(f.Key))
+	d := w.dups[dupKey]
+	if d.inProgress > 0 || (d.hasOK && now-d.lastOK < sim.FromDuration(w.sc.Cache.SharedTTL.D())) {
+		w.duplicates[f.Cause]++
+	}
+	d.inProgress++
+	w.dups[dupKey] = d
+
+	w.upInflight++
+	i := w.allocCall()
+	c := &w.calls[i]
+	c.node, c.inc, c.flight, c.dupKey = id, n.inc, f.Flight, dupKey
+	lat := float64(w.upLatency.Sample(w.rUp))
+	if f, ok := active(w.upSlow, now); ok {
+		lat *= f
+	}
+	if capacity := w.sc.Upstream.Capacity; capacity > 0 && w.upInflight > capacity {
+		lat *= float64(w.upInflight) / float64(capacity)
+	}
+	if limit := w.sc.Upstream.FailAbove; limit > 0 && w.upInflight > limit {
+		c.err = errUpstreamOverload
+		lat = 0
+	} else if rate, ok := active(w.upErrors, now); ok && w.rUp.Float64() < rate {
+		c.err = errUpstream
+	}
+	if c.err != nil {
+		w.upErrorsN++
+	}
+	w.eng.At(now+sim.Time(lat), sim.Event{Kind: evFetchDone, Target: id, A: int64(i)})
+}
+
+// --- faults ---------------------------------------------------------------------------
+
+func (w *world) fault(now sim.Time, i int, end bool) {
+	f := w.faults[i]
+	n := &w.nodes[f.node]
+	switch f.kind {
+	case "node-crash":
+		if !end {
+			// Everything the node was doing is lost: waiting requests fail,
+			// pending events for this incarnation will be dropped, and its
+			// leases stay in the stores until their TTL.
+			n.crashed = true
+			n.inc++
+			w.served[locks.ServedError] += uint64(n.outstanding)
+			w.crashedErrors += uint64(n.outstanding)
+			n.outstanding = 0
+			addStats(&n.retired, n.m.Stats())
+			n.timers = n.timers[:0]
+			n.held = n.held[:0]
+			return
+		}
+		m, err := w.newMachine()
+		if err != nil { // cannot happen: the same config built the first one
+			panic(err)
+		}
+		n.m, n.crashed = m, false
+	case "node-pause":
+		if !end {
+			n.paused = true
+			return
+		}
+		n.paused = false
+		held := n.held
+		n.held = nil
+		for _, ev := range held {
+			if n.paused || n.crashed {
+				break
+			}
+			if ev.Kind == evArrival {
+				w.request(now, ev.Target, int(ev.A))
+				continue
+			}
+			w.deliver(now, ev)
+		}
+	}
+}
+
+func addStats(dst *locks.Stats, s locks.Stats) {
+	dst.Requests += s.Requests
+	for i := range s.Served {
+		dst.Served[i] += s.Served[i]
+	}
+	for i := range s.Fetches {
+		dst.Fetches[i] += s.Fetches[i]
+	}
+	dst.UpstreamErrors += s.UpstreamErrors
+	for i := range s.Levels {
+		d, l := &dst.Levels[i], s.Levels[i]
+		d.Acquisitions += l.Acquisitions
+		d.Waits += l.Waits
+		d.Timeouts += l.Timeouts
+		d.PeakContenders = max(d.PeakContenders, l.PeakContenders)
+	}
+	for i := range s.Ops {
+		dst.Ops[i] += s.Ops[i]
+	}
+	dst.StoreErrors += s.StoreErrors
+	dst.LeasesLost += s.LeasesLost
+	dst.WritesRefused += s.WritesRefused
+	dst.LateReplies += s.LateReplies
+}
+
+// --- results --------------------------------------------------------------------------
+
+func (w *world) results() reports.Run {
+	var st locks.Stats
+	for i := range w.nodes {
+		n := &w.nodes[i]
+		addStats(&st, n.retired)
+		if n.m != nil {
+			addStats(&st, n.m.Stats())
+		}
+	}
+	run := reports.Run{
+		Topology:             w.topo.Name,
+		Requests:             w.requests,
+		UpstreamCallsByCause: map[string]uint64{},
+		DuplicatesByCause:    map[string]uint64{},
+		UpstreamErrors:       w.upErrorsN,
+		StoreOpsByKind:       map[string]uint64{},
+		StoreErrors:          w.storeErrors,
+		LeasesLost:           st.LeasesLost,
+		WritesRefused:        st.WritesRefused,
+		Events:               w.eng.Executed(),
+		SimSeconds:           w.eng.Now().Duration().Seconds(),
+	}
+	for c := locks.Cause(0); c < locks.NumCauses; c++ {
+		if n := w.upstream[c]; n > 0 {
+			run.UpstreamCalls += n
+			run.UpstreamCallsByCause[c.String()] = n
+		}
+		if n := w.duplicates[c]; n > 0 {
+			run.DuplicateUpstreamCalls += n
+			name := c.String()
+			if c == locks.CauseHolder {
+				name = "lease-expired" // two holders at once: a lease ran out under a live holder
+			}
+			run.DuplicatesByCause[name] = n
+		}
+	}
+	for k := locks.OpKind(0); k < locks.NumOpKinds; k++ {
+		if n := w.opsByKind[k]; n > 0 {
+			run.StoreOps += n
+			run.StoreOpsByKind[k.String()] = n
+		}
+	}
+	run.Served = reports.Served{
+		Hit: w.served[locks.ServedHit], Collapsed: w.served[locks.ServedCollapsed], Fetched: w.served[locks.ServedFetched],
+		Hedged: w.served[locks.ServedHedged], Stale: w.served[locks.ServedStale], Error: w.served[locks.ServedError],
+	}
+	for i, l := range w.topo.Levels {
+		lr := reports.Level{
+			Name: l.LevelName(), Scope: l.Scope.String(),
+			Acquisitions: st.Levels[i].Acquisitions, Waits: st.Levels[i].Waits, Timeouts: st.Levels[i].Timeouts,
+			PeakContenders: w.levelPeak[i],
+		}
+		if l.Scope == locks.ScopeNode {
+			lr.PeakContenders = st.Levels[i].PeakContenders
+		}
+		run.Levels = append(run.Levels, lr)
+	}
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	h := w.latency
+	run.LatencyMs = reports.Latency{
+		P50: ms(h.ValueAtQuantile(50)), P90: ms(h.ValueAtQuantile(90)), P99: ms(h.ValueAtQuantile(99)),
+		P999: ms(h.ValueAtQuantile(99.9)), Max: ms(h.Max()), Mean: round3(h.Mean() / 1000),
+	}
+	simDur := w.eng.Now().Duration()
+	for i := range w.stores {
+		s := &w.stores[i]
+		if s.ops == 0 {
+			continue
+		}
+		run.StoreCommands += s.commands
+		sr := reports.Store{
+			Name: s.name, Scope: s.scope.String(), Ops: s.ops, Commands: s.commands,
+			PeakQueue: s.peakQueue,
+			QueueWaitMs: reports.QueueWait{
+				Mean: round3(s.waitSum / float64(s.ops) / 1e6),
+				P50:  ms(s.wait.ValueAtQuantile(50)), P99: ms(s.wait.ValueAtQuantile(99)), Max: ms(s.wait.Max()),
+			},
+		}
+		if simDur > 0 {
+			sr.Utilisation = round3(float64(s.busy) / float64(simDur))
+		}
+		run.Stores = append(run.Stores, sr)
+	}
+	// Peak store operations per second, from the per-second counts.
+	for _, n := range w.sStoreOps {
+		run.PeakStoreOpsPerSec = max(run.PeakStoreOpsPerSec, n)
+	}
+	if w.series {
+		w.closeSecond()
+		secs := int(math.Ceil(simDur.Seconds()))
+		s := &reports.Series{
+			Requests: pad(w.sRequests, secs), UpstreamCalls: pad(w.sUpstream, secs),
+			StoreOps: pad(w.sStoreOps, secs), Errors: pad(w.sErrors, secs), LatencyP99Ms: padF(w.sP99, secs),
+		}
+		for i := range w.topo.Levels {
+			// The node level's series stays zero: per-node collapsing is
+			// counted by the machines as a whole-run peak.
+			s.PeakContenders = append(s.PeakContenders, padI(w.sContenders[i], secs))
+		}
+		run.Series = s
+	}
+	return run
+}
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+func pad(s []uint64, n int) []uint64 {
+	out := make([]uint64, max(n, len(s)))
+	copy(out, s)
+	return out
+}
+
+func padF(s []float64, n int) []float64 {
+	out := make([]float64, max(n, len(s)))
+	copy(out, s)
+	return out
+}
+
+func padI(s []int, n int) []int {
+	out := make([]int, max(n, len(s)))
+	copy(out, s)
+	return out
+}
