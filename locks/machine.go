@@ -730,7 +730,7 @@ func (m *Machine[V]) startFetch(f *flight[V], now Time, cause Cause, level int8,
 	f.phase = phaseFetching
 	f.hedge = hedge
 	m.stats.Fetches[cause]++
-	m.emit(Effect[V]{Kind: EffFetch, Fetch: Fetch{Flight: f.id, Key: f.key, Cause: cause, Level: level}})
+	m.emit(Effect[V]{Kind: EffFetch, Fetch: Fetch{Flight: f.id, Key: f.key, Owner: f.waiters[0].id, Cause: cause, Level: level}})
 	if m.anyRenewable && m.holdsRenewable(f) {
 		m.setTimer(f, TimerRenew, now.Add(m.renewEvery))
 	}

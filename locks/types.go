@@ -230,7 +230,11 @@ func (t Timer) Slot() int { return int(t.Flight.Slot)*int(NumTimerKinds) + int(t
 type Fetch struct {
 	Flight FlightID
 	Key    string
-	Cause  Cause
+	// Owner is the request that owns the flight: its first request, or the
+	// follower that hedged. A driver that holds an upstream function per
+	// request calls the owner's.
+	Owner ReqID
+	Cause Cause
 	// Level is the level whose timeout caused a hedge (CauseWaiterTimeout,
 	// CauseStoreError, CauseFollowerTimeout), or -1.
 	Level int8
