@@ -93,10 +93,13 @@ func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
 		}
 		a.Result = locks.Result[V]{Status: locks.StatusHeld, TTL: e.lockExp.Sub(now)}
 	case locks.OpPublish:
-		// GET accepted; [SET value PX; SET accepted]; GET lock; [DEL lock]; [PUBLISH].
+		// MGET fence accepted; [SET value PX; SET accepted]; GET lock; [DEL lock]; [PUBLISH].
+		// A fence beyond the counter was granted before the store lost its
+		// keys (a restart): accepting it would make the store refuse every
+		// fresh write until the counter caught up, so it is refused.
 		a.Commands = 3
 		a.Result.Status = locks.StatusOK
-		if op.Fence >= e.accepted {
+		if op.Fence >= e.accepted && op.Fence <= e.fence {
 			e.value, e.hasValue, e.valueExp = op.Value, true, now.Add(op.TTL)
 			e.accepted = op.Fence
 			a.Result.Written = true

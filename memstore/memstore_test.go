@@ -1,0 +1,223 @@
+package memstore_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stampsim/stampsim/locks"
+	"github.com/stampsim/stampsim/memstore"
+)
+
+const ms = time.Millisecond
+
+var (
+	tokA = locks.Token{Hi: 1, Lo: 1}
+	tokB = locks.Token{Hi: 2, Lo: 2}
+)
+
+// step is one operation applied at a time, and what it must answer.
+type step struct {
+	at   time.Duration
+	sub  int32
+	op   locks.Op[string]
+	want locks.Result[string]
+	// commands is what the matching script runs, counted as redis-server's
+	// INFO commandstats counts it (the script call plus each command).
+	commands int
+	notify   bool
+}
+
+func ra(tok locks.Token, ttl time.Duration) locks.Op[string] {
+	return locks.Op[string]{Kind: locks.OpReadOrAcquire, Key: "k", Token: tok, TTL: ttl}
+}
+
+func publish(tok locks.Token, fence uint64, v string, ttl time.Duration) locks.Op[string] {
+	return locks.Op[string]{Kind: locks.OpPublish, Key: "k", Token: tok, Fence: fence, Value: v, TTL: ttl}
+}
+
+func op(kind locks.OpKind, tok locks.Token, ttl time.Duration) locks.Op[string] {
+	return locks.Op[string]{Kind: kind, Key: "k", Token: tok, TTL: ttl}
+}
+
+var (
+	acquired = func(f uint64) locks.Result[string] {
+		return locks.Result[string]{Status: locks.StatusAcquired, Fence: f}
+	}
+	held = func(ttl time.Duration) locks.Result[string] {
+		return locks.Result[string]{Status: locks.StatusHeld, TTL: ttl}
+	}
+	value   = func(v string) locks.Result[string] { return locks.Result[string]{Status: locks.StatusValue, Value: v} }
+	ok      = locks.Result[string]{Status: locks.StatusOK}
+	notHeld = locks.Result[string]{Status: locks.StatusNotHeld}
+	wrote   = func(written, released bool) locks.Result[string] {
+		return locks.Result[string]{Status: locks.StatusOK, Written: written, Released: released}
+	}
+)
+
+// Each script of the protocol, step by step against one key.
+func TestOperations(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"read-or-acquire takes a free lock and bumps the fence, then reports it held with its remaining lease", []step{
+			{at: 0, op: ra(tokA, time.Second), want: acquired(1), commands: 4},
+			{at: 300 * ms, op: ra(tokB, time.Second), want: held(700 * ms), commands: 4},
+		}},
+		{"an expired lease frees the lock for the next acquirer, with a newer fence", []step{
+			{at: 0, op: ra(tokA, time.Second), want: acquired(1), commands: 4},
+			{at: time.Second, op: ra(tokB, time.Second), want: acquired(2), commands: 4},
+		}},
+		{"publish writes, releases and notifies; the value is then read until its TTL", []step{
+			{at: 0, op: ra(tokA, time.Second), want: acquired(1), commands: 4},
+			{at: 10 * ms, op: publish(tokA, 1, "v1", 100*ms), want: wrote(true, true), commands: 7, notify: true},
+			{at: 20 * ms, op: ra(tokB, time.Second), want: value("v1"), commands: 2},
+			{at: 110 * ms, op: ra(tokB, time.Second), want: acquired(2), commands: 4},
+		}},
+		{"a publish with an older fence is refused, and does not delete the newer holder's lock", []step{
+			{at: 0, op: ra(tokA, 100*ms), want: acquired(1), commands: 4},
+			{at: 200 * ms, op: ra(tokB, time.Second), want: acquired(2), commands: 4},
+			{at: 300 * ms, op: publish(tokB, 2, "v2", time.Second), want: wrote(true, true), commands: 7, notify: true},
+			{at: 400 * ms, op: publish(tokA, 1, "v1", time.Second), want: wrote(false, false), commands: 3},
+			{at: 500 * ms, op: ra(tokA, time.Second), want: value("v2"), commands: 2},
+		}},
+		{"a late publish with an equal or newer fence is written, but releases only its own lock", []step{
+			{at: 0, op: ra(tokA, 100*ms), want: acquired(1), commands: 4},
+			{at: 200 * ms, op: ra(tokB, time.Second), want: acquired(2), commands: 4},
+			{at: 300 * ms, op: publish(tokA, 1, "v1", time.Second), want: wrote(true, false), commands: 6, notify: true},
+			{at: 400 * ms, op: ra(tokA, time.Second), want: value("v1"), commands: 2},
+			{at: 500 * ms, op: publish(tokB, 2, "v2", time.Second), want: wrote(true, true), commands: 7, notify: true},
+			{at: 600 * ms, op: ra(tokA, time.Second), want: value("v2"), commands: 2},
+		}},
+		{"extend renews only the holder's lease", []step{
+			{at: 0, op: ra(tokA, 100*ms), want: acquired(1), commands: 4},
+			{at: 50 * ms, op: op(locks.OpExtend, tokB, 100*ms), want: notHeld, commands: 2},
+			{at: 90 * ms, op: op(locks.OpExtend, tokA, 100*ms), want: ok, commands: 3},
+			{at: 150 * ms, op: ra(tokB, time.Second), want: held(40 * ms), commands: 4},
+			{at: 190 * ms, op: op(locks.OpExtend, tokA, 100*ms), want: notHeld, commands: 2},
+		}},
+		{"release deletes only the holder's lock and notifies", []step{
+			{at: 0, op: ra(tokA, time.Second), want: acquired(1), commands: 4},
+			{at: 10 * ms, op: op(locks.OpRelease, tokB, 0), want: notHeld, commands: 2},
+			{at: 20 * ms, op: op(locks.OpRelease, tokA, 0), want: ok, commands: 4, notify: true},
+			{at: 30 * ms, op: op(locks.OpRelease, tokA, 0), want: notHeld, commands: 2},
+			{at: 40 * ms, op: ra(tokB, time.Second), want: acquired(2), commands: 4},
+		}},
+		{"subscribe and unsubscribe are idempotent", []step{
+			{sub: 3, op: op(locks.OpSubscribe, locks.Token{}, 0), want: ok, commands: 1},
+			{sub: 3, op: op(locks.OpSubscribe, locks.Token{}, 0), want: ok, commands: 1},
+			{sub: 3, op: op(locks.OpUnsubscribe, locks.Token{}, 0), want: ok, commands: 1},
+			{sub: 3, op: op(locks.OpUnsubscribe, locks.Token{}, 0), want: ok, commands: 1},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := memstore.New[string]()
+			for i, st := range tt.steps {
+				a := s.Apply(locks.Time(st.at), st.sub, st.op)
+				if a.Result != st.want || a.Commands != st.commands || a.Notify != st.notify {
+					t.Errorf("step %d (%s at %v): got %+v, %d commands, notify %v; want %+v, %d, %v",
+						i, st.op.Kind, st.at, a.Result, a.Commands, a.Notify, st.want, st.commands, st.notify)
+				}
+			}
+		})
+	}
+}
+
+// Subscribers are kept per key in subscription order; an unsubscribe moves
+// the last into the gap.
+func TestSubscribers(t *testing.T) {
+	s := memstore.New[string]()
+	for _, sub := range []int32{4, 7, 9, 7} {
+		s.Apply(0, sub, op(locks.OpSubscribe, locks.Token{}, 0))
+	}
+	if got := s.Subscribers("k"); !slices.Equal(got, []int32{4, 7, 9}) {
+		t.Errorf("subscribers %v, want [4 7 9]", got)
+	}
+	s.Apply(0, 4, op(locks.OpUnsubscribe, locks.Token{}, 0))
+	if got := s.Subscribers("k"); !slices.Equal(got, []int32{9, 7}) {
+		t.Errorf("after 4 left: %v, want [9 7]", got)
+	}
+	if got := s.Subscribers("other"); got != nil {
+		t.Errorf("subscribers of an unknown key: %v", got)
+	}
+}
+
+// The inspection methods see TTLs at the time they are given.
+func TestInspection(t *testing.T) {
+	s := memstore.New[string]()
+	s.Apply(0, 0, ra(tokA, 100*ms))
+	s.Apply(0, 0, publish(tokA, 1, "v", 200*ms))
+	s.Apply(0, 0, ra(tokB, 100*ms)) // reads the value: no lock taken
+	if v, ok := s.Value(locks.Time(199*ms), "k"); !ok || v != "v" {
+		t.Errorf("Value at 199ms: %q, %v", v, ok)
+	}
+	if _, ok := s.Value(locks.Time(200*ms), "k"); ok {
+		t.Errorf("Value at 200ms still there")
+	}
+	s.Apply(locks.Time(300*ms), 0, ra(tokB, 100*ms))
+	if tok, ok := s.Holder(locks.Time(399*ms), "k"); !ok || tok != tokB {
+		t.Errorf("Holder at 399ms: %v, %v", tok, ok)
+	}
+	if _, ok := s.Holder(locks.Time(400*ms), "k"); ok {
+		t.Errorf("Holder at 400ms still there")
+	}
+	if c, a := s.Fence("k"); c != 2 || a != 1 {
+		t.Errorf("Fence: counter %d, accepted %d; want 2, 1", c, a)
+	}
+	if s.Len() != 1 {
+		t.Errorf("Len %d, want 1", s.Len())
+	}
+	s.Clear()
+	if c, a := s.Fence("k"); c != 0 || a != 0 || s.Len() != 0 {
+		t.Errorf("after Clear: fence %d/%d, %d keys", c, a, s.Len())
+	}
+}
+
+// A store that restarted empty has forgotten its fence counter. A holder
+// from before the restart must not get its write accepted with a fence the
+// store has not granted since: that would make the store refuse every fresh
+// value whose (restarted) fence is lower, until the counter caught up. The
+// store refuses it instead, and the accepted fence never passes the counter.
+func TestWriteFromBeforeRestartIsRefused(t *testing.T) {
+	s := memstore.New[string]()
+	for i := range 5 {
+		tok := locks.Token{Lo: uint64(i)}
+		s.Apply(locks.Time(i), 0, ra(tok, time.Second))
+		s.Apply(locks.Time(i), 0, publish(tok, uint64(i+1), "old", 0)) // written, expires at once
+	}
+	s.Apply(10, 0, ra(tokA, time.Second)) // fence 6
+	s.Clear()
+	if a := s.Apply(20, 0, publish(tokA, 6, "stale", time.Second)); a.Result.Written {
+		t.Errorf("write with fence 6 after the restart was accepted")
+	}
+	if c, a := s.Fence("k"); a > c {
+		t.Errorf("accepted fence %d beyond the counter %d", a, c)
+	}
+	if a := s.Apply(30, 0, ra(tokB, time.Second)); a.Result != acquired(1) {
+		t.Fatalf("acquisition after the restart: %+v", a.Result)
+	}
+	if a := s.Apply(40, 0, publish(tokB, 1, "fresh", time.Second)); !a.Result.Written || !a.Result.Released {
+		t.Errorf("fresh write after the restart: %+v, want written and released", a.Result)
+	}
+	if v, _ := s.Value(50, "k"); v != "fresh" {
+		t.Errorf("store holds %q, want the fresh value", v)
+	}
+}
+
+// Keys do not share anything.
+func TestKeysAreIndependent(t *testing.T) {
+	s := memstore.New[string]()
+	for i := range 3 {
+		k := fmt.Sprint("k", i)
+		a := s.Apply(0, 0, locks.Op[string]{Kind: locks.OpReadOrAcquire, Key: k, Token: tokA, TTL: time.Second})
+		if a.Result != acquired(1) {
+			t.Errorf("%s: %+v, want its own first fence", k, a.Result)
+		}
+	}
+	if s.Len() != 3 {
+		t.Errorf("Len %d, want 3", s.Len())
+	}
+}
