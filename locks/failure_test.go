@@ -276,3 +276,61 @@ func TestAbort(t *testing.T) {
 		t.Errorf("the upstream call was not cancelled")
 	}
 }
+
+// A flight that gives up while its read-or-acquire is on its way (its only
+// request was cancelled, or its wait timed out and it hedged) may still be
+// granted the lock by the store. Nobody would ever publish or release that
+// lock, so the machine gives it back as soon as the grant arrives, and the
+// next flight takes it at once instead of waiting for the lease to run out.
+func TestLockGrantedAfterFlightGaveUpIsReleased(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(w *world, first locks.ReqID)
+		want  locks.Served // the first request's reply; 255 for none
+	}{
+		{
+			name:  "cancelled",
+			setup: func(w *world, first locks.ReqID) { w.cancel(at(ms/2), first) },
+			want:  255,
+		},
+		{
+			name:  "timed out and hedged",
+			setup: func(*world, locks.ReqID) {},
+			want:  locks.ServedHedged,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := defaultConfig(builtin(t, "two-level"), place{}, place{})
+			if tt.want == locks.ServedHedged {
+				cfg.NodeConfig = func(i int, c *locks.Config) {
+					if i == 0 { // node 0 gives up before its grant comes back at 2ms
+						c.Topology = builtin(t, "two-level", func(i int, l *locks.Level) {
+							if i == 1 {
+								l.WaitTimeout = 1500 * time.Microsecond
+							}
+						})
+					}
+				}
+			}
+			w := newWorld(t, cfg)
+			first := w.request(at(0), 0, "k") // the grant lands at 1ms, comes back at 2ms
+			tt.setup(w, first)
+			next := w.request(at(10*ms), 1, "k")
+			w.run()
+			w.settled(false)
+
+			if r := w.req(first); (tt.want == 255) != (r.replies == 0) || (r.replies > 0 && r.reply.Served != tt.want) {
+				t.Errorf("first request: %d replies, %+v; want %v", r.replies, r.reply, tt.want)
+			}
+			// Node 1 takes the lock at 11ms and fetches: answered at 112ms,
+			// not after the 2s lease.
+			if r := w.reply(next); r.Served != locks.ServedFetched || w.req(next).repliedAt != at(112*ms) {
+				t.Errorf("next request: %+v at %v, want fetched at 112ms", r, dur(w.req(next).repliedAt))
+			}
+			if got := w.nodes[0].m.Stats().Ops[locks.OpRelease]; got != 1 {
+				t.Errorf("node 0 sent %d releases, want 1 for the lock granted too late", got)
+			}
+		})
+	}
+}

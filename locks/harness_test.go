@@ -68,6 +68,9 @@ type worldConfig struct {
 	// UpstreamFn decides the latency and the error of the n-th upstream
 	// call (counting from 1) for key.
 	UpstreamFn func(n int, key string) (time.Duration, error)
+	// NodeConfig, if set, changes the configuration of node i's machine
+	// (it must keep the scopes of Topology).
+	NodeConfig func(i int, c *locks.Config)
 	// StoreFault decides what a store does with an operation arriving at
 	// now (the default: it applies it).
 	StoreFault func(now locks.Time, st *store, op locks.Op[int]) fault
@@ -328,13 +331,17 @@ func newWorld(tb testing.TB, cfg worldConfig) *world {
 	for i, p := range cfg.Nodes {
 		var seed [32]byte
 		seed[0], seed[1] = byte(i), byte(i>>8)
-		m, err := locks.NewMachine[int](locks.Config{
+		mc := locks.Config{
 			Topology:       cfg.Topology,
 			NodeCacheTTL:   cfg.NodeCacheTTL,
 			SharedCacheTTL: cfg.SharedCacheTTL,
 			StaleFor:       cfg.StaleFor,
 			Seed:           seed,
-		})
+		}
+		if cfg.NodeConfig != nil {
+			cfg.NodeConfig(i, &mc)
+		}
+		m, err := locks.NewMachine[int](mc)
 		if err != nil {
 			tb.Fatalf("node %d: %v", i, err)
 		}
@@ -675,11 +682,12 @@ func (w *world) onReply(n *node, rep locks.Reply[int]) {
 	r.reply, r.repliedAt = rep, w.now
 	waited := w.now.Sub(r.at)
 	timedOut := func() bool {
-		if int(rep.Level) < 0 || int(rep.Level) >= len(w.cfg.Topology.Levels) {
+		levels := n.m.Topology().Levels
+		if int(rep.Level) < 0 || int(rep.Level) >= len(levels) {
 			fail("a timeout must name its level")
 			return false
 		}
-		if to := w.cfg.Topology.Levels[rep.Level].WaitTimeout; waited < to {
+		if to := levels[rep.Level].WaitTimeout; waited < to {
 			fail("timed out at level %d after %v, before its wait timeout %v", rep.Level, waited, to)
 			return false
 		}

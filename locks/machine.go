@@ -311,6 +311,7 @@ func (m *Machine[V]) StoreDone(now Time, op Op[V], res Result[V]) {
 		f := m.lookup(op.Flight)
 		if f == nil || f.phase != phaseRA || f.level != int(op.Level) || f.raSeq != op.Seq {
 			m.stats.LateReplies++
+			m.releaseLateGrant(f, now, op, res)
 			return
 		}
 		m.readOrAcquireDone(f, now, res)
@@ -323,6 +324,25 @@ func (m *Machine[V]) StoreDone(now Time, op Op[V], res Result[V]) {
 			m.stats.WritesRefused++
 		}
 	}
+}
+
+// releaseLateGrant gives back a lock that the store granted to a
+// read-or-acquire its flight no longer waits for (the flight timed out,
+// was cancelled or ended while the operation was on its way). Nobody would
+// publish or release it, so every other flight would wait for its lease to
+// run out. The token was drawn for that one wait, so the compare-and-delete
+// cannot touch a lock the flight holds now.
+func (m *Machine[V]) releaseLateGrant(f *flight[V], now Time, op Op[V], res Result[V]) {
+	if res.Status != StatusAcquired || int(op.Level) >= len(m.levels) {
+		return
+	}
+	if f != nil && f.held[op.Level].acquired && f.held[op.Level].token == op.Token {
+		return // a duplicate of the reply that made f the holder
+	}
+	m.emitOp(Op[V]{
+		Flight: op.Flight, Kind: OpRelease, Level: op.Level, Scope: op.Scope, Key: op.Key,
+		Token: op.Token, Deadline: now.Add(m.levels[op.Level].LeaseTTL),
+	})
 }
 
 // Notified is the input "the store of scope announced at now that the lock of
