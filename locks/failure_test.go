@@ -334,3 +334,44 @@ func TestLockGrantedAfterFlightGaveUpIsReleased(t *testing.T) {
 		})
 	}
 }
+
+// A follower that timed out at the node level and hedged is still a waiting
+// request: cancelling it must cancel its hedge (no reply, the hedge's
+// upstream call cancelled), whether or not the flight it left has ended.
+func TestCancelHedgedFollower(t *testing.T) {
+	tests := []struct {
+		name      string
+		firstCall time.Duration // the owner's call; the hedge's takes 500ms
+	}{
+		{"its flight still going", 2 * time.Second},
+		{"its flight ended", 120 * ms},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			top := builtin(t, "node-only", func(_ int, l *locks.Level) { l.WaitTimeout = 100 * ms })
+			cfg := defaultConfig(top, place{})
+			cfg.UpstreamFn = func(n int, _ string) (time.Duration, error) {
+				if n == 1 {
+					return tt.firstCall, nil
+				}
+				return 500 * ms, nil
+			}
+			w := newWorld(t, cfg)
+			owner := w.request(at(0), 0, "k")
+			follower := w.request(at(10*ms), 0, "k") // hedges at 110ms
+			w.cancel(at(150*ms), follower)
+			w.run()
+			w.settled(false)
+
+			if r := w.req(follower); !r.cancelled || r.replies != 0 {
+				t.Errorf("follower: cancelled %v, %d replies; want cancelled and no reply", r.cancelled, r.replies)
+			}
+			if len(w.fetches) != 2 || w.fetches[1].fetch.Cause != locks.CauseFollowerTimeout || !w.fetches[1].cancelled {
+				t.Errorf("calls %s, want the second (the hedge) cancelled", w.describe())
+			}
+			if r := w.reply(owner); r.Served != locks.ServedFetched || r.Value != 1 {
+				t.Errorf("owner: %+v, want fetched value 1", r)
+			}
+		})
+	}
+}

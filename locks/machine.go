@@ -98,6 +98,10 @@ type flight[V any] struct {
 	live    int      // waiters still waiting
 	head    int      // oldest follower whose node-level deadline may not have passed
 	keyed   bool     // registered in Machine.byKey
+	// hedgeOf is, for the flight of a follower that hedged after its
+	// node-level wait, the Handle that follower was given, so that Cancel
+	// can still find it.
+	hedgeOf Handle
 
 	phase    phase
 	level    int // index of the current shared level
@@ -165,6 +169,7 @@ type Machine[V any] struct {
 	stats        Stats
 	renewEvery   time.Duration
 	anyRenewable bool
+	hedges       int // flights of followers that hedged (see flight.hedgeOf)
 }
 
 // NewMachine returns a machine for cfg, or an error naming the setting that
@@ -263,22 +268,46 @@ func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
 
 // Cancel is the input "the request h was cancelled at now": it gets no reply.
 // Its flight goes on for the others, unless it was the last one waiting, in
-// which case the flight is aborted (its locks released). Cancel reports
-// whether the request was still waiting.
+// which case the flight is aborted (its locks released). A follower that
+// hedged after its node-level wait is still waiting, for its own upstream
+// call, which cancelling it aborts. Cancel reports whether the request was
+// still waiting.
 func (m *Machine[V]) Cancel(now Time, h Handle) bool {
 	if !h.valid {
 		return false
 	}
 	f := m.lookup(h.Flight)
-	if f == nil || int(h.Index) >= len(f.waiters) || !f.waiters[h.Index].live {
-		return false
+	if f != nil && int(h.Index) < len(f.waiters) && f.waiters[h.Index].live {
+		f.waiters[h.Index].live = false
+		f.live--
+		if f.live == 0 {
+			m.abort(f, now)
+		}
+		return true
 	}
-	f.waiters[h.Index].live = false
-	f.live--
-	if f.live == 0 {
-		m.abort(f, now)
+	// A follower that hedged waits in a flight of its own, which may outlive
+	// the one it left.
+	if g := m.hedgeFor(h); g != nil {
+		g.waiters[0].live = false
+		g.live--
+		m.abort(g, now)
+		return true
 	}
-	return true
+	return false
+}
+
+// hedgeFor returns the live flight of the follower that was given h and
+// hedged, or nil.
+func (m *Machine[V]) hedgeFor(h Handle) *flight[V] {
+	if m.hedges == 0 {
+		return nil
+	}
+	for _, f := range m.flights {
+		if f.hedgeOf == h && f.phase != phaseIdle && f.waiters[0].live {
+			return f
+		}
+	}
+	return nil
 }
 
 // Abort ends every flight at now: waiting requests get ErrAborted, held locks
@@ -447,6 +476,7 @@ func (m *Machine[V]) newFlight(key string, owner ReqID, now Time) *flight[V] {
 	f.hedge = false
 	f.lastErr = false
 	f.keyed = false
+	f.hedgeOf = Handle{}
 	f.phase = phaseIdle
 	return f
 }
@@ -461,6 +491,10 @@ func (m *Machine[V]) endFlight(f *flight[V]) {
 	if f.keyed {
 		delete(m.byKey, f.key)
 		f.keyed = false
+	}
+	if f.hedgeOf.valid {
+		f.hedgeOf = Handle{}
+		m.hedges--
 	}
 	f.phase = phaseIdle
 	f.id.Gen++
@@ -724,6 +758,8 @@ func (m *Machine[V]) followersTimedOut(f *flight[V], now Time) {
 		switch l.OnTimeout {
 		case Invoke:
 			h := m.newFlight(f.key, w.id, w.since)
+			h.hedgeOf = Handle{Flight: f.id, Index: uint32(f.head - 1), valid: true}
+			m.hedges++
 			m.startFetch(h, now, CauseFollowerTimeout, 0, true)
 		case Stale:
 			if e, ok := m.cache[f.key]; ok && now < e.staleUntil {
