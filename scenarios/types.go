@@ -5,7 +5,8 @@ import (
 )
 
 // Duration is a time.Duration written in scenario files as Go duration text
-// ("300us", "5s", "1m30s").
+// ("300us", "5s", "1m30s"). A bare number is rejected: a unit is required.
+// It is written back as text, in YAML and in JSON.
 type Duration time.Duration
 
 // D returns the duration as a time.Duration.
@@ -13,11 +14,31 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 
 // Scenario is one scenario file, with every default filled in once it has
 // been loaded: a results file embeds it, so that a run can be replayed.
+//
+// Required: duration, topology, upstream.latency, workload.keys, and some
+// traffic (workload.rate or workload.bursts). Everything else has a default,
+// applied when the field is absent (an explicit zero is taken as written and
+// then validated):
+//
+//	seed                               1
+//	network.*                          the example's lognormals (see Network)
+//	store                              service_time 8us, op_overhead 20us, connect_timeout 1s
+//	upstream.capacity                  0 (unlimited)
+//	cache                              node_ttl 10s, shared_ttl 10s, stale_for 0
+//	locks                              lease_ttl 5s, wait_timeout 3s, on_timeout invoke,
+//	                                   wake notify, poll_interval 20ms, renew true
+//	topologies                         the six built-ins: none, node-only, one-level,
+//	                                   two-level, global, fanout-tree
 type Scenario struct {
-	Name        string   `yaml:"name" json:"name"`
-	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
-	Seed        uint64   `yaml:"seed" json:"seed"`
-	Duration    Duration `yaml:"duration" json:"duration"`
+	// Name names the scenario in results. Default: the file name without
+	// its extension.
+	Name string `yaml:"name" json:"name"`
+	// Description is one line saying what the scenario shows.
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	// Seed seeds every random stream of the run. Default 1.
+	Seed uint64 `yaml:"seed" json:"seed"`
+	// Duration is how much simulated time the run covers. Required.
+	Duration Duration `yaml:"duration" json:"duration"`
 
 	Topology World     `yaml:"topology" json:"topology"`
 	Network  Network   `yaml:"network" json:"network"`
@@ -29,20 +50,23 @@ type Scenario struct {
 	Locks    LockLevel `yaml:"locks" json:"locks"`
 
 	// Topologies names the lock topologies to compare: built-in names or
-	// names from CustomTopologies.
+	// names from CustomTopologies. Default: the six built-ins.
 	Topologies       []string         `yaml:"topologies" json:"topologies"`
 	CustomTopologies []CustomTopology `yaml:"custom_topologies,omitempty" json:"custom_topologies,omitempty"`
 }
 
-// World is the shape of the simulated fleet.
+// World is the shape of the simulated fleet. All three are required and at
+// least 1; the fleet may have at most MaxNodes nodes.
 type World struct {
 	Regions        int `yaml:"regions" json:"regions"`
 	ZonesPerRegion int `yaml:"zones_per_region" json:"zones_per_region"`
 	NodesPerZone   int `yaml:"nodes_per_zone" json:"nodes_per_zone"`
 }
 
-// Dist is a latency distribution: "fixed" (Value), "exponential" (Mean), or
-// "lognormal" (Median and P99).
+// Dist is a latency distribution: "fixed" (Value, at least 0),
+// "exponential" (Mean, positive), or "lognormal" (Median, positive, and
+// P99, at least Median). Fields that do not belong to the named
+// distribution are errors.
 type Dist struct {
 	Dist   string   `yaml:"dist" json:"dist"`
 	Value  Duration `yaml:"value,omitempty" json:"value,omitempty"`
@@ -52,7 +76,10 @@ type Dist struct {
 }
 
 // Network gives the one-way latency of a message between a node and the
-// store of each scope, drawn per message.
+// store of each scope, drawn per message. Defaults, each applied when its
+// field is absent: lognormal median 300us p99 2ms to the zone store, median
+// 500us p99 3ms to the region store, median 40ms p99 120ms to the global
+// store.
 type Network struct {
 	NodeToZoneStore   Dist `yaml:"node_to_zone_store" json:"node_to_zone_store"`
 	NodeToRegionStore Dist `yaml:"node_to_region_store" json:"node_to_region_store"`
@@ -61,21 +88,25 @@ type Network struct {
 
 // Store models each store server: one operation at a time.
 type Store struct {
-	// ServiceTime is what one command costs the server.
+	// ServiceTime is what one command costs the server. Default 8us; zero
+	// is allowed.
 	ServiceTime Duration `yaml:"service_time" json:"service_time"`
 	// OpOverhead is what one operation (one round trip) costs the server on
-	// top of its commands: parsing, the script call, the reply.
+	// top of its commands: parsing, the script call, the reply. Default
+	// 20us; zero is allowed.
 	OpOverhead Duration `yaml:"op_overhead" json:"op_overhead"`
 	// ConnectTimeout is how long an operation takes to fail when the store
-	// is down or cut off.
+	// is down or cut off. Default 1s; must be positive.
 	ConnectTimeout Duration `yaml:"connect_timeout" json:"connect_timeout"`
 }
 
 // Upstream models the expensive origin.
 type Upstream struct {
+	// Latency is the latency of one call at full speed. Required.
 	Latency Dist `yaml:"latency" json:"latency"`
 	// Capacity is how many calls run at full speed at once; beyond it each
-	// call's latency is multiplied by (in flight / capacity). Zero: no limit.
+	// call's latency is multiplied by (in flight / capacity). Zero (the
+	// default): no limit.
 	Capacity int `yaml:"capacity" json:"capacity"`
 	// FailAbove makes calls fail at once while more than this many are in
 	// flight. Zero: never.
@@ -84,16 +115,26 @@ type Upstream struct {
 
 // Cache gives the TTLs of the node caches and of the shared caches.
 type Cache struct {
-	NodeTTL   Duration `yaml:"node_ttl" json:"node_ttl"`
+	// NodeTTL is how long a value stays fresh in a node's cache. Default
+	// 10s; zero switches the node caches off.
+	NodeTTL Duration `yaml:"node_ttl" json:"node_ttl"`
+	// SharedTTL is how long a value stays in a shared (store) cache.
+	// Default 10s; must be positive.
 	SharedTTL Duration `yaml:"shared_ttl" json:"shared_ttl"`
 	// StaleFor is how long past its TTL a node keeps a value for the stale
-	// policy.
+	// policy. Default 0: no stale values.
 	StaleFor Duration `yaml:"stale_for,omitempty" json:"stale_for,omitempty"`
 }
 
 // Workload is the traffic.
 type Workload struct {
-	Keys  int     `yaml:"keys" json:"keys"`
+	// Keys is how many keys there are, numbered 0 to Keys-1, key 0 the most
+	// popular. Required, at least 1, at most MaxKeys.
+	Keys int `yaml:"keys" json:"keys"`
+	// ZipfS is the exponent of the Zipf law keys are drawn from for the
+	// steady traffic. It must be greater than 1 (math/rand/v2's Zipf
+	// generator needs s > 1) when there is steady traffic over more than
+	// one key; otherwise it may be left out.
 	ZipfS float64 `yaml:"zipf_s" json:"zipf_s"`
 	// Rate is the steady Poisson arrival rate, requests per second, over all
 	// nodes together. Zero: bursts only.
@@ -102,23 +143,31 @@ type Workload struct {
 }
 
 // Burst is N requests for one key spread evenly at random over a window,
-// across all nodes or the listed ones.
+// across all nodes or the listed ones. At must fall inside the run; Key must
+// be below workload.keys; Requests must be at least 1; Over may be zero (all
+// at once).
 type Burst struct {
 	At       Duration `yaml:"at" json:"at"`
 	Key      int      `yaml:"key" json:"key"`
 	Requests int      `yaml:"requests" json:"requests"`
 	Over     Duration `yaml:"over" json:"over"`
-	Nodes    []string `yaml:"nodes,omitempty" json:"nodes,omitempty"`
+	// Nodes, if set, names the nodes ("r0/z1/n3") the requests arrive at.
+	Nodes []string `yaml:"nodes,omitempty" json:"nodes,omitempty"`
 }
 
-// Fault is one fault with a start and a duration. Which fields apply
-// depends on Kind:
+// Fault is one fault with a start (At, inside the run) and a duration (For,
+// positive). Which fields apply depends on Kind; a field that does not
+// apply is an error:
 //
-//	node-crash, node-pause:     Node
-//	store-outage, store-slowdown: Scope and Region/Zone (Factor for slowdown)
-//	partition:                  Node, Scope (the store it cannot reach)
-//	upstream-slowdown:          Factor
-//	upstream-errors:            Rate (fraction of calls that fail, 0..1)
+//	node-crash, node-pause:        Node
+//	store-outage:                  Scope (zone, region or global) and, for
+//	                               zone and region scopes, Region (and Zone,
+//	                               counted within the region, for zone scope)
+//	store-slowdown:                as store-outage, plus Factor (at least 1):
+//	                               service times are multiplied by it
+//	partition:                     Node, Scope (the store it cannot reach)
+//	upstream-slowdown:             Factor (at least 1): latencies multiplied
+//	upstream-errors:               Rate (fraction of calls that fail, 0 < rate <= 1)
 type Fault struct {
 	Kind   string   `yaml:"kind" json:"kind"`
 	Node   string   `yaml:"node,omitempty" json:"node,omitempty"`
@@ -131,10 +180,33 @@ type Fault struct {
 	For    Duration `yaml:"for" json:"for"`
 }
 
+// The fault kinds.
+const (
+	FaultNodeCrash        = "node-crash"
+	FaultNodePause        = "node-pause"
+	FaultStoreOutage      = "store-outage"
+	FaultStoreSlowdown    = "store-slowdown"
+	FaultPartition        = "partition"
+	FaultUpstreamSlowdown = "upstream-slowdown"
+	FaultUpstreamErrors   = "upstream-errors"
+)
+
+// FaultKinds lists the fault kinds, in the order the documentation gives
+// them.
+var FaultKinds = []string{
+	FaultNodeCrash, FaultNodePause, FaultStoreOutage, FaultStoreSlowdown,
+	FaultPartition, FaultUpstreamSlowdown, FaultUpstreamErrors,
+}
+
 // LockLevel holds the per-level lock settings. The scenario's `locks` block
-// gives the defaults; a custom level overrides any of them.
+// gives the defaults (lease_ttl 5s, wait_timeout 3s, on_timeout invoke,
+// wake notify, poll_interval 20ms, renew true) and may not set scope or
+// name; a custom level must set scope and overrides any of the others.
 type LockLevel struct {
-	Scope        string   `yaml:"scope,omitempty" json:"scope,omitempty"`
+	// Scope is node, zone, region or global (custom levels only).
+	Scope string `yaml:"scope,omitempty" json:"scope,omitempty"`
+	// Name labels the level in results (custom levels only); default: the
+	// scope's name.
 	Name         string   `yaml:"name,omitempty" json:"name,omitempty"`
 	LeaseTTL     Duration `yaml:"lease_ttl,omitempty" json:"lease_ttl,omitempty"`
 	WaitTimeout  Duration `yaml:"wait_timeout,omitempty" json:"wait_timeout,omitempty"`
@@ -145,7 +217,9 @@ type LockLevel struct {
 	Renew *bool `yaml:"renew,omitempty" json:"renew,omitempty"`
 }
 
-// CustomTopology is a named list of levels written in the scenario.
+// CustomTopology is a named list of levels written in the scenario. Its name
+// must not be a built-in topology's, nor another custom topology's; its
+// levels go from inner to outer scopes, at least one.
 type CustomTopology struct {
 	Name   string      `yaml:"name" json:"name"`
 	Levels []LockLevel `yaml:"levels" json:"levels"`
