@@ -1,0 +1,195 @@
+package reports
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteJSON writes the results document as indented JSON followed by a
+// newline. The output is deterministic: fields in declaration order, map
+// keys sorted, no HTML escaping.
+func WriteJSON(w io.Writer, r *Results) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("writing results of %q: %w", r.Scenario, err)
+	}
+	return nil
+}
+
+// ReadJSON reads a results document written by WriteJSON, and checks its
+// schema.
+func ReadJSON(r io.Reader) (*Results, error) {
+	var res Results
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&res); err != nil {
+		return nil, fmt.Errorf("reading results: %w", err)
+	}
+	if res.Schema != Schema {
+		return nil, fmt.Errorf("reading results: schema %q, want %q", res.Schema, Schema)
+	}
+	return &res, nil
+}
+
+// tableHeader names the columns of WriteTable.
+var tableHeader = []string{
+	"TOPOLOGY", "REQUESTS", "UPSTREAM", "DUPLICATES", "STORE OPS",
+	"PEAK OPS/S", "PEAK CONTENDERS", "P50 MS", "P99 MS", "ERRORS",
+}
+
+// numeric marks the columns of WriteTable that hold numbers and are
+// aligned right.
+var numeric = []bool{false, true, true, true, true, true, false, true, true, true}
+
+// WriteTable writes one row per run: the topology, requests, upstream calls,
+// duplicate upstream calls, store round trips, peak store operations per
+// second, each level's peak contenders ("node:240 region:20"), the p50 and
+// p99 request latency in milliseconds, and the requests that failed.
+// Numbers are aligned right.
+func WriteTable(w io.Writer, runs []Run) error {
+	rows := [][]string{tableHeader}
+	for _, r := range runs {
+		rows = append(rows, []string{
+			r.Topology,
+			strconv.FormatUint(r.Requests, 10),
+			strconv.FormatUint(r.UpstreamCalls, 10),
+			strconv.FormatUint(r.DuplicateUpstreamCalls, 10),
+			strconv.FormatUint(r.StoreOps, 10),
+			strconv.FormatUint(r.PeakStoreOpsPerSec, 10),
+			Contenders(r.Levels),
+			FormatMs(r.LatencyMs.P50),
+			FormatMs(r.LatencyMs.P99),
+			strconv.FormatUint(r.Served.Error, 10),
+		})
+	}
+	// tabwriter aligns every cell the same way; pad the numbers to their
+	// column's width first so that they line up on the right.
+	for col := range tableHeader {
+		if !numeric[col] {
+			continue
+		}
+		width := 0
+		for _, row := range rows {
+			width = max(width, len(row[col]))
+		}
+		for _, row := range rows {
+			row[col] = strings.Repeat(" ", width-len(row[col])) + row[col]
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, row := range rows {
+		if _, err := fmt.Fprintln(tw, strings.Join(row, "\t")); err != nil {
+			return err
+		}
+	}
+	return tw.Flush()
+}
+
+// Contenders formats the levels' peak contenders as "node:240 region:20",
+// or "-" for a topology without levels.
+func Contenders(levels []Level) string {
+	if len(levels) == 0 {
+		return "-"
+	}
+	parts := make([]string, len(levels))
+	for i, l := range levels {
+		parts[i] = fmt.Sprintf("%s:%d", l.Name, l.PeakContenders)
+	}
+	return strings.Join(parts, " ")
+}
+
+// FormatMs formats milliseconds with about three significant digits, and
+// never in exponent form: 0.012, 1.25, 12.5, 125, 1250.
+func FormatMs(ms float64) string {
+	prec := 0
+	switch a := ms; {
+	case a < 0.01:
+		prec = 4
+	case a < 1:
+		prec = 3
+	case a < 10:
+		prec = 2
+	case a < 100:
+		prec = 1
+	}
+	if ms == 0 {
+		prec = 0
+	}
+	return strconv.FormatFloat(ms, 'f', prec, 64)
+}
+
+// The metrics of WriteSeriesCSV, besides one peak_contenders_LEVEL per
+// level.
+var seriesMetrics = []string{"requests", "upstream_calls", "store_ops", "errors", "latency_p99_ms"}
+
+// WriteSeriesCSV writes the runs' per-second time series in long ("tidy")
+// form, the shape that pandas, R, gnuplot and spreadsheets' pivot tables
+// read without reshaping:
+//
+//	topology,second,metric,value
+//	two-level,0,requests,51234
+//
+// second is the start of the one-second window of simulated time; the
+// metrics are requests, upstream_calls, store_ops, errors, latency_p99_ms
+// and, per level, peak_contenders_LEVEL (the level's name). Rows go run by
+// run, metric by metric, second by second. Runs without a series are left
+// out.
+func WriteSeriesCSV(w io.Writer, runs []Run) error {
+	bw := bufio.NewWriter(w)
+	cw := csv.NewWriter(bw)
+	if err := cw.Write([]string{"topology", "second", "metric", "value"}); err != nil {
+		return err
+	}
+	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	for _, r := range runs {
+		s := r.Series
+		if s == nil {
+			continue
+		}
+		write := func(metric string, n int, value func(i int) string) error {
+			for i := range n {
+				if err := cw.Write([]string{r.Topology, strconv.Itoa(i), metric, value(i)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		cols := []struct {
+			n     int
+			value func(int) string
+		}{
+			{len(s.Requests), func(i int) string { return u(s.Requests[i]) }},
+			{len(s.UpstreamCalls), func(i int) string { return u(s.UpstreamCalls[i]) }},
+			{len(s.StoreOps), func(i int) string { return u(s.StoreOps[i]) }},
+			{len(s.Errors), func(i int) string { return u(s.Errors[i]) }},
+			{len(s.LatencyP99Ms), func(i int) string { return strconv.FormatFloat(s.LatencyP99Ms[i], 'g', -1, 64) }},
+		}
+		for m, c := range cols {
+			if err := write(seriesMetrics[m], c.n, c.value); err != nil {
+				return err
+			}
+		}
+		for l, peaks := range s.PeakContenders {
+			name := fmt.Sprintf("level%d", l)
+			if l < len(r.Levels) {
+				name = r.Levels[l].Name
+			}
+			if err := write("peak_contenders_"+name, len(peaks), func(i int) string { return strconv.Itoa(peaks[i]) }); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}

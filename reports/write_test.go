@@ -1,0 +1,173 @@
+package reports
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/stampsim/stampsim/scenarios"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./reports -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (go test ./reports -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// sampleRuns are made-up runs of two topologies, with every field set, so
+// that the golden files show every column.
+func sampleRuns() []Run {
+	return []Run{
+		{
+			Topology: "none", Requests: 100000, UpstreamCalls: 100000,
+			UpstreamCallsByCause:   map[string]uint64{"no-lock": 100000},
+			DuplicateUpstreamCalls: 99997, DuplicatesByCause: map[string]uint64{"no-lock": 99997},
+			UpstreamErrors: 12, Served: Served{Fetched: 99988, Error: 12},
+			LatencyMs: Latency{P50: 1843.2, P90: 2500, P99: 4012.5, P999: 5000.25, Max: 6100, Mean: 1900.125},
+			Events:    400012, SimSeconds: 5, WallSeconds: 0.25,
+			Series: &Series{
+				Requests: []uint64{0, 100000}, UpstreamCalls: []uint64{0, 100000},
+				StoreOps: []uint64{0, 0}, Errors: []uint64{0, 12}, LatencyP99Ms: []float64{0, 4012.5},
+			},
+		},
+		{
+			Topology: "two-level", Requests: 100000, UpstreamCalls: 3,
+			UpstreamCallsByCause: map[string]uint64{"holder": 3}, DuplicatesByCause: map[string]uint64{},
+			StoreOps: 1260, StoreCommands: 3300,
+			StoreOpsByKind:     map[string]uint64{"read_or_acquire": 1200, "publish": 3, "subscribe": 57},
+			PeakStoreOpsPerSec: 1260,
+			Served:             Served{Hit: 40000, Collapsed: 59997, Fetched: 3},
+			Levels: []Level{
+				{Name: "node", Scope: "node", Acquisitions: 60, Waits: 99940, PeakContenders: 1712},
+				{Name: "region", Scope: "region", Acquisitions: 3, Waits: 57, Timeouts: 0, PeakContenders: 20},
+			},
+			LatencyMs: Latency{P50: 0.0042, P90: 180.5, P99: 201.75, P999: 230, Max: 240.125, Mean: 90.5},
+			Stores: []Store{{Name: "r0", Scope: "region", Ops: 420, Commands: 1100, Utilisation: 0.00125,
+				QueueWaitMs: QueueWait{Mean: 0.001, P50: 0, P99: 0.02, Max: 0.05}, PeakQueue: 3}},
+			Events: 301234, SimSeconds: 5, WallSeconds: 0.5,
+			Series: &Series{
+				Requests: []uint64{0, 100000}, UpstreamCalls: []uint64{0, 3}, StoreOps: []uint64{0, 1260},
+				Errors: []uint64{0, 0}, LatencyP99Ms: []float64{0, 201.75},
+				PeakContenders: [][]int{{0, 1712}, {0, 20}},
+			},
+		},
+	}
+}
+
+func sampleResults(t *testing.T) *Results {
+	sc, err := scenarios.Builtin("flash-crowd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Results{
+		Schema: Schema, Scenario: sc.Name, Seed: sc.Seed, Spec: sc,
+		Version: "v0.0.0-test", Commit: "0123abc", GoVersion: "go1.26.0",
+		Runs: sampleRuns(),
+	}
+}
+
+func TestWriteTable(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteTable(&b, sampleRuns()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "table.golden", b.Bytes())
+	// Every row has the same length: the columns line up.
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want a header and 2 rows, got %d lines", len(lines))
+	}
+	for _, l := range lines[1:] {
+		if len(l) != len(lines[0]) {
+			t.Errorf("row %q is not as wide as the header %q", l, lines[0])
+		}
+	}
+}
+
+func TestWriteJSON(t *testing.T) {
+	res := sampleResults(t)
+	var b bytes.Buffer
+	if err := WriteJSON(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "results.golden.json", b.Bytes())
+
+	// It reads back as the same document, scenario spec included.
+	back, err := ReadJSON(bytes.NewReader(b.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, res) {
+		t.Errorf("read back differs:\n got %+v\nwant %+v", back, res)
+	}
+	// Durations are written as text a user can read and scenarios parse.
+	if !strings.Contains(b.String(), `"duration": "5s"`) {
+		t.Error(`scenario spec lacks "duration": "5s"`)
+	}
+	// Writing twice gives the same bytes (maps are sorted).
+	var again bytes.Buffer
+	if err := WriteJSON(&again, res); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b.Bytes(), again.Bytes()) {
+		t.Error("two writes of one document differ")
+	}
+}
+
+func TestReadJSONChecksSchema(t *testing.T) {
+	if _, err := ReadJSON(strings.NewReader(`{"schema": "stampsim/results/v0", "runs": []}`)); err == nil ||
+		!strings.Contains(err.Error(), `schema "stampsim/results/v0"`) {
+		t.Errorf("ReadJSON(old schema) error = %v", err)
+	}
+}
+
+func TestWriteSeriesCSV(t *testing.T) {
+	runs := sampleRuns()
+	runs = append(runs, Run{Topology: "global"}) // no series: left out
+	var b bytes.Buffer
+	if err := WriteSeriesCSV(&b, runs); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "series.golden.csv", b.Bytes())
+	if strings.Contains(b.String(), "global") {
+		t.Error("a run without a series was written")
+	}
+}
+
+func TestFormatMs(t *testing.T) {
+	for in, want := range map[float64]string{
+		0: "0", 0.0042: "0.0042", 0.5: "0.500", 1.25: "1.25", 12.5: "12.5", 125.4: "125", 1843.2: "1843",
+	} {
+		if got := FormatMs(in); got != want {
+			t.Errorf("FormatMs(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestContenders(t *testing.T) {
+	if got := Contenders(nil); got != "-" {
+		t.Errorf("Contenders(nil) = %q", got)
+	}
+	got := Contenders([]Level{{Name: "node", PeakContenders: 240}, {Name: "region", PeakContenders: 20}})
+	if got != "node:240 region:20" {
+		t.Errorf("Contenders = %q", got)
+	}
+}
