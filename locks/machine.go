@@ -501,8 +501,13 @@ func (m *Machine[V]) endFlight(f *flight[V]) {
 	f.key = ""
 	f.contend = [MaxLevels]bool{}
 	f.held = [MaxLevels]heldLock{}
-	if cap(f.waiters) > 4096 {
-		f.waiters = nil // do not let one huge stampede pin its memory forever
+	// Keep the waiter list for the next flight in this slot (slots are
+	// reused last-freed first, so a burst that recurs on a key reuses it and
+	// allocates nothing), unless this flight used less than a quarter of a
+	// large list: one huge stampede must not pin its memory once flights
+	// are small again.
+	if cap(f.waiters) > 4096 && len(f.waiters) < cap(f.waiters)/4 {
+		f.waiters = nil
 	}
 	f.waiters = f.waiters[:0]
 	m.free = append(m.free, f.id.Slot)
