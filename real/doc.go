@@ -1,0 +1,47 @@
+// Package real is the production driver of stampsim's lock protocol: the
+// package a Go service imports to collapse requests on cache misses, against
+// Redis through go-redis, in wall-clock time.
+//
+// A Driver is one node. It owns a locks.Machine (the same protocol the
+// simulator runs) and gives it what the machine must not have: a monotonic
+// clock, timers, goroutines for store operations and upstream calls, and
+// Redis. Its node level and node cache live in process; each shared level
+// (zone, region, global) is a lease lock in the Redis of that scope, reached
+// through the redis.UniversalClient given for the scope, so a single server,
+// Sentinel and Cluster all work. Several drivers on one server stand for
+// several nodes.
+//
+// # Store operations
+//
+// Every store operation of the protocol is one Lua script, run with EVALSHA
+// and, when the server has lost its script cache, EVAL. The keys of one cache
+// key share a hash tag, so every script touches one Cluster slot:
+//
+//	<prefix><scope>:{<key>}:v   the cached value
+//	<prefix><scope>:{<key>}:l   the lock (its holder's token)
+//	<prefix><scope>:{<key>}:f   the fence counter
+//	<prefix><scope>:{<key>}:w   the fence of the last accepted write
+//	<prefix><scope>:{<key>}:r   the channel announcing releases and writes
+//
+// The scripts run exactly the commands package memstore counts for the same
+// operation, and each reports how many it ran, so a driver counts round
+// trips and commands as redis-server's INFO commandstats does (see Stats).
+//
+// Release notifications come over one pub/sub connection per shared scope
+// (per master on a Cluster client, with sharded pub/sub), multiplexing every
+// key the node waits on; polling stays as the safety net.
+//
+// # Concurrency
+//
+// The machine is touched under one mutex per driver and never while I/O is
+// in flight: an input is fed under the mutex, the effects are collected, and
+// the I/O they ask for runs after the mutex is released, each store
+// operation and each upstream call on a goroutine of its own. Timers live in
+// one heap served by one goroutine. Callers block in Do on their own
+// goroutines: 10,000 callers waiting on one key cost the driver no goroutine
+// each, only the goroutines of the flights' store operations and fetches.
+//
+// The package must not import the simulator or Prometheus (see
+// real/promcollector for metrics), and must not close the clients it is
+// given.
+package real

@@ -1,0 +1,185 @@
+package real
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/stampsim/stampsim/locks"
+)
+
+// DefaultLevel holds the settings a level of a topology takes where it
+// leaves a field zero: a 10s lease (renewed every third of it while the
+// upstream call runs), a 5s wait, then a direct upstream call (locks.Invoke),
+// release notifications with a poll every 250ms as the safety net.
+var DefaultLevel = locks.Level{
+	LeaseTTL:     10 * time.Second,
+	WaitTimeout:  5 * time.Second,
+	OnTimeout:    locks.Invoke,
+	Wake:         locks.Notify,
+	PollInterval: 250 * time.Millisecond,
+}
+
+// Topology returns the built-in topology called name (none, node-only,
+// one-level, two-level, global, fanout-tree) with every level set to
+// DefaultLevel.
+func Topology(name string) (locks.Topology, error) {
+	return locks.Builtin(name, DefaultLevel)
+}
+
+// The defaults of Options.
+const (
+	DefaultPrefix         = "stampsim:"
+	DefaultNodeCacheTTL   = 10 * time.Second
+	DefaultSharedCacheTTL = 10 * time.Second
+	DefaultFetchTimeout   = 10 * time.Second
+)
+
+// Options configure a Driver.
+type Options struct {
+	// Topology is the list of lock levels, innermost first; build it with
+	// Topology (or locks.Builtin) or list the levels. Zero durations in a
+	// level take DefaultLevel's. It must not be empty: use the built-in
+	// "none" to run without locks.
+	Topology locks.Topology
+	// Clients holds one client per shared scope the topology uses (zone,
+	// region, global); they may be the same client, as the scope is part of
+	// every key. Clients of scopes the topology does not use are ignored.
+	// The driver never closes them.
+	//
+	// For operations to end at their deadlines, create the clients with
+	// ContextTimeoutEnabled; otherwise the clients' read and write timeouts
+	// bound them. For exact round-trip counts, create them with MaxRetries
+	// -1: a command that go-redis retries after a network error is sent
+	// again without the driver seeing it.
+	Clients map[locks.Scope]redis.UniversalClient
+	// Prefix starts every key and channel the driver uses; default
+	// DefaultPrefix. It must not contain '{' or '}', which would move the
+	// hash tag.
+	Prefix string
+	// NodeCacheTTL is how long a value stays fresh in the node cache;
+	// default DefaultNodeCacheTTL, negative to switch the node cache off.
+	NodeCacheTTL time.Duration
+	// SharedCacheTTL is how long a value stays in a shared cache; default
+	// DefaultSharedCacheTTL. Redis counts it in milliseconds, so it must be
+	// at least 1ms.
+	SharedCacheTTL time.Duration
+	// StaleFor is how long past its TTL the node cache keeps a value for the
+	// stale policy; default 0 (no stale values).
+	StaleFor time.Duration
+	// FetchTimeout is the deadline of an upstream call, measured from its
+	// start; default DefaultFetchTimeout. When it passes, the flight fails
+	// with context.DeadlineExceeded even if the fetch function has not
+	// returned.
+	FetchTimeout time.Duration
+	// Logger receives the driver's diagnostics; default: discard.
+	Logger *slog.Logger
+	// Observer, if not nil, is told of every store operation, contention
+	// change, upstream call and reply, as they happen.
+	Observer Observer
+
+	// SkipNodeLevel strips the node level from the topology. It is a
+	// fault-injection hook for validation tooling, which must show that it
+	// notices a real side that does not run the protocol it was given; a
+	// service has no use for it.
+	SkipNodeLevel bool
+}
+
+// Observer is told what a driver does, so that validation tooling can count
+// exactly what the simulator counts. Its methods are called from the
+// driver's goroutines and from callers of Do, never under the driver's
+// mutex, and concurrently: they must be safe for concurrent use and quick.
+type Observer interface {
+	// StoreOp reports a finished store operation of kind on the store of
+	// scope, with the requests it sent (1, or 2 when the server had lost
+	// its script cache; 0 when it could not be sent) and the commands the
+	// store ran for it, counted as INFO commandstats counts them.
+	StoreOp(scope locks.Scope, kind locks.OpKind, roundTrips, commands int)
+	// Contend reports that delta flights (+1 or -1) started or stopped
+	// holding or waiting for the lock of the topology's level on key.
+	Contend(level int, key string, delta int)
+	// Fetch reports an upstream call starting, with its cause.
+	Fetch(cause locks.Cause)
+	// Reply reports a request answered, how, and how long after it arrived.
+	Reply(served locks.Served, latency time.Duration)
+}
+
+// config is Options with the defaults filled in and checked.
+type config struct {
+	topo           locks.Topology
+	prefix         string
+	nodeCacheTTL   time.Duration
+	sharedCacheTTL time.Duration
+	staleFor       time.Duration
+	fetchTimeout   time.Duration
+	log            *slog.Logger
+	obs            Observer
+}
+
+func (o *Options) resolve() (config, error) {
+	c := config{
+		prefix:         o.Prefix,
+		nodeCacheTTL:   o.NodeCacheTTL,
+		sharedCacheTTL: o.SharedCacheTTL,
+		staleFor:       o.StaleFor,
+		fetchTimeout:   o.FetchTimeout,
+		log:            o.Logger,
+		obs:            o.Observer,
+	}
+	if o.Topology.Name == "" && len(o.Topology.Levels) == 0 {
+		return c, fmt.Errorf("Options.Topology is empty: name a built-in with real.Topology, list levels, or use the built-in %q to run without locks", "none")
+	}
+	c.topo = locks.Topology{Name: o.Topology.Name}
+	for _, l := range o.Topology.Levels {
+		if o.SkipNodeLevel && l.Scope == locks.ScopeNode {
+			continue
+		}
+		if l.LeaseTTL == 0 {
+			l.LeaseTTL = DefaultLevel.LeaseTTL
+		}
+		if l.WaitTimeout == 0 {
+			l.WaitTimeout = DefaultLevel.WaitTimeout
+		}
+		if l.PollInterval == 0 {
+			l.PollInterval = DefaultLevel.PollInterval
+		}
+		c.topo.Levels = append(c.topo.Levels, l)
+	}
+	if err := c.topo.Validate(); err != nil {
+		return c, err
+	}
+	if c.prefix == "" {
+		c.prefix = DefaultPrefix
+	}
+	if strings.ContainsAny(c.prefix, "{}") {
+		return c, fmt.Errorf("Options.Prefix %q contains '{' or '}', which would move the keys' hash tag", c.prefix)
+	}
+	switch {
+	case c.nodeCacheTTL == 0:
+		c.nodeCacheTTL = DefaultNodeCacheTTL
+	case c.nodeCacheTTL < 0:
+		c.nodeCacheTTL = 0
+	}
+	if c.sharedCacheTTL == 0 {
+		c.sharedCacheTTL = DefaultSharedCacheTTL
+	}
+	if c.sharedCacheTTL < time.Millisecond {
+		return c, fmt.Errorf("Options.SharedCacheTTL must be at least 1ms (Redis counts it in milliseconds), got %v", c.sharedCacheTTL)
+	}
+	if c.staleFor < 0 {
+		return c, fmt.Errorf("Options.StaleFor must not be negative, got %v", c.staleFor)
+	}
+	if c.fetchTimeout == 0 {
+		c.fetchTimeout = DefaultFetchTimeout
+	}
+	if c.fetchTimeout < 0 {
+		return c, fmt.Errorf("Options.FetchTimeout must not be negative, got %v", c.fetchTimeout)
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}

@@ -1,0 +1,264 @@
+package real
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/stampsim/stampsim/locks"
+)
+
+// The scripts run exactly the commands package memstore counts for the same
+// operation, and return, last, how many they ran; the script call itself is
+// the one more that INFO commandstats counts.
+const (
+	// KEYS value, lock, fence; ARGV token, lease ms.
+	// Replies {0, value, 2}, {1, fence, 4} or {2, pttl, 4}.
+	srcReadOrAcquire = `local v = redis.call('GET', KEYS[1])
+if v then return {0, v, 2} end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {1, redis.call('INCR', KEYS[3]), 4}
+end
+return {2, redis.call('PTTL', KEYS[2]), 4}`
+
+	// KEYS value, lock, accepted fence, channel; ARGV value, fence, cache
+	// ttl ms, token. Replies {written, released, n}.
+	srcPublish = `local n = 3
+local written, released = 0, 0
+local accepted = tonumber(redis.call('GET', KEYS[3]) or '0')
+if tonumber(ARGV[2]) >= accepted then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+  redis.call('SET', KEYS[3], ARGV[2])
+  written, n = 1, n + 2
+end
+if redis.call('GET', KEYS[2]) == ARGV[4] then
+  redis.call('DEL', KEYS[2])
+  released, n = 1, n + 1
+end
+if written == 1 or released == 1 then
+  redis.call('PUBLISH', KEYS[4], '1')
+  n = n + 1
+end
+return {written, released, n}`
+
+	// KEYS lock; ARGV token, lease ms. Replies {renewed, n}.
+	srcExtend = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {1, 3}
+end
+return {0, 2}`
+
+	// KEYS lock, channel; ARGV token. Replies {released, n}.
+	srcRelease = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', KEYS[2], '1')
+  return {1, 4}
+end
+return {0, 2}`
+)
+
+// script is a Lua script and the SHA-1 EVALSHA names it by.
+type script struct{ src, sha string }
+
+func newScript(src string) *script {
+	h := sha1.Sum([]byte(src))
+	return &script{src: src, sha: hex.EncodeToString(h[:])}
+}
+
+// sharded returns src with PUBLISH turned into SPUBLISH, for Cluster.
+func sharded(src string) string { return strings.ReplaceAll(src, "'PUBLISH'", "'SPUBLISH'") }
+
+var (
+	scriptReadOrAcquire   = newScript(srcReadOrAcquire)
+	scriptPublish         = newScript(srcPublish)
+	scriptPublishSharded  = newScript(sharded(srcPublish))
+	scriptExtend          = newScript(srcExtend)
+	scriptRelease         = newScript(srcRelease)
+	scriptReleaseSharded  = newScript(sharded(srcRelease))
+	errNotSent            = errors.New("request not sent")
+	errNoSubscriber       = errors.New("no subscriber connection")
+	errSubscribeAbandoned = errors.New("subscription abandoned")
+)
+
+// store is the Redis of one shared scope, as the driver reaches it.
+type store struct {
+	scope   locks.Scope
+	client  redis.UniversalClient
+	cluster *redis.ClusterClient // set when client is a Cluster client
+	base    string               // <prefix><scope>:{
+	publish *script
+	release *script
+	subs    *subscriber
+}
+
+func newStore(d *Driver, scope locks.Scope, client redis.UniversalClient, prefix string) *store {
+	s := &store{scope: scope, client: client, base: prefix + scope.String() + ":{", publish: scriptPublish, release: scriptRelease}
+	if cc, ok := client.(*redis.ClusterClient); ok {
+		s.cluster = cc
+		s.publish, s.release = scriptPublishSharded, scriptReleaseSharded
+	}
+	s.subs = newSubscriber(d, s)
+	return s
+}
+
+// key returns the Redis key of key's part (v, l, f, w or r).
+func (s *store) key(key, part string) string { return s.base + key + "}:" + part }
+
+// keyOfChannel returns the cache key whose notification channel is ch.
+func (s *store) keyOfChannel(ch string) (string, bool) {
+	rest, ok := strings.CutPrefix(ch, s.base)
+	if !ok {
+		return "", false
+	}
+	return strings.CutSuffix(rest, "}:r")
+}
+
+// outcome is what one store operation did, for the machine and the counts.
+type outcome struct {
+	res        locks.Result[[]byte]
+	roundTrips int
+	commands   int
+}
+
+func failed(o outcome, err error) outcome {
+	o.res = locks.Result[[]byte]{Status: locks.StatusError, Err: err}
+	return o
+}
+
+// millis returns d in whole milliseconds, rounded up and at least 1, as
+// Redis's PX and PEXPIRE want it.
+func millis(d time.Duration) string {
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	if ms < 1 {
+		ms = 1
+	}
+	return strconv.FormatInt(int64(ms), 10)
+}
+
+// run runs a script operation (every kind but subscriptions).
+func (s *store) run(ctx context.Context, op locks.Op[[]byte]) outcome {
+	var (
+		reply []any
+		o     outcome
+		err   error
+	)
+	switch op.Kind {
+	case locks.OpReadOrAcquire:
+		reply, o, err = s.eval(ctx, scriptReadOrAcquire, []string{s.key(op.Key, "v"), s.key(op.Key, "l"), s.key(op.Key, "f")},
+			op.Token.String(), millis(op.TTL))
+	case locks.OpPublish:
+		reply, o, err = s.eval(ctx, s.publish, []string{s.key(op.Key, "v"), s.key(op.Key, "l"), s.key(op.Key, "w"), s.key(op.Key, "r")},
+			op.Value, strconv.FormatUint(op.Fence, 10), millis(op.TTL), op.Token.String())
+	case locks.OpExtend:
+		reply, o, err = s.eval(ctx, scriptExtend, []string{s.key(op.Key, "l")}, op.Token.String(), millis(op.TTL))
+	case locks.OpRelease:
+		reply, o, err = s.eval(ctx, s.release, []string{s.key(op.Key, "l"), s.key(op.Key, "r")}, op.Token.String())
+	default:
+		return failed(o, fmt.Errorf("operation %s is not a script", op.Kind))
+	}
+	if err != nil {
+		return failed(o, fmt.Errorf("%s on %s store: %w", op.Kind, s.scope, err))
+	}
+	ints, err := parseReply(reply)
+	if err != nil {
+		return failed(o, fmt.Errorf("%s on %s store: %w", op.Kind, s.scope, err))
+	}
+	o.commands += int(ints[len(ints)-1])
+	switch op.Kind {
+	case locks.OpReadOrAcquire:
+		switch ints[0] {
+		case 0:
+			v, ok := reply[1].(string)
+			if !ok {
+				return failed(o, fmt.Errorf("%s on %s store: value of type %T, want a string", op.Kind, s.scope, reply[1]))
+			}
+			o.res = locks.Result[[]byte]{Status: locks.StatusValue, Value: []byte(v)}
+		case 1:
+			o.res = locks.Result[[]byte]{Status: locks.StatusAcquired, Fence: uint64(ints[1])}
+		default:
+			ttl := time.Duration(ints[1]) * time.Millisecond
+			if ttl < 0 { // -1: no expiry, -2: gone; neither says how long to wait
+				ttl = 0
+			}
+			o.res = locks.Result[[]byte]{Status: locks.StatusHeld, TTL: ttl}
+		}
+	case locks.OpPublish:
+		o.res = locks.Result[[]byte]{Status: locks.StatusOK, Written: ints[0] == 1, Released: ints[1] == 1}
+	default:
+		o.res.Status = locks.StatusNotHeld
+		if ints[0] == 1 {
+			o.res.Status = locks.StatusOK
+		}
+	}
+	return o
+}
+
+// eval runs sc by its SHA, and by its source when the server does not know
+// it, counting the requests sent and the commands they cost so far (a
+// refused EVALSHA is a command too).
+func (s *store) eval(ctx context.Context, sc *script, keys []string, args ...any) ([]any, outcome, error) {
+	var o outcome
+	v, err := s.client.EvalSha(ctx, sc.sha, keys, args...).Result()
+	o.roundTrips++
+	if isNoScript(err) {
+		o.commands++
+		v, err = s.client.Eval(ctx, sc.src, keys, args...).Result()
+		o.roundTrips++
+	}
+	if err != nil {
+		if !sent(err) {
+			o.roundTrips--
+		}
+		return nil, o, err
+	}
+	reply, ok := v.([]any)
+	if !ok {
+		return nil, o, fmt.Errorf("script replied %T, want an array", v)
+	}
+	return reply, o, nil
+}
+
+func isNoScript(err error) bool {
+	return err != nil && (errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT"))
+}
+
+// sent reports whether a request that failed with err may have reached the
+// server: it did not when no connection could be made.
+func sent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	return !errors.Is(err, redis.ErrPoolTimeout) && !errors.Is(err, redis.ErrClosed) && !errors.Is(err, errNotSent)
+}
+
+// parseReply checks that a script's reply is a status, a payload and, last,
+// a command count, and returns its integers (the payload's is 0 when it is
+// not one).
+func parseReply(reply []any) ([]int64, error) {
+	if len(reply) < 2 {
+		return nil, fmt.Errorf("script replied %d elements, want at least 2", len(reply))
+	}
+	ints := make([]int64, len(reply))
+	for i, e := range reply {
+		switch x := e.(type) {
+		case int64:
+			ints[i] = x
+		case string:
+			if i == 0 || i == len(reply)-1 {
+				return nil, fmt.Errorf("script reply element %d is %q, want an integer", i, x)
+			}
+		default:
+			return nil, fmt.Errorf("script reply element %d is of type %T, want an integer or a string", i, e)
+		}
+	}
+	return ints, nil
+}

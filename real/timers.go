@@ -1,0 +1,100 @@
+package real
+
+import (
+	"container/heap"
+
+	"github.com/stampsim/stampsim/locks"
+)
+
+// timerKind says what a timer item stands for.
+type timerKind uint8
+
+const (
+	timerMachine   timerKind = iota // a timer the machine set
+	timerSubscribe                  // the deadline of a subscription's confirmation
+	timerFetch                      // the deadline of an upstream call
+)
+
+// timerItem is one pending timer in the driver's heap.
+type timerItem struct {
+	at    locks.Time
+	idx   int // position in the heap, -1 when not in it
+	kind  timerKind
+	timer locks.Timer
+	sub   *pendingSub
+	fetch *fetchRun
+}
+
+// timerHeap is a min-heap of timer items by time, each knowing its index so
+// that it can be removed or moved.
+type timerHeap []*timerItem
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].at < h[j].at }
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].idx, h[j].idx = i, j
+}
+func (h *timerHeap) Push(x any) {
+	it := x.(*timerItem)
+	it.idx = len(*h)
+	*h = append(*h, it)
+}
+func (h *timerHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	it.idx = -1
+	return it
+}
+
+// addTimer queues it. Called under d.mu.
+func (d *Driver) addTimer(it *timerItem) {
+	heap.Push(&d.timers, it)
+	if it.idx == 0 {
+		d.wakeTimers()
+	}
+}
+
+// removeTimer drops it if it is queued. Called under d.mu.
+func (d *Driver) removeTimer(it *timerItem) {
+	if it != nil && it.idx >= 0 {
+		heap.Remove(&d.timers, it.idx)
+	}
+}
+
+// setMachineTimer replaces the pending timer in t's slot. Called under d.mu.
+func (d *Driver) setMachineTimer(t locks.Timer, at locks.Time) {
+	slot := t.Slot()
+	for slot >= len(d.slots) {
+		d.slots = append(d.slots, nil)
+	}
+	if it := d.slots[slot]; it != nil {
+		it.at, it.timer = at, t
+		heap.Fix(&d.timers, it.idx)
+		if it.idx == 0 {
+			d.wakeTimers()
+		}
+		return
+	}
+	it := &timerItem{at: at, kind: timerMachine, timer: t}
+	d.slots[slot] = it
+	d.addTimer(it)
+}
+
+// cancelMachineTimer drops the pending timer in t's slot. Called under d.mu.
+func (d *Driver) cancelMachineTimer(t locks.Timer) {
+	slot := t.Slot()
+	if slot < len(d.slots) && d.slots[slot] != nil {
+		d.removeTimer(d.slots[slot])
+		d.slots[slot] = nil
+	}
+}
+
+func (d *Driver) wakeTimers() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
