@@ -43,8 +43,15 @@ func (s *Scenario) Resolve(name string) (locks.Topology, error) {
 		}
 		return t, t.Validate()
 	}
-	return locks.Topology{}, fmt.Errorf("unknown topology %q (built-in: %s; custom: %s)",
-		name, strings.Join(BuiltinTopologies(), ", "), orNone(s.customNames()))
+	if sug := suggest(name, s.TopologyNames()); sug != "" {
+		return locks.Topology{}, fmt.Errorf("unknown topology %q (did you mean %q?)", name, sug)
+	}
+	custom := "the scenario defines no custom topologies"
+	if names := s.customNames(); len(names) > 0 {
+		custom = "custom: " + strings.Join(names, ", ")
+	}
+	return locks.Topology{}, fmt.Errorf("unknown topology %q (built-in: %s; %s)",
+		name, strings.Join(BuiltinTopologies(), ", "), custom)
 }
 
 // TopologyNames returns every topology name the scenario can run: the
@@ -59,13 +66,6 @@ func (s *Scenario) customNames() []string {
 		names = append(names, ct.Name)
 	}
 	return names
-}
-
-func orNone(names []string) string {
-	if len(names) == 0 {
-		return "none"
-	}
-	return strings.Join(names, ", ")
 }
 
 // resolveLevel turns l, with the locks block's settings where l has none,

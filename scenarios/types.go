@@ -15,8 +15,9 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // Scenario is one scenario file, with every default filled in once it has
 // been loaded: a results file embeds it, so that a run can be replayed.
 //
-// Required: duration, topology, upstream.latency, workload.keys, and some
-// traffic (workload.rate or workload.bursts). Everything else has a default,
+// Required: duration, topology, upstream.latency, workload.keys,
+// workload.zipf_s when there is more than one key, and some traffic
+// (workload.rate or workload.bursts). Everything else has a default,
 // applied when the field is absent (an explicit zero is taken as written and
 // then validated):
 //
@@ -133,8 +134,8 @@ type Workload struct {
 	Keys int `yaml:"keys" json:"keys"`
 	// ZipfS is the exponent of the Zipf law keys are drawn from for the
 	// steady traffic. It must be greater than 1 (math/rand/v2's Zipf
-	// generator needs s > 1) when there is steady traffic over more than
-	// one key; otherwise it may be left out.
+	// generator needs s > 1) when there is more than one key; with a single
+	// key it may be left out.
 	ZipfS float64 `yaml:"zipf_s" json:"zipf_s"`
 	// Rate is the steady Poisson arrival rate, requests per second, over all
 	// nodes together. Zero: bursts only.

@@ -350,14 +350,14 @@ func (c *checker) checkWorkload(s *Scenario) *Error {
 			return c.errf(f.path, "must not be negative, got %v", f.v)
 		}
 	}
-	if w.Rate > 0 && w.Keys > 1 && w.ZipfS <= 1 {
-		if !c.has("workload.zipf_s") {
-			return c.errf("workload.zipf_s", "missing: the Zipf exponent of key popularity, greater than 1 (e.g. 1.1), needed for steady traffic over %d keys", w.Keys)
-		}
-		return c.errf("workload.zipf_s", "must be greater than 1 (math/rand/v2's Zipf generator needs s > 1), got %v", w.ZipfS)
-	}
 	if w.Rate == 0 && len(w.Bursts) == 0 {
 		return c.errf("workload", "no traffic: set rate (requests per second) or bursts")
+	}
+	if w.Keys > 1 && w.ZipfS <= 1 {
+		if !c.has("workload.zipf_s") {
+			return c.errf("workload.zipf_s", "missing: the Zipf exponent of key popularity over %d keys, greater than 1 (e.g. 1.1)", w.Keys)
+		}
+		return c.errf("workload.zipf_s", "must be greater than 1 (math/rand/v2's Zipf generator needs s > 1), got %v", w.ZipfS)
 	}
 	shape := s.Shape()
 	for i, b := range w.Bursts {
@@ -657,11 +657,7 @@ func (c *checker) checkTopologies(s *Scenario) *Error {
 			if isBuiltinTopology(name) || slices.Contains(s.customNames(), name) {
 				return c.errf(p, "%v", err)
 			}
-			known := append(BuiltinTopologies(), s.customNames()...)
-			if sug := suggest(name, known); sug != "" {
-				return c.errf(p, "unknown topology %q (did you mean %q?)", name, sug)
-			}
-			return c.errf(p, "unknown topology %q (built-in: %s; custom: define it in custom_topologies)", name, strings.Join(BuiltinTopologies(), ", "))
+			return c.errf(p, "%v", err)
 		}
 	}
 	return nil
