@@ -1,0 +1,419 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/stampsim/stampsim/locks"
+	"github.com/stampsim/stampsim/reports"
+	"github.com/stampsim/stampsim/scenarios"
+	"github.com/stampsim/stampsim/world"
+)
+
+// version is stampsim's version; release builds set it with
+// -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+// simulateFunc runs one topology of a scenario: world.Run, or a stand-in in
+// tests.
+type simulateFunc func(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt world.Options) (reports.Run, error)
+
+// app is one execution of the command line.
+type app struct {
+	stdout, stderr io.Writer
+	simulate       simulateFunc
+	// started is set once a command's own code runs: errors before that
+	// are cobra's (unknown commands and flags, bad argument counts).
+	started bool
+	// afterRun, if set, is called after each topology's run has been
+	// recorded (tests use it to interrupt a run part way).
+	afterRun func(done int)
+	// terminal reports whether stderr is a terminal (for the progress bar).
+	terminal func(w io.Writer) bool
+}
+
+func newApp(stdout, stderr io.Writer) *app {
+	return &app{stdout: stdout, stderr: stderr, simulate: world.Run, terminal: isTerminal}
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "stampsim",
+		Short: "Simulate cache stampedes and compare the lock topologies that prevent them",
+		Long: `stampsim simulates a fleet of cache nodes, shared stores and an expensive
+upstream in virtual time, puts a scenario's traffic and faults through it, and
+reports what each lock topology (none, node-only, one-level, two-level, global,
+fanout-tree, or your own) did: upstream calls, duplicates, store load,
+contention per level, latency.
+
+  stampsim run                      the default scenario (flash-crowd)
+  stampsim scenarios                the built-in scenarios
+  stampsim scenarios show NAME      one of them as YAML, to copy and edit
+  stampsim run my.yaml --out out/   your own, with results.json and series.csv`,
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		Version:           versionLine(),
+		PersistentPreRunE: func(*cobra.Command, []string) error { a.started = true; return nil },
+	}
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.AddCommand(a.runCommand(), a.scenariosCommand(), a.versionCommand())
+	return root
+}
+
+// completeScenario offers the built-in names; the shell adds file names.
+func completeScenario(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return scenarios.BuiltinNames(), cobra.ShellCompDirectiveDefault
+}
+
+// maxArgs is cobra.MaximumNArgs with a message that says what the argument is.
+func maxArgs(n int, what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) > n {
+			return usagef("want at most %d argument (%s), got %d: %s", n, what, len(args), strings.Join(args, " "))
+		}
+		return nil
+	}
+}
+
+// loadScenario reads arg as a file if it names one (or looks like a path),
+// otherwise as a built-in name.
+func loadScenario(arg string) (*scenarios.Scenario, error) {
+	if arg == "" {
+		arg = scenarios.DefaultBuiltin
+	}
+	looksLikePath := strings.ContainsAny(arg, `/\`) || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")
+	if _, err := os.Stat(arg); err == nil || looksLikePath {
+		sc, err := scenarios.Load(arg)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, usagef("no scenario file %s", arg)
+		}
+		return sc, err
+	}
+	sc, err := scenarios.Builtin(arg)
+	var nf *scenarios.NotFoundError
+	if errors.As(err, &nf) {
+		return nil, usagef("%q is neither a scenario file nor a built-in scenario (%s)", arg, strings.Join(scenarios.BuiltinNames(), ", "))
+	}
+	return sc, err
+}
+
+type runFlags struct {
+	topologies []string
+	output     string
+	seed       uint64
+	out        string
+	quiet      bool
+}
+
+func (a *app) runCommand() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run [SCENARIO]",
+		Short: "Run a scenario for each of its topologies and print what happened",
+		Long: `Run a scenario (a YAML file, or the name of a built-in scenario; default
+flash-crowd) once for each lock topology it lists, or for those given with
+--topology, and print a table with one row per topology, or with -o json the
+results document (schema stampsim/results/v1), which names the seed and holds
+the whole scenario as it ran so that the run can be replayed.
+
+With --out DIR, DIR/results.json and DIR/series.csv (per-second time series,
+columns topology,second,metric,value) are written too, and rewritten after
+each topology, so that an interrupted run keeps the topologies it finished.`,
+		Args:              maxArgs(1, "a scenario file or built-in name"),
+		ValidArgsFunction: completeScenario,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			arg := ""
+			if len(args) == 1 {
+				arg = args[0]
+			}
+			return a.runScenario(cmd.Context(), arg, f, cmd.Flags().Changed("seed"))
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVarP(&f.topologies, "topology", "t", nil, "run only this topology (repeatable, or comma-separated)")
+	fl.StringVarP(&f.output, "output", "o", "table", "what to print: table or json")
+	fl.Uint64Var(&f.seed, "seed", 0, "override the scenario's seed")
+	fl.StringVar(&f.out, "out", "", "also write results.json and series.csv into this directory")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("topology", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return scenarios.BuiltinTopologies(), cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.MarkFlagDirname("out")
+	return cmd
+}
+
+func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet bool) error {
+	if f.output != "table" && f.output != "json" {
+		return usagef("-o %s: want table or json", f.output)
+	}
+	sc, err := loadScenario(arg)
+	if err != nil {
+		return err
+	}
+	if seedSet {
+		sc.Seed = f.seed
+	}
+	names := sc.Topologies
+	if len(f.topologies) > 0 {
+		names = nil
+		for _, n := range f.topologies {
+			if n = strings.TrimSpace(n); n != "" && !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	topos := make([]locks.Topology, len(names))
+	for i, n := range names {
+		if topos[i], err = sc.Resolve(n); err != nil {
+			return usagef("--topology %s: %v", n, err)
+		}
+	}
+	// The document records the scenario as it runs: seed and topologies
+	// included, so that its spec replays this run.
+	sc.Topologies = names
+	res := &reports.Results{
+		Schema: reports.Schema, Scenario: sc.Name, Seed: sc.Seed, Spec: sc,
+		Version: version, Commit: commit(), GoVersion: runtime.Version(),
+		Runs: []reports.Run{},
+	}
+	if f.out != "" {
+		if err := os.MkdirAll(f.out, 0o755); err != nil {
+			return err
+		}
+	}
+	progress := a.terminal(a.stderr) && !f.quiet
+	for i, topo := range topos {
+		bar := newProgress(a.stderr, progress, fmt.Sprintf("%s [%d/%d]", topo.Name, i+1, len(topos)))
+		run, err := a.simulate(ctx, sc, topo, world.Options{Progress: bar.update, Series: f.out != ""})
+		bar.finish()
+		if err != nil {
+			if ctx.Err() != nil {
+				return a.interrupted(res, f, i, len(topos))
+			}
+			return fmt.Errorf("running %s on topology %s: %w", sc.Name, topo.Name, err)
+		}
+		res.Runs = append(res.Runs, run)
+		if f.out != "" {
+			if err := writeOut(f.out, res); err != nil {
+				return err
+			}
+		}
+		if a.afterRun != nil {
+			a.afterRun(i + 1)
+		}
+	}
+	if f.output == "json" {
+		return reports.WriteJSON(a.stdout, res)
+	}
+	return reports.WriteTable(a.stdout, res.Runs)
+}
+
+// interrupted reports a run cancelled by a signal: the table of what
+// finished (in table mode) and where it was kept.
+func (a *app) interrupted(res *reports.Results, f runFlags, done, total int) error {
+	if f.output == "table" && done > 0 {
+		if err := reports.WriteTable(a.stdout, res.Runs); err != nil {
+			return err
+		}
+	}
+	kept := ""
+	if f.out != "" && done > 0 {
+		kept = fmt.Sprintf("; their results are in %s", filepath.Join(f.out, "results.json"))
+	}
+	return fmt.Errorf("interrupted: %d of %d topologies finished%s", done, total, kept)
+}
+
+// writeOut writes DIR/results.json and DIR/series.csv, each atomically, so
+// that an interruption leaves the previous complete versions.
+func writeOut(dir string, res *reports.Results) error {
+	if err := writeAtomic(filepath.Join(dir, "results.json"), func(w io.Writer) error {
+		return reports.WriteJSON(w, res)
+	}); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, "series.csv"), func(w io.Writer) error {
+		return reports.WriteSeriesCSV(w, res.Runs)
+	})
+}
+
+// writeAtomic writes path through a temporary file in the same directory
+// and a rename.
+func writeAtomic(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func (a *app) scenariosCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "scenarios",
+		Short: "List the built-in scenarios",
+		Args:  maxArgs(0, "none; did you mean 'scenarios show NAME'?"),
+		RunE: func(*cobra.Command, []string) error {
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			for _, name := range scenarios.BuiltinNames() {
+				sc, err := scenarios.Builtin(name)
+				if err != nil {
+					return err
+				}
+				mark := ""
+				if name == scenarios.DefaultBuiltin {
+					mark = " (default)"
+				}
+				fmt.Fprintf(tw, "%s\t%s%s\n", name, sc.Description, mark)
+			}
+			return tw.Flush()
+		},
+	}
+	var source bool
+	show := &cobra.Command{
+		Use:   "show NAME|FILE",
+		Short: "Print a scenario as YAML, every default filled in, ready to copy and edit",
+		Long: `Print a built-in scenario (or a scenario file) as YAML with every default
+filled in, after the comment that explains it, so that every setting can be
+seen and changed. With --source, print the file exactly as written.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("want one argument, a built-in name or a file (built-in: %s)", strings.Join(scenarios.BuiltinNames(), ", "))
+			}
+			return nil
+		},
+		ValidArgsFunction: completeScenario,
+		RunE: func(_ *cobra.Command, args []string) error {
+			return a.showScenario(args[0], source)
+		},
+	}
+	show.Flags().BoolVar(&source, "source", false, "print the file as written, comments and all, without defaults")
+	cmd.AddCommand(show)
+	return cmd
+}
+
+func (a *app) showScenario(arg string, source bool) error {
+	sc, err := loadScenario(arg)
+	if err != nil {
+		return err
+	}
+	var text []byte
+	if data, err := scenarios.BuiltinSource(arg); err == nil && !looksLikeFile(arg) {
+		text = data
+	} else if text, err = os.ReadFile(arg); err != nil {
+		return err
+	}
+	if source {
+		_, err := a.stdout.Write(text)
+		return err
+	}
+	// The leading comment explains the scenario; keep it.
+	for _, line := range strings.SplitAfter(string(text), "\n") {
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		if _, err := io.WriteString(a.stdout, line); err != nil {
+			return err
+		}
+	}
+	enc := yaml.NewEncoder(a.stdout)
+	enc.SetIndent(2)
+	if err := enc.Encode(sc); err != nil {
+		return err
+	}
+	return enc.Close()
+}
+
+// looksLikeFile reports whether arg names an existing file.
+func looksLikeFile(arg string) bool {
+	st, err := os.Stat(arg)
+	return err == nil && !st.IsDir()
+}
+
+func (a *app) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print stampsim's version, commit and Go version",
+		Args:  maxArgs(0, "none"),
+		RunE: func(*cobra.Command, []string) error {
+			_, err := fmt.Fprintln(a.stdout, versionLine())
+			return err
+		},
+	}
+}
+
+// versionLine is "stampsim VERSION (commit C, GOVERSION)".
+func versionLine() string {
+	c := commit()
+	if c == "" {
+		c = "unknown"
+	}
+	return fmt.Sprintf("stampsim %s (commit %s, %s)", moduleVersion(), c, runtime.Version())
+}
+
+// moduleVersion is version, or the module version `go install` recorded.
+func moduleVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return version
+}
+
+// commit is the VCS revision the binary was built from, with "-dirty" if
+// the tree had changes, or "" when the build did not record it.
+func commit() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	var rev string
+	dirty := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev != "" && dirty {
+		rev += "-dirty"
+	}
+	return rev
+}
+
+// wallNow is the wall clock, for the progress bar only.
+var wallNow = time.Now
