@@ -1,0 +1,145 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// The hold model (Jones, 1986) measures a priority queue in the steady state
+// of a simulation: the queue holds N pending events, and each operation
+// pops the earliest one and schedules a replacement at its time plus a
+// random increment. BenchmarkEngineHold measures the whole engine doing that
+// (pop, slot lookup, handler call, After); BenchmarkBareHeapHold measures
+// the simplest binary heap of (time, sequence) pairs doing the same, as the
+// floor the engine is held to. Both draw the identical increments from one
+// pre-computed table, so random number generation is outside the comparison.
+
+// holdSizes are the queue sizes both hold benchmarks run at. Their
+// sub-benchmark names must stay identical so benchstat can line them up.
+var holdSizes = []int{1000, 100000}
+
+// holdIncrements is a fixed table of exponential increments with a mean of
+// one virtual microsecond, drawn from a PCG with a fixed seed. Its length is
+// a power of two so the benchmarks index it with a mask.
+var holdIncrements = func() []Time {
+	const n = 1 << 16
+	r := rand.New(rand.NewPCG(1, 2))
+	incs := make([]Time, n)
+	for i := range incs {
+		incs[i] = Time(r.ExpFloat64()*float64(Microsecond)) + 1
+	}
+	return incs
+}()
+
+const holdMask = 1<<16 - 1
+
+func BenchmarkEngineHold(b *testing.B) {
+	for _, n := range holdSizes {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			incs := holdIncrements
+			var k int
+			var e *Engine
+			e = New(func(now Time, ev Event) {
+				e.After(incs[k&holdMask], ev)
+				k++
+			})
+			for i := range n {
+				e.At(incs[i&holdMask], Event{Kind: 1, Target: int32(i)})
+			}
+			// Warm up: one pass over the queue puts it in its steady state
+			// and grows the slot table to its final size.
+			e.Run(Forever, uint64(n))
+			b.ReportAllocs()
+			b.ResetTimer()
+			e.Run(Forever, uint64(b.N))
+			b.StopTimer()
+			if e.Pending() != n {
+				b.Fatalf("Pending() = %d after the run, want %d", e.Pending(), n)
+			}
+		})
+	}
+}
+
+// bareEntry and bareHeap are the reference: a binary min-heap of (time,
+// sequence) pairs and nothing else.
+type bareEntry struct {
+	at  Time
+	seq uint64
+}
+
+type bareHeap []bareEntry
+
+func (h bareHeap) less(i, j int) bool {
+	return h[i].at < h[j].at || (h[i].at == h[j].at && h[i].seq < h[j].seq)
+}
+
+func (h *bareHeap) push(x bareEntry) {
+	*h = append(*h, x)
+	s := *h
+	j := len(s) - 1
+	for j > 0 {
+		p := (j - 1) / 2
+		if !s.less(j, p) {
+			break
+		}
+		s[j], s[p] = s[p], s[j]
+		j = p
+	}
+}
+
+func (h *bareHeap) pop() bareEntry {
+	s := *h
+	top := s[0]
+	n := len(s) - 1
+	s[0] = s[n]
+	s = s[:n]
+	*h = s
+	j := 0
+	for {
+		c := 2*j + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n && s.less(c+1, c) {
+			c++
+		}
+		if !s.less(c, j) {
+			break
+		}
+		s[j], s[c] = s[c], s[j]
+		j = c
+	}
+	return top
+}
+
+func BenchmarkBareHeapHold(b *testing.B) {
+	for _, n := range holdSizes {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			incs := holdIncrements
+			h := make(bareHeap, 0, n)
+			var seq uint64
+			for i := range n {
+				h.push(bareEntry{at: incs[i&holdMask], seq: seq})
+				seq++
+			}
+			k := 0
+			hold := func(count int) {
+				for range count {
+					top := h.pop()
+					h.push(bareEntry{at: top.at + incs[k&holdMask], seq: seq})
+					seq++
+					k++
+				}
+			}
+			hold(n)
+			b.ReportAllocs()
+			b.ResetTimer()
+			hold(b.N)
+			b.StopTimer()
+			if len(h) != n {
+				b.Fatalf("len = %d after the run, want %d", len(h), n)
+			}
+		})
+	}
+}
