@@ -1,0 +1,46 @@
+# stampsim's developer targets. CI runs .ci/run, which runs `make lint` and
+# `make test`.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+BENCH_COUNT ?= 6
+FUZZTIME ?= 60s
+
+.PHONY: all test lint bench demo build fuzz clean
+
+all: lint test
+
+## test: every package's tests, with the race detector.
+test:
+	go test -race ./...
+
+## lint: fails if any file needs gofmt, then go vet.
+lint:
+	@out="$$(gofmt -l .)"; \
+	if [ -n "$$out" ]; then echo "gofmt -l: these files need formatting:"; echo "$$out"; exit 1; fi
+	go vet ./...
+
+## bench: every benchmark, BENCH_COUNT times, benchstat-readable, also saved to bench.txt.
+bench:
+	go test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./... | tee bench.txt
+
+## demo: the default built-in scenario, comparing the lock topologies.
+demo:
+	go run ./cmd/stampsim run
+
+## build: the CLI, as bin/stampsim.
+build:
+	go build -o bin/stampsim ./cmd/stampsim
+
+## fuzz: every fuzz target of every package, each for FUZZTIME.
+fuzz:
+	@for pkg in $$(go list ./...); do \
+		for target in $$(go test -list '^Fuzz' "$$pkg" | grep '^Fuzz' || true); do \
+			echo "==> $$pkg $$target for $(FUZZTIME)"; \
+			go test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+		done; \
+	done
+
+clean:
+	rm -rf bin bench.txt
