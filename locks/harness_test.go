@@ -495,7 +495,7 @@ func (w *world) dispatch(e *event) {
 	switch e.kind {
 	case evRequest:
 		r := e.req
-		r.started = true
+		r.started, r.at = true, w.now // later than asked if the node was paused
 		r.handle = n.m.Request(w.now, r.id, r.key)
 		w.flush(n)
 	case evCancel:
@@ -503,8 +503,12 @@ func (w *world) dispatch(e *event) {
 		if !r.started {
 			w.tb.Fatalf("%v: request %d cancelled before it arrived", dur(w.now), r.id)
 		}
-		r.cancelled = n.m.Cancel(w.now, r.handle)
+		ok := n.m.Cancel(w.now, r.handle)
 		w.flush(n)
+		if ok && r.cancelled {
+			w.tb.Errorf("%v: request %d cancelled twice", dur(w.now), r.id)
+		}
+		r.cancelled = r.cancelled || ok
 		if !r.cancelled && r.replies == 0 {
 			w.tb.Errorf("%v: Cancel of request %d (node %d, key %q) reported it was not waiting, but it has had no reply", dur(w.now), r.id, n.id, r.key)
 		}
@@ -680,18 +684,28 @@ func (w *world) onReply(n *node, rep locks.Reply[int]) {
 		fail("request was for %q at %v", r.key, dur(r.at))
 	}
 	r.reply, r.repliedAt = rep, w.now
-	waited := w.now.Sub(r.at)
-	timedOut := func() bool {
+	timedOut := func() {
 		levels := n.m.Topology().Levels
 		if int(rep.Level) < 0 || int(rep.Level) >= len(levels) {
 			fail("a timeout must name its level")
-			return false
+			return
 		}
-		if to := levels[rep.Level].WaitTimeout; waited < to {
-			fail("timed out at level %d after %v, before its wait timeout %v", rep.Level, waited, to)
-			return false
+		// A follower times out at the node level on its own clock. At a
+		// shared level the whole flight does, and the flight began with a
+		// request of this node for this key no later than the earliest one
+		// not answered before now (a request that joined late shares the
+		// flight's fate).
+		l, began := levels[rep.Level], r.at
+		if l.Scope.Shared() {
+			for _, o := range w.reqs {
+				if o.node == n && o.key == r.key && o.started && (o.replies == 0 || o.repliedAt == w.now) {
+					began = min(began, o.at)
+				}
+			}
 		}
-		return true
+		if waited := w.now.Sub(began); waited < l.WaitTimeout {
+			fail("timed out at level %d after %v, before its wait timeout %v", rep.Level, waited, l.WaitTimeout)
+		}
 	}
 	produced := func() {
 		if rep.Err != nil {
