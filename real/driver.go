@@ -341,14 +341,18 @@ var batchPool = sync.Pool{New: func() any { return new(batch) }}
 
 // collect takes the machine's effects and does, under d.mu, what must be
 // done in order: timers, replies, the bookkeeping of fetches, the queue of
-// subscriptions. It returns the rest, or nil when there is none. A closed
-// driver starts no I/O, except for the effects of Close's own Abort (force).
-func (d *Driver) collect(now locks.Time, force bool) *batch {
+// subscriptions. It returns the rest, or nil when there is none.
+//
+// A closed driver starts I/O only for inputs that come from Close itself or
+// from a goroutine counted in opsWG (tracked): a lock granted to an
+// operation still in flight at Close must be given back, and only counted
+// goroutines may add to opsWG while Close waits for it.
+func (d *Driver) collect(now locks.Time, tracked bool) *batch {
 	effs := d.m.Ready()
 	if len(effs) == 0 {
 		return nil
 	}
-	io := force || !d.closed
+	io := tracked || !d.closed
 	b := batchPool.Get().(*batch)
 	obs := d.cfg.obs != nil
 	for i := range effs {
@@ -437,9 +441,10 @@ func (d *Driver) act(b *batch) {
 	batchPool.Put(b)
 }
 
-// input feeds one input to the machine under d.mu and acts on its effects.
-// A killed driver feeds nothing.
-func (d *Driver) input(feed func(now locks.Time)) {
+// input feeds one input to the machine under d.mu and acts on its effects;
+// tracked says that the caller runs in a goroutine counted in opsWG. A
+// killed driver feeds nothing.
+func (d *Driver) input(tracked bool, feed func(now locks.Time)) {
 	d.mu.Lock()
 	if d.killed {
 		d.mu.Unlock()
@@ -447,7 +452,7 @@ func (d *Driver) input(feed func(now locks.Time)) {
 	}
 	now := d.now()
 	feed(now)
-	b := d.collect(now, false)
+	b := d.collect(now, tracked)
 	d.mu.Unlock()
 	d.act(b)
 }
@@ -466,11 +471,12 @@ func (d *Driver) runOp(op locks.Op[[]byte]) {
 	ctx, cancel := d.opContext(op.Deadline)
 	o := d.stores[op.Scope].run(ctx, op)
 	cancel()
-	d.storeDone(op, o)
+	d.storeDone(true, op, o)
 }
 
-// storeDone counts a finished store operation and feeds its result.
-func (d *Driver) storeDone(op locks.Op[[]byte], o outcome) {
+// storeDone counts a finished store operation and feeds its result; tracked
+// says that the caller runs in a goroutine counted in opsWG.
+func (d *Driver) storeDone(tracked bool, op locks.Op[[]byte], o outcome) {
 	d.counts.op(op.Scope, op.Kind, o)
 	if o.res.Status == locks.StatusError {
 		d.cfg.log.Debug("store operation failed", "op", op.Kind, "scope", op.Scope, "key", op.Key, "err", o.res.Err)
@@ -478,7 +484,7 @@ func (d *Driver) storeDone(op locks.Op[[]byte], o outcome) {
 	if obs := d.cfg.obs; obs != nil {
 		obs.StoreOp(op.Scope, op.Kind, o.roundTrips, o.commands)
 	}
-	d.input(func(now locks.Time) { d.m.StoreDone(now, op, o.res) })
+	d.input(tracked, func(now locks.Time) { d.m.StoreDone(now, op, o.res) })
 }
 
 // notified feeds a release notification.
@@ -532,7 +538,7 @@ func (d *Driver) runFetch(fr *fetchRun) {
 	}
 	v, err := call(fr.ctx, fr.fn)
 	fr.cancel()
-	d.fetchDone(fr, v, err)
+	d.fetchDone(true, fr, v, err)
 }
 
 // call runs fn, turning a panic into an error so that one bad fetch does not
@@ -548,8 +554,8 @@ func call(ctx context.Context, fn func(context.Context) ([]byte, error)) (v []by
 
 // fetchDone feeds the end of an upstream call, unless the machine has
 // already been told (its deadline passed, or the flight was aborted).
-func (d *Driver) fetchDone(fr *fetchRun, v []byte, err error) {
-	d.input(func(now locks.Time) {
+func (d *Driver) fetchDone(tracked bool, fr *fetchRun, v []byte, err error) {
+	d.input(tracked, func(now locks.Time) {
 		if fr.reported {
 			return
 		}
@@ -601,7 +607,7 @@ func (d *Driver) timerLoop() {
 			case timerSubscribe:
 				it.sub.owner.expire(it.sub)
 			case timerFetch:
-				d.fetchDone(it.fetch, nil, fmt.Errorf("fetch did not return within %v: %w", d.cfg.fetchTimeout, context.DeadlineExceeded))
+				d.fetchDone(false, it.fetch, nil, fmt.Errorf("fetch did not return within %v: %w", d.cfg.fetchTimeout, context.DeadlineExceeded))
 			}
 		}
 		if next >= 0 {

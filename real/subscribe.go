@@ -128,7 +128,7 @@ func (s *subscriber) subscribe(op locks.Op[[]byte]) {
 	ch := s.st.key(op.Key, "r")
 	c, err := s.conn(ctx, ch)
 	if err != nil {
-		s.d.storeDone(op, failed(outcome{}, fmt.Errorf("%s on %s store: %w", op.Kind, s.st.scope, err)))
+		s.d.storeDone(true, op, failed(outcome{}, fmt.Errorf("%s on %s store: %w", op.Kind, s.st.scope, err)))
 		return
 	}
 	p := &pendingSub{owner: s, conn: c, channel: ch, op: op, counted: outcome{roundTrips: 1, commands: 1}}
@@ -158,7 +158,7 @@ func (s *subscriber) subscribe(op locks.Op[[]byte]) {
 	if !sent(err) {
 		p.counted = outcome{}
 	}
-	s.finish(p, failed(p.counted, fmt.Errorf("%s on %s store: %w", op.Kind, s.st.scope, err)))
+	s.finish(true, p, failed(p.counted, fmt.Errorf("%s on %s store: %w", op.Kind, s.st.scope, err)))
 }
 
 func (s *subscriber) unsubscribe(op locks.Op[[]byte]) {
@@ -167,7 +167,7 @@ func (s *subscriber) unsubscribe(op locks.Op[[]byte]) {
 	ch := s.st.key(op.Key, "r")
 	c, err := s.conn(ctx, ch)
 	if err != nil {
-		s.d.storeDone(op, failed(outcome{}, fmt.Errorf("%s on %s store: %w", op.Kind, s.st.scope, err)))
+		s.d.storeDone(true, op, failed(outcome{}, fmt.Errorf("%s on %s store: %w", op.Kind, s.st.scope, err)))
 		return
 	}
 	// Subscriptions still unconfirmed are of no use to anyone now.
@@ -179,7 +179,7 @@ func (s *subscriber) unsubscribe(op locks.Op[[]byte]) {
 	}
 	s.mu.Unlock()
 	for _, p := range abandoned {
-		s.finish(p, failed(p.counted, fmt.Errorf("%s on %s store: %w", p.op.Kind, s.st.scope, errSubscribeAbandoned)))
+		s.finish(true, p, failed(p.counted, fmt.Errorf("%s on %s store: %w", p.op.Kind, s.st.scope, errSubscribeAbandoned)))
 	}
 	if s.st.cluster != nil {
 		err = c.ps.SUnsubscribe(ctx, ch)
@@ -193,7 +193,7 @@ func (s *subscriber) unsubscribe(op locks.Op[[]byte]) {
 		}
 		o = failed(o, fmt.Errorf("%s on %s store: %w", op.Kind, s.st.scope, err))
 	}
-	s.d.storeDone(op, o)
+	s.d.storeDone(true, op, o)
 }
 
 // take removes p from its connection's pending list, reporting whether it
@@ -215,14 +215,15 @@ func (s *subscriber) take(p *pendingSub) bool {
 	return true
 }
 
-// finish reports p's outcome. Called without s.mu.
-func (s *subscriber) finish(p *pendingSub, o outcome) {
+// finish reports p's outcome; tracked says that the caller runs in a
+// goroutine counted in opsWG. Called without s.mu.
+func (s *subscriber) finish(tracked bool, p *pendingSub, o outcome) {
 	if p.deadline != nil {
 		s.d.mu.Lock()
 		s.d.removeTimer(p.deadline)
 		s.d.mu.Unlock()
 	}
-	s.d.storeDone(p.op, o)
+	s.d.storeDone(tracked, p.op, o)
 }
 
 // confirm answers the oldest subscription of channel on c.
@@ -238,7 +239,7 @@ func (s *subscriber) confirm(c *psConn, channel string) {
 	p := q[0]
 	s.take(p)
 	s.mu.Unlock()
-	s.finish(p, outcome{roundTrips: 1, commands: 1, res: locks.Result[[]byte]{Status: locks.StatusOK}})
+	s.finish(false, p, outcome{roundTrips: 1, commands: 1, res: locks.Result[[]byte]{Status: locks.StatusOK}})
 }
 
 // expire fails p when its deadline passed before its confirmation.
@@ -247,7 +248,7 @@ func (s *subscriber) expire(p *pendingSub) {
 	mine := s.take(p)
 	s.mu.Unlock()
 	if mine {
-		s.d.storeDone(p.op, failed(p.counted, fmt.Errorf("%s on %s store: no confirmation before the deadline", p.op.Kind, s.st.scope)))
+		s.d.storeDone(false, p.op, failed(p.counted, fmt.Errorf("%s on %s store: no confirmation before the deadline", p.op.Kind, s.st.scope)))
 	}
 }
 
