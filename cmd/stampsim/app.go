@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -123,6 +124,7 @@ type runFlags struct {
 	seed       uint64
 	out        string
 	quiet      bool
+	cpuprofile string
 }
 
 func (a *app) runCommand() *cobra.Command {
@@ -155,6 +157,7 @@ each topology, so that an interrupted run keeps the topologies it finished.`,
 	fl.Uint64Var(&f.seed, "seed", 0, "override the scenario's seed")
 	fl.StringVar(&f.out, "out", "", "also write results.json and series.csv into this directory")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
+	fl.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the simulation to this file (for go tool pprof)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("topology", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return scenarios.BuiltinTopologies(), cobra.ShellCompDirectiveNoFileComp
@@ -201,6 +204,17 @@ func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet b
 		if err := os.MkdirAll(f.out, 0o755); err != nil {
 			return err
 		}
+	}
+	if f.cpuprofile != "" {
+		pf, err := os.Create(f.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	progress := a.terminal(a.stderr) && !f.quiet
 	for i, topo := range topos {

@@ -431,3 +431,15 @@ func TestRunOutReal(t *testing.T) {
 		t.Errorf("stdout:\n%s\nstderr: %s", out.String(), errs.String())
 	}
 }
+
+func TestCPUProfile(t *testing.T) {
+	a, _ := stubApp(t)
+	path := filepath.Join(t.TempDir(), "cpu.prof")
+	code, _, errs := exec(t, a, context.Background(), "run", "-t", "none", "--cpuprofile", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if st, err := os.Stat(path); err != nil || st.Size() == 0 {
+		t.Errorf("profile: %v", err)
+	}
+}
