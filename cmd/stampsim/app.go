@@ -102,7 +102,10 @@ func loadScenario(arg string) (*scenarios.Scenario, error) {
 	if arg == "" {
 		arg = scenarios.DefaultBuiltin
 	}
-	looksLikePath := strings.ContainsAny(arg, `/\`) || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")
+	looksLikePath := strings.ContainsAny(arg, `/\`) || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") || strings.HasSuffix(arg, ".json")
+	if strings.HasSuffix(arg, ".json") {
+		return loadResultsSpec(arg)
+	}
 	if _, err := os.Stat(arg); err == nil || looksLikePath {
 		sc, err := scenarios.Load(arg)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -116,6 +119,31 @@ func loadScenario(arg string) (*scenarios.Scenario, error) {
 		return nil, usagef("%q is neither a scenario file nor a built-in scenario (%s)", arg, strings.Join(scenarios.BuiltinNames(), ", "))
 	}
 	return sc, err
+}
+
+// loadResultsSpec reads the scenario a results document ran (its
+// scenario_spec, seed and topologies as run), so that the run can be
+// replayed. The spec is checked again like any scenario file.
+func loadResultsSpec(path string) (*scenarios.Scenario, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, usagef("no results file %s", path)
+	} else if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	res, err := reports.ReadJSON(f)
+	if err != nil {
+		return nil, usagef("%s: %v", path, err)
+	}
+	if res.Spec == nil {
+		return nil, usagef("%s: the results document holds no scenario_spec to replay", path)
+	}
+	data, err := yaml.Marshal(res.Spec)
+	if err != nil {
+		return nil, err
+	}
+	return scenarios.Parse(path+" (scenario_spec as YAML)", data)
 }
 
 type runFlags struct {
@@ -136,7 +164,8 @@ func (a *app) runCommand() *cobra.Command {
 flash-crowd) once for each lock topology it lists, or for those given with
 --topology, and print a table with one row per topology, or with -o json the
 results document (schema stampsim/results/v1), which names the seed and holds
-the whole scenario as it ran so that the run can be replayed.
+the whole scenario as it ran. Given a results document (a .json file), run
+replays the scenario it holds and gives the same numbers again.
 
 With --out DIR, DIR/results.json and DIR/series.csv (per-second time series,
 columns topology,second,metric,value) are written too, and rewritten after

@@ -443,3 +443,55 @@ func TestCPUProfile(t *testing.T) {
 		t.Errorf("profile: %v", err)
 	}
 }
+
+// A results document replays: run on it runs the scenario it holds, with
+// its seed and topologies, and the real simulator gives the same numbers.
+func TestReplayResults(t *testing.T) {
+	dir := t.TempDir()
+	var out, errs bytes.Buffer
+	if code := run([]string{"run", "holder-pause", "--seed", "7", "-t", "two-level,short-lease-no-renew", "--out", dir, "-o", "json"}, &out, &errs); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs.String())
+	}
+	first := wallSeconds.ReplaceAllString(out.String(), `"wall_seconds": 0`)
+	out.Reset()
+	if code := run([]string{"run", filepath.Join(dir, "results.json"), "-o", "json"}, &out, &errs); code != 0 {
+		t.Fatalf("replay: exit %d: %s", code, errs.String())
+	}
+	again := wallSeconds.ReplaceAllString(out.String(), `"wall_seconds": 0`)
+	// The replay ran without --out, so it has no time series.
+	var docs [2]*reports.Results
+	for i, doc := range []string{first, again} {
+		res, err := reports.ReadJSON(strings.NewReader(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range res.Runs {
+			res.Runs[j].Series = nil
+		}
+		docs[i] = res
+	}
+	a, b := docs[0], docs[1]
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("replay differs:\n%s\n---\n%s", first, again)
+	}
+	if b.Seed != 7 || len(b.Runs) != 2 {
+		t.Errorf("replay ran seed %d, %d topologies", b.Seed, len(b.Runs))
+	}
+
+	for args, want := range map[string]string{
+		"nowhere.json": "no results file nowhere.json",
+		filepath.Join("..", "..", "reports", "testdata", "results.golden.json"): "", // a valid document replays
+	} {
+		a, _ := stubApp(t)
+		code, _, errs := exec(t, a, context.Background(), "run", args)
+		if want == "" {
+			if code != 0 {
+				t.Errorf("run %s: exit %d: %s", args, code, errs)
+			}
+			continue
+		}
+		if code != 2 || !strings.Contains(errs, want) {
+			t.Errorf("run %s: exit %d, stderr %q", args, code, errs)
+		}
+	}
+}
