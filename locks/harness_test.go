@@ -25,6 +25,7 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -845,13 +846,20 @@ func (w *world) nodeOps(n int) map[locks.OpKind]int {
 
 // settled checks what must hold once nothing is pending: every request that
 // was not cancelled got exactly one reply, no flight is left, no contender is
-// counted, and, unless leaks are expected, no lock is held in any store.
-func (w *world) settled(locksMayLinger bool) {
+// counted, each machine counted what the world saw, and, unless a store
+// failed (storeFailed), no lock is held and no node is subscribed in any
+// store.
+func (w *world) settled(storeFailed bool) {
 	w.tb.Helper()
 	if len(w.q) > 0 {
 		w.tb.Fatalf("%v: %d deliveries still pending", dur(w.now), len(w.q))
 	}
+	requests := make([]uint64, len(w.nodes))
+	replies := make([]uint64, len(w.nodes))
+	fetches := make([]uint64, len(w.nodes))
+	keys := make(map[string]bool)
 	for _, r := range w.reqs {
+		keys[r.key] = true
 		switch {
 		case !r.started:
 			w.tb.Errorf("request %d never arrived", r.id)
@@ -860,10 +868,27 @@ func (w *world) settled(locksMayLinger bool) {
 		case !r.cancelled && r.replies != 1:
 			w.tb.Errorf("request %d (node %d, %q at %v) got %d replies, want 1", r.id, r.node.id, r.key, dur(r.at), r.replies)
 		}
+		requests[r.node.id]++
+		replies[r.node.id] += uint64(r.replies)
+	}
+	for _, f := range w.fetches {
+		fetches[f.node.id]++
 	}
 	for _, n := range w.nodes {
 		if f := n.m.InFlight(); f != 0 {
 			w.tb.Errorf("node %d: %d flights left", n.id, f)
+		}
+		st := n.m.Stats()
+		var served, fetched uint64
+		for _, c := range st.Served {
+			served += c
+		}
+		for _, c := range st.Fetches {
+			fetched += c
+		}
+		if st.Requests != requests[n.id] || served != replies[n.id] || fetched != fetches[n.id] {
+			w.tb.Errorf("node %d counted %d requests, %d replies, %d upstream calls; the world saw %d, %d, %d",
+				n.id, st.Requests, served, fetched, requests[n.id], replies[n.id], fetches[n.id])
 		}
 	}
 	for k, g := range w.contenders {
@@ -871,17 +896,17 @@ func (w *world) settled(locksMayLinger bool) {
 			w.tb.Errorf("level %d at %s for %q: %d contenders left", k.level, k.st.name, k.key, g.cur)
 		}
 	}
-	if locksMayLinger {
+	if storeFailed {
 		return
 	}
-	keys := make(map[string]bool)
-	for _, r := range w.reqs {
-		keys[r.key] = true
-	}
+	sorted := slices.Sorted(maps.Keys(keys))
 	for _, st := range w.stores {
-		for k := range keys {
+		for _, k := range sorted {
 			if tok, ok := st.s.Holder(w.now, k); ok {
 				w.tb.Errorf("%v: %s: lock of %q still held by %v after every flight ended", dur(w.now), st.name, k, tok)
+			}
+			if subs := st.s.Subscribers(k); len(subs) > 0 {
+				w.tb.Errorf("%v: %s: nodes %v still subscribed to %q after every flight ended", dur(w.now), st.name, subs, k)
 			}
 		}
 	}
