@@ -80,8 +80,11 @@ type QueueWait struct {
 
 // Run is one topology's run of the scenario.
 type Run struct {
-	Topology               string            `json:"topology"`
-	Requests               uint64            `json:"requests"`
+	Topology string `json:"topology"`
+	Requests uint64 `json:"requests"`
+	// Unfinished counts requests still waiting when the run stopped (the
+	// drain after the scenario's duration has a limit).
+	Unfinished             uint64            `json:"unfinished"`
 	UpstreamCalls          uint64            `json:"upstream_calls"`
 	UpstreamCallsByCause   map[string]uint64 `json:"upstream_calls_by_cause"`
 	DuplicateUpstreamCalls uint64            `json:"duplicate_upstream_calls"`

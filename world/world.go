@@ -883,8 +883,15 @@ func addStats(dst *locks.Stats, s locks.Stats) {
 
 func (w *world) results() reports.Run {
 	var st locks.Stats
+	var unfinished uint64
 	for i := range w.nodes {
 		n := &w.nodes[i]
+		unfinished += uint64(n.outstanding)
+		for _, ev := range n.held {
+			if ev.Kind == evArrival {
+				unfinished++
+			}
+		}
 		addStats(&st, n.retired)
 		if n.m != nil {
 			addStats(&st, n.m.Stats())
@@ -893,6 +900,7 @@ func (w *world) results() reports.Run {
 	run := reports.Run{
 		Topology:             w.topo.Name,
 		Requests:             w.requests,
+		Unfinished:           unfinished,
 		UpstreamCallsByCause: map[string]uint64{},
 		DuplicatesByCause:    map[string]uint64{},
 		UpstreamErrors:       w.upErrorsN,
