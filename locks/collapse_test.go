@@ -169,8 +169,8 @@ func TestTwoLevelContendersStayWithinRegion(t *testing.T) {
 	w.run()
 	w.settled(false)
 	for r := range regions {
-		if got, max := w.peak(1, w.store(locks.ScopeRegion, r, 0), "k"), nodes/regions; got > max || got < 1 {
-			t.Errorf("region %d: peak contenders %d, want 1 to %d (its nodes)", r, got, max)
+		if got, limit := w.peak(1, w.store(locks.ScopeRegion, r, 0), "k"), nodes/regions; got > limit || got < 1 {
+			t.Errorf("region %d: peak contenders %d, want 1 to %d (its nodes)", r, got, limit)
 		}
 	}
 	if got := w.callsPerRegion(); len(got) != regions || got[0] != 1 || got[1] != 1 || got[2] != 1 {
