@@ -48,11 +48,27 @@ func Need(tb testing.TB) string {
 	if err == nil {
 		return p
 	}
+	need(tb, err)
+	return ""
+}
+
+// NeedCLI is Need for redis-cli, which starting a Cluster needs too.
+func NeedCLI(tb testing.TB) string {
+	tb.Helper()
+	p, err := exec.LookPath("redis-cli")
+	if err == nil {
+		return p
+	}
+	need(tb, fmt.Errorf("redis-cli not found in PATH: %w", err))
+	return ""
+}
+
+func need(tb testing.TB, err error) {
+	tb.Helper()
 	if os.Getenv(EnvRequire) == "1" {
 		tb.Fatalf("%v, and %s=1 requires it", err, EnvRequire)
 	}
-	tb.Skipf("skipping: %v (install the redis-server package, or set %s=1 to make this a failure)", err, EnvRequire)
-	return ""
+	tb.Skipf("skipping: %v (install the redis-server and redis-tools packages, or set %s=1 to make this a failure)", err, EnvRequire)
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
@@ -251,6 +267,7 @@ func StartCluster(dir string, n int) (*Cluster, error) {
 func StartClusterT(tb testing.TB, n int) *Cluster {
 	tb.Helper()
 	Need(tb)
+	NeedCLI(tb)
 	c, err := StartCluster(tb.TempDir(), n)
 	if err != nil {
 		tb.Fatal(err)
