@@ -107,6 +107,7 @@ type flight[V any] struct {
 	level    int // index of the current shared level
 	deadline Time
 	raSeq    uint32
+	raSent   Time // when the last read-or-acquire was sent
 	waited   bool // found a lock held on its way: the owner was collapsed
 	lastErr  bool // the last read-or-acquire at this level failed
 	hedge    bool // fetching without the outermost lock
@@ -135,8 +136,9 @@ const (
 )
 
 type subscription struct {
-	state   subState
-	flights []uint32 // slots of flights waiting on this key at this level
+	state       subState
+	activeSince Time     // when the subscription was confirmed
+	flights     []uint32 // slots of flights waiting on this key at this level
 }
 
 type cacheEntry[V any] struct {
@@ -547,6 +549,7 @@ func (m *Machine[V]) enterLevel(f *flight[V], now Time, i int) {
 func (m *Machine[V]) sendReadOrAcquire(f *flight[V], now Time) {
 	l := &m.levels[f.level]
 	f.raSeq++
+	f.raSent = now
 	f.phase = phaseRA
 	m.emitOp(Op[V]{
 		Flight: f.id, Seq: f.raSeq, Kind: OpReadOrAcquire, Level: uint8(f.level), Scope: l.Scope,
@@ -579,8 +582,7 @@ func (m *Machine[V]) readOrAcquireDone(f *flight[V], now Time, res Result[V]) {
 		f.waited = true
 		f.lastErr = false
 		m.contendEnter(f, i)
-		if l.Wake == Notify && !f.inSub {
-			m.joinSub(f, now)
+		if l.Wake == Notify && !f.inSub && m.joinSub(f, now) {
 			return
 		}
 		wait := l.PollInterval
@@ -627,10 +629,11 @@ func (m *Machine[V]) contendLeave(f *flight[V], i int) {
 // --- subscriptions ------------------------------------------------------------
 
 // joinSub registers f as waiting for a release of its current level's lock.
-// The first flight of this node to wait subscribes; every flight then makes
-// one last check once the subscription stands, so no release between its
-// read and the subscription is missed.
-func (m *Machine[V]) joinSub(f *flight[V], now Time) {
+// The first flight of this node to wait subscribes; a flight whose read was
+// sent before the subscription stood makes one last check once it does, so
+// no release between its read and the subscription is missed. joinSub
+// reports whether it sent or awaits that check; if not, f simply waits.
+func (m *Machine[V]) joinSub(f *flight[V], now Time) bool {
 	k := subKey{uint8(f.level), f.key}
 	s := m.subs[k]
 	if s == nil {
@@ -649,11 +652,20 @@ func (m *Machine[V]) joinSub(f *flight[V], now Time) {
 	f.inSub = true
 	f.subIdx = len(s.flights)
 	s.flights = append(s.flights, f.id.Slot)
-	if s.state == subActive {
-		m.sendReadOrAcquire(f, now)
-		return
+	if s.state != subActive {
+		f.phase = phaseSubscribing
+		return true
 	}
-	f.phase = phaseSubscribing
+	if f.raSent < s.activeSince {
+		// The read that found the lock held may have been served before the
+		// subscription: check once more, now that a release will be heard.
+		m.sendReadOrAcquire(f, now)
+		return true
+	}
+	// The read was sent after the subscription was confirmed, so it reached
+	// the store after the store registered it: any release since then will
+	// be announced. A last check would only add load.
+	return false
 }
 
 func (m *Machine[V]) leaveSub(f *flight[V]) {
@@ -687,6 +699,7 @@ func (m *Machine[V]) subscribeDone(now Time, op Op[V], res Result[V]) {
 	}
 	if res.Status == StatusOK {
 		s.state = subActive
+		s.activeSince = now
 		for _, slot := range s.flights {
 			if f := m.flights[slot]; f.phase == phaseSubscribing {
 				m.sendReadOrAcquire(f, now)
