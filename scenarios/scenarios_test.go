@@ -109,7 +109,7 @@ func TestDefaults(t *testing.T) {
 			NodeToRegionStore: Dist{Dist: "lognormal", Median: Duration(500 * time.Microsecond), P99: Duration(3 * time.Millisecond)},
 			NodeToGlobalStore: Dist{Dist: "lognormal", Median: Duration(40 * time.Millisecond), P99: Duration(120 * time.Millisecond)},
 		},
-		Store:    Store{ServiceTime: Duration(8 * time.Microsecond), OpOverhead: Duration(20 * time.Microsecond), ConnectTimeout: Duration(time.Second)},
+		Store:    Store{ServiceTime: DefaultServiceTime, OpOverhead: DefaultOpOverhead, ConnectTimeout: Duration(time.Second)},
 		Upstream: Upstream{Latency: Dist{Dist: "fixed", Value: Duration(100 * time.Millisecond)}},
 		Cache:    Cache{NodeTTL: Duration(10 * time.Second), SharedTTL: Duration(10 * time.Second)},
 		Workload: Workload{Keys: 1, Rate: 100},

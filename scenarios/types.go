@@ -23,7 +23,7 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 //
 //	seed                               1
 //	network.*                          the example's lognormals (see Network)
-//	store                              service_time 8us, op_overhead 20us, connect_timeout 1s
+//	store                              service_time 2us, op_overhead 5us, connect_timeout 1s
 //	upstream.capacity                  0 (unlimited)
 //	cache                              node_ttl 10s, shared_ttl 10s, stale_for 0
 //	locks                              lease_ttl 5s, wait_timeout 3s, on_timeout invoke,
@@ -89,12 +89,12 @@ type Network struct {
 
 // Store models each store server: one operation at a time.
 type Store struct {
-	// ServiceTime is what one command costs the server. Default 8us; zero
+	// ServiceTime is what one command costs the server. Default 2us; zero
 	// is allowed.
 	ServiceTime Duration `yaml:"service_time" json:"service_time"`
 	// OpOverhead is what one operation (one round trip) costs the server on
 	// top of its commands: parsing, the script call, the reply. Default
-	// 20us; zero is allowed.
+	// 5us; zero is allowed.
 	OpOverhead Duration `yaml:"op_overhead" json:"op_overhead"`
 	// ConnectTimeout is how long an operation takes to fail when the store
 	// is down or cut off. Default 1s; must be positive.

@@ -24,8 +24,8 @@ const (
 // The defaults, applied to fields absent from a file.
 const (
 	DefaultSeed           = 1
-	DefaultServiceTime    = Duration(8 * time.Microsecond)
-	DefaultOpOverhead     = Duration(20 * time.Microsecond)
+	DefaultServiceTime    = Duration(2 * time.Microsecond)
+	DefaultOpOverhead     = Duration(5 * time.Microsecond)
 	DefaultConnectTimeout = Duration(time.Second)
 	DefaultNodeTTL        = Duration(10 * time.Second)
 	DefaultSharedTTL      = Duration(10 * time.Second)

@@ -106,7 +106,7 @@ func TestScenariosShowLoads(t *testing.T) {
 			if !reflect.DeepEqual(shown, want) {
 				t.Errorf("shown scenario differs from the built-in:\n%s", out)
 			}
-			if !strings.HasPrefix(out, "# ") || !strings.Contains(out, "service_time: 8us") {
+			if !strings.HasPrefix(out, "# ") || !strings.Contains(out, "service_time: 2us") {
 				t.Errorf("want the explaining comment and every default, got:\n%s", out)
 			}
 
