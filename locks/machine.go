@@ -110,6 +110,9 @@ type flight[V any] struct {
 	raSent   Time // when the last read-or-acquire was sent
 	waited   bool // found a lock held on its way: the owner was collapsed
 	lastErr  bool // the last read-or-acquire at this level failed
+	// notified: a release or write was announced while a read-or-acquire
+	// was on its way, so a "held" reply may predate it.
+	notified bool
 	hedge    bool // fetching without the outermost lock
 	token    Token
 
@@ -395,9 +398,14 @@ func (m *Machine[V]) Notified(now Time, scope Scope, key string) {
 	}
 	for _, slot := range s.flights {
 		f := m.flights[slot]
-		if f.phase == phaseWaiting {
+		switch f.phase {
+		case phaseWaiting:
 			m.cancelTimer(f, TimerPoll)
 			m.sendReadOrAcquire(f, now)
+		case phaseRA:
+			// The store may have run the read before the release: if it
+			// says "held", read again at once rather than at the next poll.
+			f.notified = true
 		}
 	}
 }
@@ -477,6 +485,7 @@ func (m *Machine[V]) newFlight(key string, owner ReqID, now Time) *flight[V] {
 	f.waited = false
 	f.hedge = false
 	f.lastErr = false
+	f.notified = false
 	f.keyed = false
 	f.hedgeOf = Handle{}
 	f.phase = phaseIdle
@@ -560,6 +569,8 @@ func (m *Machine[V]) sendReadOrAcquire(f *flight[V], now Time) {
 func (m *Machine[V]) readOrAcquireDone(f *flight[V], now Time, res Result[V]) {
 	i := f.level
 	l := &m.levels[i]
+	notified := f.notified
+	f.notified = false
 	switch res.Status {
 	case StatusValue:
 		m.stopWaiting(f)
@@ -582,6 +593,10 @@ func (m *Machine[V]) readOrAcquireDone(f *flight[V], now Time, res Result[V]) {
 		f.waited = true
 		f.lastErr = false
 		m.contendEnter(f, i)
+		if notified {
+			m.sendReadOrAcquire(f, now)
+			return
+		}
 		if l.Wake == Notify && !f.inSub && m.joinSub(f, now) {
 			return
 		}
