@@ -584,7 +584,9 @@ func (m *Machine[V]) readOrAcquireDone(f *flight[V], now Time, res Result[V]) {
 		m.stopWaiting(f)
 		m.contendEnter(f, i)
 		m.stats.Levels[i].Acquisitions++
-		f.held[i] = heldLock{acquired: true, token: f.token, fence: res.Fence, leaseEnd: now.Add(l.LeaseTTL)}
+		// The store started the lease when it ran the read, no earlier than
+		// when the read was sent.
+		f.held[i] = heldLock{acquired: true, token: f.token, fence: res.Fence, leaseEnd: f.raSent.Add(l.LeaseTTL)}
 		m.enterLevel(f, now, i+1)
 	case StatusHeld:
 		if !f.contend[i] {
