@@ -82,7 +82,7 @@ func burstRunner(tb testing.TB, size int) func(i int) {
 		for _, e := range m.Ready() {
 			switch {
 			case e.Kind == locks.EffReply:
-				replies++
+				replies += max(1, len(e.Waiters))
 			case e.Kind == locks.EffStore && e.Op.Kind == locks.OpPublish:
 				publish = e.Op
 			}

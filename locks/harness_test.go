@@ -632,7 +632,9 @@ func (w *world) flush(n *node) {
 				}
 			}
 		case locks.EffReply:
-			w.onReply(n, e.Reply)
+			for r := range e.Replies {
+				w.onReply(n, r)
+			}
 		case locks.EffContend:
 			k := contKey{e.Op.Level, w.storeFor(n, e.Op.Scope), e.Op.Key}
 			g := w.contenders[k]

@@ -76,12 +76,6 @@ const (
 	phaseFetching                 // the upstream call is outstanding
 )
 
-type waiter struct {
-	id    ReqID
-	since Time
-	live  bool
-}
-
 type heldLock struct {
 	acquired bool
 	lost     bool
@@ -94,7 +88,8 @@ type heldLock struct {
 type flight[V any] struct {
 	id      FlightID
 	key     string
-	waiters []waiter // waiters[0] is the owner
+	waiters []Waiter // waiters[0] is the owner
+	gone    []uint64 // bit i set: waiters[i] no longer waits (answered, cancelled)
 	live    int      // waiters still waiting
 	head    int      // oldest follower whose node-level deadline may not have passed
 	keyed   bool     // registered in Machine.byKey
@@ -124,6 +119,27 @@ type flight[V any] struct {
 
 	timerSeq [NumTimerKinds]uint32
 	timerOn  [NumTimerKinds]bool
+}
+
+// waiting reports whether waiters[i] still waits.
+func (f *flight[V]) waiting(i int) bool { return f.gone[i/64]&(1<<(i%64)) == 0 }
+
+// leave marks waiters[i] as no longer waiting.
+func (f *flight[V]) leave(i int) {
+	f.gone[i/64] |= 1 << (i % 64)
+	f.live--
+}
+
+// join adds a waiter and returns its index.
+func (f *flight[V]) join(id ReqID, now Time) int {
+	i := len(f.waiters)
+	f.waiters = append(f.waiters, Waiter{ID: id, Since: now})
+	if i/64 >= len(f.gone) {
+		f.gone = append(f.gone, 0)
+	}
+	f.gone[i/64] &^= 1 << (i % 64)
+	f.live++
+	return i
 }
 
 type subKey struct {
@@ -170,6 +186,9 @@ type Machine[V any] struct {
 	subPool      []*subscription
 	effects      []Effect[V]
 	spare        []Effect[V]
+	lent         [][]Waiter // waiter lists lent with the effects of the current batch
+	returned     [][]Waiter // lent with the batch the driver is reading
+	pool         [][]Waiter // waiter lists ready for reuse
 	rng          *rand.ChaCha8
 	stats        Stats
 	renewEvery   time.Duration
@@ -223,8 +242,14 @@ func (m *Machine[V]) Stats() Stats { return m.stats }
 // until the next call to Ready; inputs given while the driver works through
 // it add to the next batch.
 func (m *Machine[V]) Ready() []Effect[V] {
+	m.recycle()
 	out := m.effects
-	m.effects = m.spare[:0]
+	spare := m.spare
+	if cap(spare) > 1<<12 {
+		spare = nil // a burst of effects must not pin its memory either
+	}
+	clear(spare) // drop references to keys, values and lent lists
+	m.effects = spare[:0]
 	m.spare = out
 	return out
 }
@@ -244,8 +269,7 @@ func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
 	if m.nodeLevel {
 		if slot, ok := m.byKey[key]; ok {
 			f := m.flights[slot]
-			f.waiters = append(f.waiters, waiter{id: id, since: now, live: true})
-			f.live++
+			i := f.join(id, now)
 			st := &m.stats.Levels[0]
 			st.Waits++
 			if f.live > st.PeakContenders {
@@ -254,7 +278,7 @@ func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
 			if !f.timerOn[TimerFollower] {
 				m.setTimer(f, TimerFollower, now.Add(m.levels[0].WaitTimeout))
 			}
-			return Handle{Flight: f.id, Index: uint32(len(f.waiters) - 1), valid: true}
+			return Handle{Flight: f.id, Index: uint32(i), valid: true}
 		}
 	}
 	f := m.newFlight(key, id, now)
@@ -282,9 +306,8 @@ func (m *Machine[V]) Cancel(now Time, h Handle) bool {
 		return false
 	}
 	f := m.lookup(h.Flight)
-	if f != nil && int(h.Index) < len(f.waiters) && f.waiters[h.Index].live {
-		f.waiters[h.Index].live = false
-		f.live--
+	if f != nil && int(h.Index) < len(f.waiters) && f.waiting(int(h.Index)) {
+		f.leave(int(h.Index))
 		if f.live == 0 {
 			m.abort(f, now)
 		}
@@ -293,8 +316,7 @@ func (m *Machine[V]) Cancel(now Time, h Handle) bool {
 	// A follower that hedged waits in a flight of its own, which may outlive
 	// the one it left.
 	if g := m.hedgeFor(h); g != nil {
-		g.waiters[0].live = false
-		g.live--
+		g.leave(0)
 		m.abort(g, now)
 		return true
 	}
@@ -308,7 +330,7 @@ func (m *Machine[V]) hedgeFor(h Handle) *flight[V] {
 		return nil
 	}
 	for _, f := range m.flights {
-		if f.hedgeOf == h && f.phase != phaseIdle && f.waiters[0].live {
+		if f.hedgeOf == h && f.phase != phaseIdle && f.waiting(0) {
 			return f
 		}
 	}
@@ -323,13 +345,7 @@ func (m *Machine[V]) Abort(now Time) {
 		if f.phase == phaseIdle && f.live == 0 {
 			continue
 		}
-		for i := range f.waiters {
-			if w := &f.waiters[i]; w.live {
-				w.live = false
-				m.reply(w.id, f.key, w.since, ServedError, *new(V), ErrAborted, -1)
-			}
-		}
-		f.live = 0
+		m.replyAll(f, ServedError, ServedError, *new(V), ErrAborted, -1)
 		m.abort(f, now)
 	}
 }
@@ -478,8 +494,12 @@ func (m *Machine[V]) newFlight(key string, owner ReqID, now Time) *flight[V] {
 		m.flights = append(m.flights, f)
 	}
 	f.key = key
-	f.waiters = append(f.waiters[:0], waiter{id: owner, since: now, live: true})
-	f.live = 1
+	if f.waiters == nil {
+		f.waiters = m.takeWaiters()
+	}
+	f.waiters = f.waiters[:0]
+	f.live = 0
+	f.join(owner, now)
 	f.head = 1
 	f.level = -1
 	f.waited = false
@@ -512,15 +532,11 @@ func (m *Machine[V]) endFlight(f *flight[V]) {
 	f.key = ""
 	f.contend = [MaxLevels]bool{}
 	f.held = [MaxLevels]heldLock{}
-	// Keep the waiter list for the next flight in this slot (slots are
-	// reused last-freed first, so a burst that recurs on a key reuses it and
-	// allocates nothing), unless this flight used less than a quarter of a
-	// large list: one huge stampede must not pin its memory once flights
-	// are small again.
-	if cap(f.waiters) > 4096 && len(f.waiters) < cap(f.waiters)/4 {
-		f.waiters = nil
+	// The waiter list stays with the slot unless replyAll lent it to the
+	// driver (see takeWaiters).
+	if f.waiters != nil {
+		f.waiters = f.waiters[:0]
 	}
-	f.waiters = f.waiters[:0]
 	m.free = append(m.free, f.id.Slot)
 }
 
@@ -780,30 +796,30 @@ func (m *Machine[V]) followersTimedOut(f *flight[V], now Time) {
 	l := &m.levels[0]
 	for f.head < len(f.waiters) {
 		w := f.waiters[f.head]
-		if w.live && now < w.since.Add(l.WaitTimeout) {
+		alive := f.waiting(f.head)
+		if alive && now < w.Since.Add(l.WaitTimeout) {
 			break
 		}
 		f.head++
-		if !w.live {
+		if !alive {
 			continue
 		}
-		f.waiters[f.head-1].live = false
-		f.live--
+		f.leave(f.head - 1)
 		m.stats.Levels[0].Timeouts++
 		switch l.OnTimeout {
 		case Invoke:
-			h := m.newFlight(f.key, w.id, w.since)
+			h := m.newFlight(f.key, w.ID, w.Since)
 			h.hedgeOf = Handle{Flight: f.id, Index: uint32(f.head - 1), valid: true}
 			m.hedges++
 			m.startFetch(h, now, CauseFollowerTimeout, 0, true)
 		case Stale:
 			if e, ok := m.cache[f.key]; ok && now < e.staleUntil {
-				m.reply(w.id, f.key, w.since, ServedStale, e.value, nil, 0)
+				m.reply(w.ID, f.key, w.Since, ServedStale, e.value, nil, 0)
 				continue
 			}
 			fallthrough
 		default:
-			m.reply(w.id, f.key, w.since, ServedError, *new(V), ErrWaitTimeout, 0)
+			m.reply(w.ID, f.key, w.Since, ServedError, *new(V), ErrWaitTimeout, 0)
 		}
 	}
 	if f.live == 0 {
@@ -811,7 +827,7 @@ func (m *Machine[V]) followersTimedOut(f *flight[V], now Time) {
 		return
 	}
 	if f.head < len(f.waiters) {
-		m.setTimer(f, TimerFollower, f.waiters[f.head].since.Add(l.WaitTimeout))
+		m.setTimer(f, TimerFollower, f.waiters[f.head].Since.Add(l.WaitTimeout))
 	}
 }
 
@@ -821,7 +837,7 @@ func (m *Machine[V]) startFetch(f *flight[V], now Time, cause Cause, level int8,
 	f.phase = phaseFetching
 	f.hedge = hedge
 	m.stats.Fetches[cause]++
-	m.emit(Effect[V]{Kind: EffFetch, Fetch: Fetch{Flight: f.id, Key: f.key, Owner: f.waiters[0].id, Cause: cause, Level: level}})
+	m.emit(Effect[V]{Kind: EffFetch, Fetch: Fetch{Flight: f.id, Key: f.key, Owner: f.waiters[0].ID, Cause: cause, Level: level}})
 	if m.anyRenewable && m.holdsRenewable(f) {
 		m.setTimer(f, TimerRenew, now.Add(m.renewEvery))
 	}
@@ -971,18 +987,73 @@ func (m *Machine[V]) reply(id ReqID, key string, since Time, s Served, v V, err 
 	m.effects = append(m.effects, Effect[V]{Kind: EffReply, Reply: Reply[V]{ID: id, Key: key, Since: since, Served: s, Value: v, Err: err, Level: level}})
 }
 
+// replyAll answers every request still waiting for f: the owner with its
+// own effect, the followers with one effect that lends them f's waiter list
+// (compacted to those still waiting), so that a stampede of a million
+// requests costs one effect, not a million. The list is the driver's to read
+// until the next Ready; f takes a fresh one from the pool.
 func (m *Machine[V]) replyAll(f *flight[V], owner, others Served, v V, err error, level int8) {
-	for i := range f.waiters {
-		w := &f.waiters[i]
-		if !w.live {
+	if f.live == 0 {
+		return
+	}
+	if f.waiting(0) {
+		w := f.waiters[0]
+		m.reply(w.ID, f.key, w.Since, owner, v, err, level)
+	}
+	n := 1
+	for i := 1; i < len(f.waiters); i++ {
+		if f.waiting(i) {
+			f.waiters[n] = f.waiters[i]
+			n++
+		}
+	}
+	clear(f.gone)
+	f.live = 0
+	if n == 1 {
+		return
+	}
+	m.stats.Served[others] += uint64(n - 1)
+	m.effects = append(m.effects, Effect[V]{
+		Kind:    EffReply,
+		Reply:   Reply[V]{Key: f.key, Served: others, Value: v, Err: err, Level: level},
+		Waiters: f.waiters[1:n],
+	})
+	m.lent = append(m.lent, f.waiters)
+	f.waiters = nil
+}
+
+// takeWaiters returns an empty waiter list, reusing one the driver is done
+// with when there is one.
+func (m *Machine[V]) takeWaiters() []Waiter {
+	if n := len(m.pool); n > 0 {
+		w := m.pool[n-1]
+		m.pool = m.pool[:n-1]
+		return w[:0]
+	}
+	return make([]Waiter, 0, 8)
+}
+
+// recycle takes back the waiter lists lent with the effects of the batch the
+// driver has finished (the one before the batch Ready is about to return).
+// It keeps a bounded number, and at most one very large one, so that one
+// huge stampede does not pin its memory.
+func (m *Machine[V]) recycle() {
+	for _, w := range m.returned {
+		big := cap(w) > 1<<14
+		if len(m.pool) >= 64 || (big && m.bigPooled()) {
 			continue
 		}
-		w.live = false
-		s := others
-		if i == 0 {
-			s = owner
-		}
-		m.reply(w.id, f.key, w.since, s, v, err, level)
+		m.pool = append(m.pool, w[:0])
 	}
-	f.live = 0
+	clear(m.returned)
+	m.returned, m.lent = m.lent, m.returned[:0]
+}
+
+func (m *Machine[V]) bigPooled() bool {
+	for _, w := range m.pool {
+		if cap(w) > 1<<14 {
+			return true
+		}
+	}
+	return false
 }

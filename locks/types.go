@@ -269,13 +269,20 @@ const (
 	EffFetch
 	// EffCancelFetch: the flight was aborted; the driver may cancel the call.
 	EffCancelFetch
-	// EffReply: deliver Effect.Reply.
+	// EffReply: deliver Effect.Reply, or, when Effect.Waiters is set, one
+	// reply to each waiter (see Effect.Replies).
 	EffReply
 	// EffContend: Effect.Delta flights (+1 or -1) started or stopped holding
 	// or waiting for the lock of Effect.Op.Level on Effect.Op.Key. Drivers
 	// sum these over nodes to find peak contenders.
 	EffContend
 )
+
+// Waiter is a request waiting in a flight: its ID and when it arrived.
+type Waiter struct {
+	ID    ReqID
+	Since Time
+}
 
 // Effect is one thing the machine asks its driver to do.
 type Effect[V any] struct {
@@ -284,8 +291,28 @@ type Effect[V any] struct {
 	Timer Timer
 	At    Time
 	Fetch Fetch
-	Reply Reply[V]
-	Delta int8
+	// Reply is the reply of an EffReply. When Waiters is not nil the same
+	// reply goes to each of them instead (with their ID and Since): the
+	// followers of a flight are answered with one effect. Use Replies to
+	// walk both cases.
+	Reply   Reply[V]
+	Waiters []Waiter
+	Delta   int8
+}
+
+// Replies calls yield with each reply an EffReply carries, in order.
+func (e *Effect[V]) Replies(yield func(Reply[V]) bool) {
+	if e.Waiters == nil {
+		yield(e.Reply)
+		return
+	}
+	r := e.Reply
+	for _, w := range e.Waiters {
+		r.ID, r.Since = w.ID, w.Since
+		if !yield(r) {
+			return
+		}
+	}
 }
 
 // Sub returns the duration t-u.

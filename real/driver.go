@@ -42,6 +42,7 @@ type Driver struct {
 	life       context.Context // ends when the driver is closed; parent of every I/O
 	cancelLife context.CancelFunc
 	done       chan struct{} // closed to stop the timer goroutine
+	shutDown   chan struct{} // closed when Close (or kill) has finished
 	wake       chan struct{} // tells the timer goroutine that the earliest timer changed
 
 	opsWG    sync.WaitGroup // store operations and fetches; Add only under mu
@@ -109,14 +110,15 @@ func New(opt Options) (*Driver, error) {
 		return nil, fmt.Errorf("stampsim/real: %w", err)
 	}
 	d := &Driver{
-		cfg:     cfg,
-		epoch:   time.Now(),
-		done:    make(chan struct{}),
-		wake:    make(chan struct{}, 1),
-		m:       m,
-		reqs:    make(map[locks.ReqID]*request),
-		fetches: make(map[locks.FlightID]*fetchRun),
-		wait:    newHistogram(),
+		cfg:      cfg,
+		epoch:    time.Now(),
+		done:     make(chan struct{}),
+		shutDown: make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+		m:        m,
+		reqs:     make(map[locks.ReqID]*request),
+		fetches:  make(map[locks.FlightID]*fetchRun),
+		wait:     newHistogram(),
 	}
 	for _, l := range cfg.topo.Levels {
 		d.levelName = append(d.levelName, l.LevelName())
@@ -126,6 +128,11 @@ func New(opt Options) (*Driver, error) {
 		c := opt.Clients[l.Scope]
 		if c == nil {
 			return nil, fmt.Errorf("stampsim/real: topology %q has a %s level but Options.Clients has no client for scope %s", cfg.topo.Name, l.LevelName(), l.Scope)
+		}
+		if _, ring := c.(*redis.Ring); ring {
+			// A Ring shards channels by name, which one subscriber
+			// connection per store cannot follow.
+			return nil, fmt.Errorf("stampsim/real: the client for scope %s is a redis.Ring, which the driver does not support (use a Client, a failover Client or a ClusterClient)", l.Scope)
 		}
 		d.stores[l.Scope] = newStore(d, l.Scope, c, cfg.prefix)
 	}
@@ -261,11 +268,12 @@ func (d *Driver) result(key string, r locks.Reply[[]byte]) (Result, error) {
 // it holds are released), cancels the upstream calls in progress and waits
 // for them and for every store operation to return, stops the timers and
 // closes the pub/sub connections. It does not close the clients. Close is
-// idempotent.
+// idempotent: a second call waits for the first to finish.
 func (d *Driver) Close() error {
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
+		<-d.shutDown
 		return nil
 	}
 	now := d.now()
@@ -286,6 +294,7 @@ func (d *Driver) kill() {
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
+		<-d.shutDown
 		return
 	}
 	d.closed, d.killed = true, true
@@ -318,6 +327,7 @@ func (d *Driver) shutdown() {
 		}
 	}
 	d.readWG.Wait()
+	close(d.shutDown)
 }
 
 // --- feeding the machine -----------------------------------------------------
@@ -392,18 +402,8 @@ func (d *Driver) collect(now locks.Time, tracked bool) *batch {
 				fr.cancel()
 			}
 		case locks.EffReply:
-			r := e.Reply
-			latency := now.Sub(r.Since)
-			if r.Served == locks.ServedCollapsed || r.Served == locks.ServedHedged || r.Served == locks.ServedStale ||
-				(r.Served == locks.ServedError && r.Level >= 0) {
-				d.wait.observe(latency)
-			}
-			if req := d.reqs[r.ID]; req != nil {
-				delete(d.reqs, r.ID)
-				req.ch <- r
-			}
-			if obs {
-				b.replies = append(b.replies, replyEvent{r.Served, latency})
+			for r := range e.Replies {
+				d.deliverReply(now, r, obs, b)
 			}
 		case locks.EffContend:
 			if obs {
@@ -654,3 +654,20 @@ var (
 	_ redis.UniversalClient = (*redis.Client)(nil)
 	_ redis.UniversalClient = (*redis.ClusterClient)(nil)
 )
+
+// deliverReply hands one reply to its caller, if it is still waiting, and
+// records its wait. Called with d.mu held.
+func (d *Driver) deliverReply(now locks.Time, r locks.Reply[[]byte], obs bool, b *batch) {
+	latency := now.Sub(r.Since)
+	if r.Served == locks.ServedCollapsed || r.Served == locks.ServedHedged || r.Served == locks.ServedStale ||
+		(r.Served == locks.ServedError && r.Level >= 0) {
+		d.wait.observe(latency)
+	}
+	if req := d.reqs[r.ID]; req != nil {
+		delete(d.reqs, r.ID)
+		req.ch <- r
+	}
+	if obs {
+		b.replies = append(b.replies, replyEvent{r.Served, latency})
+	}
+}

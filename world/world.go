@@ -564,7 +564,15 @@ func (w *world) drain(now sim.Time, id int32) {
 		case locks.EffCancelFetch:
 			// The upstream goes on working; the machine drops its answer.
 		case locks.EffReply:
-			w.reply(now, n, &e.Reply)
+			if e.Waiters == nil {
+				w.reply(now, n, &e.Reply)
+				continue
+			}
+			r := e.Reply
+			for _, wt := range e.Waiters {
+				r.ID, r.Since = wt.ID, wt.Since
+				w.reply(now, n, &r)
+			}
 		case locks.EffContend:
 			w.contend(now, n, &e.Op, int32(e.Delta))
 		}
