@@ -40,6 +40,10 @@ type Options struct {
 	Progress func(done, total time.Duration)
 	// Series turns on the per-second time series in the Run.
 	Series bool
+	// OnRequest, if set, is told of every request as it arrives: when, at
+	// which node (dense number, see topology.Shape) and for which key
+	// (number). stampsim validate replays these against real drivers.
+	OnRequest func(at time.Duration, node, key int)
 	// DrainLimit is how long past the scenario's duration the run goes on,
 	// with no new arrivals, so that requests in flight finish. Zero means
 	// one minute.
@@ -188,6 +192,7 @@ type world struct {
 	secLatency    *hdrhistogram.Histogram
 	secLatencyAt  int
 	series        bool
+	onRequest     func(at time.Duration, node, key int)
 	sRequests     []uint64
 	sUpstream     []uint64
 	sStoreOps     []uint64
@@ -247,6 +252,7 @@ func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, er
 		latency:     hdrhistogram.New(0, 3_600_000_000, 3),
 		secLatency:  hdrhistogram.New(0, 3_600_000_000, 2),
 		series:      opt.Series,
+		onRequest:   opt.OnRequest,
 		serviceTime: sc.Store.ServiceTime.D(),
 		opOverhead:  sc.Store.OpOverhead.D(),
 	}
@@ -528,6 +534,9 @@ func (w *world) request(now sim.Time, id int32, key int) {
 	w.requests++
 	if w.series {
 		w.sRequests = bump(w.sRequests, now)
+	}
+	if w.onRequest != nil {
+		w.onRequest(now.Duration(), int(id), key)
 	}
 	if n.crashed {
 		w.served[locks.ServedError]++
