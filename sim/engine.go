@@ -29,11 +29,13 @@ type Handler func(now Time, ev Event)
 // EventID identifies one scheduled event, for [Engine.Cancel]. The zero
 // EventID identifies no event.
 //
-// An EventID stays valid only while its event is pending. Its slot in the
-// engine's table is reused after the event fires or is cancelled, but every
-// reuse bumps a 32-bit generation that is part of the ID, so a stale ID never
-// cancels a different event. (A collision would take exactly 2^32 reuses of
-// the same slot between taking the ID and cancelling with it.)
+// An EventID stays valid only while its event is pending. The ID names a
+// slot in the engine's table, which is reused once the event fires or is
+// cancelled, and a generation: every scheduled event gets the next value of
+// the engine's 32-bit generation counter, so a stale ID never cancels the
+// slot's next occupant. (It could only do so if exactly 2^32-1 events, or a
+// multiple of that, were scheduled between the two, and the second took the
+// same slot.)
 //
 // An EventID fits in an int64 field of an [Event] by conversion.
 type EventID uint64
@@ -76,32 +78,43 @@ func (r StopReason) String() string {
 	return fmt.Sprintf("StopReason(%d)", uint8(r))
 }
 
-// entry is one element of the priority queue: an event and when it fires.
-// key holds the insertion sequence number in its high 32 bits and the slot
-// index in its low 32 bits; sequence numbers are unique among entries, so
-// comparing keys compares sequence numbers and the slot index never decides
-// the order.
-//
-// The payload lives in the entry itself, not in a side table indexed by
-// slot: in the steady state the slot of the event at the top of the queue is
-// a random one, and fetching a payload from a table of 100,000 slots costs a
-// cache miss per event, which measured at about twice the time of the whole
-// heap operation. Carrying 24 more bytes through the sifts costs about 10%.
+// entry is one element of the priority queue: when an event fires, and
+// which slot holds it. key holds the insertion sequence number in its high
+// 32 bits and the slot index in its low 32 bits; sequence numbers are unique
+// among entries, so comparing keys compares sequence numbers and the slot
+// index never decides the order. Entries are 16 bytes, like those of the
+// bare heap of (time, sequence) pairs the engine is benchmarked against, so
+// that sifting moves no more memory than it has to.
 type entry struct {
 	at  Time
 	key uint64
-	ev  Event
 }
 
 func (a *entry) less(b *entry) bool {
 	return a.at < b.at || (a.at == b.at && a.key < b.key)
 }
 
-func (a *entry) slot() int32 { return int32(uint32(a.key)) }
+func (a *entry) slot() uint32 { return uint32(a.key) }
 
-// arity is the number of children of each node of the heap; see
-// bench_test.go for the measurements that chose it.
-const arity = 2
+// slot holds one scheduled event's payload and the state its ID is checked
+// against. A slot is 32 bytes, two to a cache line.
+type slot struct {
+	ev    Event
+	gen   uint32 // generation of the ID issued for the event in the slot
+	state uint32 // slotFree, slotPending or slotCancelled
+}
+
+const (
+	slotFree uint32 = iota
+	slotPending
+	slotCancelled
+)
+
+// prefetchSlots is the size of the slot table beyond which Run prefetches
+// the slots of the next events: 4096 slots are 128 KiB, about the size of a
+// core's L2 cache. Below it the slots stay in cache and prefetching is
+// wasted work.
+const prefetchSlots = 4096
 
 // seqSpace is the number of sequence numbers that fit in an entry's key.
 // When they run out, the live entries are renumbered in order (see renumber).
@@ -117,23 +130,30 @@ type Engine struct {
 	handler Handler
 	now     Time
 
-	// heap is the priority queue, a min-heap on (at, key).
+	// heap is the priority queue: a binary min-heap on (at, key), stored
+	// from index 1 so that the two children of node j, 2j and 2j+1, share
+	// a cache line when the backing array is 32-byte aligned, as large
+	// ones are (heap[0] is unused). The payloads live in slots, so sifts
+	// move 16-byte entries only.
 	heap []entry
 
-	// Every entry in heap owns a slot, the low half of its key. gens[slot]
-	// is the generation of the ID issued for the slot's pending event, or 0
-	// when the slot is free or its event was cancelled. cancelledBits marks
-	// the slots of cancelled entries still in the heap; it is 32 times
-	// smaller than gens, so the check made on every pop stays in cache.
-	gens          []uint32
-	cancelledBits []uint64
-	freeSlots     []int32 // stack of free slots; the last freed is reused first
-	cancelled     int     // entries in heap whose event was cancelled
-	gen           uint32  // last generation issued; never 0 once issued
+	// Every entry in heap owns a slot, named by the low half of its key.
+	slots     []slot
+	freeSlots []uint32 // stack of free slots; the last freed is reused first
+	cancelled int      // entries in heap whose event was cancelled
+	gen       uint32   // last generation issued; 0 is never issued
 
 	seq       uint64 // next sequence number
 	seqLimit  uint64 // sequence numbers must stay < seqLimit (seqSpace, smaller in tests)
 	renumbers int    // times renumber has run, for tests
+
+	// fired is true while a handler runs and the root of heap still holds
+	// the entry of the event being executed. The first event the handler
+	// schedules takes its place with one sift down, instead of a pop (sift
+	// down) followed by a push (sift up): in the steady state of a
+	// simulation almost every event schedules a successor. If the handler
+	// schedules nothing, settle pops the entry when it returns.
+	fired bool
 
 	executed uint64
 	running  bool
@@ -146,7 +166,7 @@ func New(h Handler) *Engine {
 	if h == nil {
 		panic("sim: New called with a nil Handler")
 	}
-	return &Engine{handler: h, seqLimit: seqSpace}
+	return &Engine{handler: h, seqLimit: seqSpace, heap: make([]entry, 1, 64)}
 }
 
 // Now returns the current virtual time: the time of the event being executed
@@ -159,7 +179,16 @@ func (e *Engine) Executed() uint64 { return e.executed }
 
 // Pending returns the number of events scheduled and neither executed nor
 // cancelled.
-func (e *Engine) Pending() int { return len(e.heap) - e.cancelled }
+func (e *Engine) Pending() int {
+	n := e.queued() - e.cancelled
+	if e.fired {
+		n--
+	}
+	return n
+}
+
+// queued returns the number of entries in the heap.
+func (e *Engine) queued() int { return len(e.heap) - 1 }
 
 // At schedules ev to be delivered at virtual time t and returns its ID.
 //
@@ -171,9 +200,10 @@ func (e *Engine) At(t Time, ev Event) EventID {
 		t = e.now
 	}
 	if e.seq >= e.seqLimit {
+		e.settle()
 		e.renumber()
 	}
-	var i int32
+	var i uint32
 	if n := len(e.freeSlots); n > 0 {
 		i = e.freeSlots[n-1]
 		e.freeSlots = e.freeSlots[:n-1]
@@ -182,25 +212,29 @@ func (e *Engine) At(t Time, ev Event) EventID {
 	}
 	e.gen++
 	if e.gen == 0 {
-		e.gen = 1 // 0 marks a slot with nothing pending
+		e.gen = 1 // the zero EventID must stay invalid
 	}
-	e.gens[i] = e.gen
-	e.push(entry{at: t, key: e.seq<<32 | uint64(uint32(i)), ev: ev})
+	e.slots[i] = slot{ev: ev, gen: e.gen, state: slotPending}
+	en := entry{at: t, key: e.seq<<32 | uint64(i)}
 	e.seq++
-	return makeID(uint32(i), e.gen)
+	if e.fired {
+		e.fired = false
+		e.heap[1] = en
+		e.down(1)
+	} else {
+		e.push(en)
+	}
+	return makeID(i, e.gen)
 }
 
 // newSlot grows the slot table by one slot and returns its index.
-func (e *Engine) newSlot() int32 {
-	n := len(e.gens)
-	if n >= math.MaxInt32 {
+func (e *Engine) newSlot() uint32 {
+	n := len(e.slots)
+	if uint64(n) >= math.MaxUint32 {
 		panic(fmt.Sprintf("sim: too many pending events (%d)", n))
 	}
-	e.gens = append(e.gens, 0)
-	if n/64 >= len(e.cancelledBits) {
-		e.cancelledBits = append(e.cancelledBits, 0)
-	}
-	return int32(n)
+	e.slots = append(e.slots, slot{})
+	return uint32(n)
 }
 
 // After schedules ev to be delivered d after [Engine.Now] and returns its
@@ -226,14 +260,18 @@ func (e *Engine) After(d Time, ev Event) EventID {
 // the heap is rebuilt without them, so memory stays proportional to the
 // number of pending events.
 func (e *Engine) Cancel(id EventID) bool {
-	i, g := id.slot(), id.gen()
-	if g == 0 || uint64(i) >= uint64(len(e.gens)) || e.gens[i] != g {
+	i := id.slot()
+	if uint64(i) >= uint64(len(e.slots)) {
 		return false
 	}
-	e.gens[i] = 0
-	e.cancelledBits[i/64] |= 1 << (i % 64)
+	s := &e.slots[i]
+	if s.gen != id.gen() || s.state != slotPending {
+		return false
+	}
+	s.state = slotCancelled
 	e.cancelled++
-	if e.cancelled > len(e.heap)/2 {
+	if e.cancelled > e.queued()/2 {
+		e.settle()
 		e.compact()
 	}
 	return true
@@ -251,13 +289,15 @@ func (e *Engine) Stop() {
 // Peek returns the time of the next pending event, and false if there is
 // none.
 func (e *Engine) Peek() (Time, bool) {
-	for len(e.heap) > 0 {
-		i := e.heap[0].slot()
-		if !e.isCancelled(i) {
-			return e.heap[0].at, true
+	e.settle()
+	for e.queued() > 0 {
+		i := e.heap[1].slot()
+		if e.slots[i].state != slotCancelled {
+			return e.heap[1].at, true
 		}
 		e.pop()
-		e.dropCancelled(i)
+		e.release(i)
+		e.cancelled--
 	}
 	return 0, false
 }
@@ -287,7 +327,10 @@ func (e *Engine) Run(until Time, maxEvents uint64) StopReason {
 	}
 	e.running = true
 	e.stop = false
-	defer func() { e.running = false }()
+	defer func() {
+		e.settle() // if a handler panicked
+		e.running = false
+	}()
 
 	var n uint64
 	for {
@@ -297,31 +340,47 @@ func (e *Engine) Run(until Time, maxEvents uint64) StopReason {
 		if maxEvents != 0 && n >= maxEvents {
 			return EventLimit
 		}
-		if len(e.heap) == 0 {
+		if len(e.heap) <= 1 {
 			if until != Forever && until > e.now {
 				e.now = until
 			}
 			return QueueEmpty
 		}
-		if e.heap[0].at > until {
+		top := e.heap[1]
+		if top.at > until {
 			if until > e.now {
 				e.now = until
 			}
 			return TimeLimit
 		}
-		top := e.heap[0]
-		e.pop()
 		i := top.slot()
-		if e.isCancelled(i) {
-			e.dropCancelled(i)
+		s := &e.slots[i]
+		if s.state == slotCancelled {
+			e.pop()
+			e.release(i)
+			e.cancelled--
 			continue
 		}
-		e.gens[i] = 0
-		e.freeSlots = append(e.freeSlots, i)
+		ev := s.ev
+		// The next event to fire is one of the root's children (or one
+		// the handler is about to schedule, whose slot is in cache). Their
+		// slots are random, and in a large table a miss on each would cost
+		// as much as the whole heap operation, so start loading them now,
+		// while the handler runs and the heap is sifted.
+		if len(e.slots) > prefetchSlots && len(e.heap) > 3 {
+			prefetch(&e.slots[e.heap[2].slot()])
+			prefetch(&e.slots[e.heap[3].slot()])
+		}
+		e.release(i)
 		e.now = top.at
 		n++
 		e.executed++
-		e.handler(top.at, top.ev)
+		e.fired = true
+		e.handler(top.at, ev)
+		if e.fired {
+			e.fired = false
+			e.pop()
+		}
 	}
 }
 
@@ -332,45 +391,48 @@ func (e *Engine) Reset() {
 	if e.running {
 		panic("sim: Reset called from inside a handler")
 	}
-	for k := range e.heap {
-		i := e.heap[k].slot()
-		e.gens[i] = 0
-		e.freeSlots = append(e.freeSlots, i)
+	for _, en := range e.heap[1:] {
+		e.release(en.slot())
 	}
-	clear(e.cancelledBits)
-	e.heap = e.heap[:0]
+	e.heap = e.heap[:1]
 	e.cancelled = 0
 	e.seq = 0
 	e.now = 0
 	e.executed = 0
 }
 
-func (e *Engine) isCancelled(i int32) bool {
-	return e.cancelledBits[i/64]&(1<<(i%64)) != 0
+// release frees slot i, which makes every ID issued for it stale, and
+// puts it on the free stack.
+func (e *Engine) release(i uint32) {
+	e.slots[i].state = slotFree
+	e.freeSlots = append(e.freeSlots, i)
 }
 
-// dropCancelled frees slot i, whose cancelled entry has left the heap.
-func (e *Engine) dropCancelled(i int32) {
-	e.cancelledBits[i/64] &^= 1 << (i % 64)
-	e.cancelled--
-	e.freeSlots = append(e.freeSlots, i)
+// settle removes the entry of the event being executed from the root of
+// the heap, if no event has taken its place yet (see Engine.fired), so that
+// the heap holds only pending and cancelled entries.
+func (e *Engine) settle() {
+	if e.fired {
+		e.fired = false
+		e.pop()
+	}
 }
 
 // compact removes every cancelled entry from the heap, frees their slots
 // and restores the heap order.
 func (e *Engine) compact() {
-	h := e.heap[:0]
-	for k := range e.heap {
-		i := e.heap[k].slot()
-		if e.isCancelled(i) {
-			e.dropCancelled(i)
+	h := e.heap[:1]
+	for _, en := range e.heap[1:] {
+		i := en.slot()
+		if e.slots[i].state == slotCancelled {
+			e.release(i)
 			continue
 		}
-		h = append(h, e.heap[k])
+		h = append(h, en)
 	}
-	clear(e.heap[len(h):])
 	e.heap = h
-	for j := (len(h) - 2) / arity; j >= 0; j-- {
+	e.cancelled = 0
+	for j := e.queued() / 2; j >= 1; j-- {
 		e.down(j)
 	}
 }
@@ -382,7 +444,8 @@ func (e *Engine) compact() {
 func (e *Engine) renumber() {
 	e.renumbers++
 	e.compact()
-	slices.SortFunc(e.heap, func(a, b entry) int {
+	h := e.heap[1:]
+	slices.SortFunc(h, func(a, b entry) int {
 		if a.less(&b) {
 			return -1
 		}
@@ -391,10 +454,10 @@ func (e *Engine) renumber() {
 		}
 		return 0
 	})
-	for k := range e.heap {
-		e.heap[k].key = uint64(k)<<32 | e.heap[k].key&0xffffffff
+	for k := range h {
+		h[k].key = uint64(k)<<32 | uint64(h[k].slot())
 	}
-	e.seq = uint64(len(e.heap))
+	e.seq = uint64(len(h))
 	if e.seq >= e.seqLimit {
 		panic(fmt.Sprintf("sim: %d pending events exceed the sequence space %d", e.seq, e.seqLimit))
 	}
@@ -403,56 +466,10 @@ func (e *Engine) renumber() {
 // push adds en to the heap.
 func (e *Engine) push(en entry) {
 	e.heap = append(e.heap, en)
-	e.up(len(e.heap) - 1)
-}
-
-// pop removes the top of the heap. It uses Floyd's bottom-up method: the
-// hole left at the root moves down to a leaf, always to the smaller child
-// (one comparison per level instead of two), and the last entry, which
-// belongs near the bottom in the steady state, is sifted up from there.
-func (e *Engine) pop() {
 	h := e.heap
-	n := len(h) - 1
-	last := h[n]
-	h = h[:n]
-	e.heap = h
-	if n == 0 {
-		return
-	}
-	j := 0
-	for {
-		c := j*arity + 1
-		if c >= n {
-			break
-		}
-		m := c
-		end := min(c+arity, n)
-		for k := c + 1; k < end; k++ {
-			if h[k].less(&h[m]) {
-				m = k
-			}
-		}
-		h[j] = h[m]
-		j = m
-	}
-	for j > 0 {
-		p := (j - 1) / arity
-		if !last.less(&h[p]) {
-			break
-		}
-		h[j] = h[p]
-		j = p
-	}
-	h[j] = last
-}
-
-// up moves the entry at index j towards the root until its parent is not
-// greater.
-func (e *Engine) up(j int) {
-	h := e.heap
-	en := h[j]
-	for j > 0 {
-		p := (j - 1) / arity
+	j := len(h) - 1
+	for j > 1 {
+		p := j / 2
 		if !en.less(&h[p]) {
 			break
 		}
@@ -462,6 +479,16 @@ func (e *Engine) up(j int) {
 	h[j] = en
 }
 
+// pop removes the root of the heap.
+func (e *Engine) pop() {
+	n := len(e.heap) - 1
+	e.heap[1] = e.heap[n]
+	e.heap = e.heap[:n]
+	if n > 2 {
+		e.down(1)
+	}
+}
+
 // down moves the entry at index j towards the leaves until no child is
 // smaller.
 func (e *Engine) down(j int) {
@@ -469,23 +496,18 @@ func (e *Engine) down(j int) {
 	n := len(h)
 	en := h[j]
 	for {
-		c := j*arity + 1
+		c := 2 * j
 		if c >= n {
 			break
 		}
-		// Find the smallest of up to arity children.
-		m := c
-		end := min(c+arity, n)
-		for k := c + 1; k < end; k++ {
-			if h[k].less(&h[m]) {
-				m = k
-			}
+		if c+1 < n && h[c+1].less(&h[c]) {
+			c++
 		}
-		if !h[m].less(&en) {
+		if !h[c].less(&en) {
 			break
 		}
-		h[j] = h[m]
-		j = m
+		h[j] = h[c]
+		j = c
 	}
 	h[j] = en
 }

@@ -298,15 +298,31 @@ func TestCancelKeepsMemoryBounded(t *testing.T) {
 		if !e.Cancel(id) {
 			t.Fatalf("Cancel of pending event %d returned false", i)
 		}
-		if len(e.heap) > 2*e.Pending()+1 {
-			t.Fatalf("after %d cancels the heap holds %d entries for %d pending events", i+1, len(e.heap), e.Pending())
+		if e.queued() > 2*e.Pending()+1 {
+			t.Fatalf("after %d cancels the heap holds %d entries for %d pending events", i+1, e.queued(), e.Pending())
 		}
 	}
-	if got := len(e.gens); got > 3 {
+	if got := len(e.slots); got > 3 {
 		t.Errorf("the slot table grew to %d slots for at most 2 events pending at once", got)
 	}
 	if e.Pending() != 1 || !e.Cancel(keep) {
 		t.Errorf("Pending() = %d, want the one event never cancelled", e.Pending())
+	}
+}
+
+// TestLargeQueueDrains runs a queue large enough to take the paths a small
+// one never does (prefetching from a large slot table) down to empty.
+func TestLargeQueueDrains(t *testing.T) {
+	const n = 3 * prefetchSlots
+	r := newRecorder(nil)
+	for i := range int32(n) {
+		r.e.At(Time(n-i), ev(i))
+	}
+	if got := r.e.Run(Forever, 0); got != QueueEmpty {
+		t.Fatalf("Run = %v, want %v", got, QueueEmpty)
+	}
+	if len(r.trace) != n || r.trace[0].ev.Target != n-1 || r.trace[n-1].ev.Target != 0 {
+		t.Errorf("fired %d events, first %v, last %v; want %d from target %d down to 0", len(r.trace), r.trace[0], r.trace[len(r.trace)-1], n, n-1)
 	}
 }
 
