@@ -466,23 +466,92 @@ func TestReentrantCallsPanic(t *testing.T) {
 		{"Reset", func(e *Engine) { e.Reset() }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var e *Engine
-			e = New(func(Time, Event) { tt.call(e) })
-			e.At(1, ev(0))
-			e.At(2, ev(1))
+			first := true
+			r := newRecorder(func(r *recorder, now Time, ev Event) {
+				if first {
+					first = false
+					tt.call(r.e)
+				}
+			})
+			r.e.At(1, ev(0))
+			r.e.At(2, ev(1))
 			func() {
 				defer func() {
 					if recover() == nil {
 						t.Errorf("%s from inside a handler did not panic", tt.name)
 					}
 				}()
-				e.Run(Forever, 0)
+				r.e.Run(Forever, 0)
 			}()
-			// The engine is usable again after the panic.
-			e = New(func(Time, Event) {})
-			e.At(1, ev(0))
-			if got := e.Run(Forever, 0); got != QueueEmpty {
-				t.Errorf("Run = %v, want %v", got, QueueEmpty)
+			// The panic consumed the event whose handler panicked; the
+			// engine carries on with the rest.
+			if p := r.e.Pending(); p != 1 {
+				t.Errorf("Pending() = %d after the panic, want 1", p)
+			}
+			if got := r.e.Run(Forever, 0); got != QueueEmpty {
+				t.Errorf("Run after the panic = %v, want %v", got, QueueEmpty)
+			}
+			if got, want := r.targets(), []int32{0, 1}; !slices.Equal(got, want) {
+				t.Errorf("fired %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestInsideHandler specifies what a handler observes of the engine: the
+// event being executed is no longer pending, and Peek and Pending see the
+// events it schedules and cancels at once.
+func TestInsideHandler(t *testing.T) {
+	type seen struct {
+		pending int
+		next    Time
+		ok      bool
+	}
+	tests := []struct {
+		name string
+		do   func(e *Engine, ids []EventID) // inside the handler of the event at 10
+		want []seen                         // before and after do
+	}{
+		{"nothing", func(e *Engine, ids []EventID) {},
+			[]seen{{2, 20, true}, {2, 20, true}}},
+		{"schedules one earlier than the rest",
+			func(e *Engine, ids []EventID) { e.After(5, ev(9)) },
+			[]seen{{2, 20, true}, {3, 15, true}}},
+		{"schedules two",
+			func(e *Engine, ids []EventID) { e.After(25, ev(9)); e.After(0, ev(8)) },
+			[]seen{{2, 20, true}, {4, 10, true}}},
+		{"cancels the next",
+			func(e *Engine, ids []EventID) { e.Cancel(ids[1]) },
+			[]seen{{2, 20, true}, {1, 30, true}}},
+		{"cancels all, which compacts the queue",
+			func(e *Engine, ids []EventID) { e.Cancel(ids[1]); e.Cancel(ids[2]) },
+			[]seen{{2, 20, true}, {0, 0, false}}},
+		{"cancels all, then schedules",
+			func(e *Engine, ids []EventID) { e.Cancel(ids[1]); e.Cancel(ids[2]); e.After(1, ev(9)) },
+			[]seen{{2, 20, true}, {1, 11, true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ids []EventID
+			var got []seen
+			look := func(e *Engine) {
+				next, ok := e.Peek()
+				got = append(got, seen{e.Pending(), next, ok})
+			}
+			r := newRecorder(func(r *recorder, now Time, ev Event) {
+				if ev.Target == 0 {
+					look(r.e)
+					tt.do(r.e, ids)
+					look(r.e)
+				}
+			})
+			ids = append(ids, r.e.At(10, ev(0)), r.e.At(20, ev(1)), r.e.At(30, ev(2)))
+			r.e.Run(Forever, 0)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("inside the handler saw (pending, next, ok) %v, want %v", got, tt.want)
+			}
+			if r.e.Pending() != 0 {
+				t.Errorf("Pending() = %d at the end, want 0", r.e.Pending())
 			}
 		})
 	}
