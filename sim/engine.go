@@ -347,19 +347,22 @@ func (e *Engine) Run(until Time, maxEvents uint64) StopReason {
 			return QueueEmpty
 		}
 		top := e.heap[1]
-		if top.at > until {
-			if until > e.now {
-				e.now = until
-			}
-			return TimeLimit
-		}
 		i := top.slot()
 		s := &e.slots[i]
+		// A cancelled entry is dropped before the time limit is looked at,
+		// so that a queue holding only cancelled events is reported empty
+		// (and a cancelled far-future timer never decides the stop reason).
 		if s.state == slotCancelled {
 			e.pop()
 			e.release(i)
 			e.cancelled--
 			continue
+		}
+		if top.at > until {
+			if until > e.now {
+				e.now = until
+			}
+			return TimeLimit
 		}
 		ev := s.ev
 		// The next event to fire is one of the root's children (or one

@@ -697,3 +697,18 @@ func head(f []fired) string {
 	}
 	return strings.Join(s, " ") + " ..."
 }
+
+// A queue that holds only cancelled events is empty: Run says so, whatever
+// the cancelled events' times, instead of stopping at the time limit.
+func TestRunReportsEmptyWhenOnlyCancelledRemain(t *testing.T) {
+	e := New(func(Time, Event) {})
+	id := e.At(10*Second, Event{})
+	e.At(Second, Event{})
+	e.Cancel(id)
+	if got := e.Run(2*Second, 0); got != QueueEmpty {
+		t.Fatalf("Run = %v, want QueueEmpty: only a cancelled event is left", got)
+	}
+	if e.Now() != 2*Second {
+		t.Fatalf("Now = %v, want the limit 2s", e.Now())
+	}
+}
