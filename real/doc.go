@@ -28,8 +28,24 @@
 // trips and commands as redis-server's INFO commandstats does (see Stats).
 //
 // Release notifications come over one pub/sub connection per shared scope
-// (per master on a Cluster client, with sharded pub/sub), multiplexing every
+// (per master on a Cluster client, with sharded pub/sub, since a shard
+// channel can only be subscribed on its slot's master), multiplexing every
 // key the node waits on; polling stays as the safety net.
+//
+// # Counting
+//
+// Stats counts round trips and commands as DESIGN.md defines them: a script
+// call is one round trip and, with the commands it ran, as many commands as
+// INFO commandstats counts; when the server has lost the script, the
+// refused EVALSHA and the EVAL after it are two round trips, and the refused
+// EVALSHA one command more; a SUBSCRIBE is one of each. Connection set-up is not counted, and neither is LoadScripts,
+// which validation tooling calls so that no EVALSHA is refused during a run.
+// The counts are exact when the clients do not retry (MaxRetries -1): a
+// command that go-redis sends again after a network error is invisible to
+// the driver. During outages a failed request counts as a round trip when
+// it may have reached the server, and as no command. go-redis renews the
+// subscriptions of a pub/sub connection by itself after a reconnection;
+// those requests are counted apart (Stats.Resubscribed), not as round trips.
 //
 // # Concurrency
 //

@@ -524,7 +524,7 @@ func (d *Driver) startFetch(now locks.Time, f locks.Fetch) *fetchRun {
 		}
 	}
 	fr.ctx, fr.cancel = context.WithTimeout(d.life, d.cfg.fetchTimeout)
-	fr.deadline = &timerItem{at: now.Add(d.cfg.fetchTimeout), kind: timerFetch, fetch: fr}
+	fr.deadline = &timerItem{at: now.Add(d.cfg.fetchTimeout), idx: -1, kind: timerFetch, fetch: fr}
 	d.addTimer(fr.deadline)
 	d.fetches[f.Flight] = fr
 	d.counts.fetches.Add(1)

@@ -164,6 +164,18 @@ func scenarioKilledMidStampede(t *testing.T, b *backend) {
 			return err == nil && len(r.Value) > 0
 		})
 	}
+	// Locks and notifications work again too: a new stampede collapses, and
+	// its waiters are woken over the renewed pub/sub connections.
+	before := totals(ds).Notifications
+	again := &upstream{delay: 200 * time.Millisecond, value: "again"}
+	for i, o := range stampede(ds, 200, "after-restart", again.fetch) {
+		if o.err != nil {
+			t.Errorf("caller %d after the restart: %v", i, o.err)
+		}
+	}
+	if n, woken := again.calls.Load(), totals(ds).Notifications-before; n != 1 || woken == 0 {
+		t.Errorf("after the restart: %d upstream calls and %d notifications; want 1 and some", n, woken)
+	}
 }
 
 // Through a ClusterClient, with the keys of one cache key in one slot and

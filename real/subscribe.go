@@ -132,13 +132,19 @@ func (s *subscriber) subscribe(op locks.Op[[]byte]) {
 		return
 	}
 	p := &pendingSub{owner: s, conn: c, channel: ch, op: op, counted: outcome{roundTrips: 1, commands: 1}}
+	if op.Deadline != 0 {
+		p.deadline = &timerItem{at: op.Deadline, idx: -1, kind: timerSubscribe, sub: p}
+	}
 	s.mu.Lock()
 	c.pending[ch] = append(c.pending[ch], p)
 	s.mu.Unlock()
-	if op.Deadline != 0 {
-		p.deadline = &timerItem{at: op.Deadline, kind: timerSubscribe, sub: p}
+	if p.deadline != nil {
+		// Unless the subscription has been answered already (finish drops
+		// the item under d.mu too).
 		s.d.mu.Lock()
-		s.d.addTimer(p.deadline)
+		if !p.deadline.dropped {
+			s.d.addTimer(p.deadline)
+		}
 		s.d.mu.Unlock()
 	}
 	if s.st.cluster != nil {

@@ -23,6 +23,9 @@ type timerItem struct {
 	timer locks.Timer
 	sub   *pendingSub
 	fetch *fetchRun
+	// dropped: the item must not be queued any more (its subscription was
+	// answered before its deadline could be queued). Guarded by d.mu.
+	dropped bool
 }
 
 // timerHeap is a min-heap of timer items by time, each knowing its index so
@@ -57,9 +60,14 @@ func (d *Driver) addTimer(it *timerItem) {
 	}
 }
 
-// removeTimer drops it if it is queued. Called under d.mu.
+// removeTimer drops it if it is queued, and keeps it from being queued
+// later. Called under d.mu.
 func (d *Driver) removeTimer(it *timerItem) {
-	if it != nil && it.idx >= 0 {
+	if it == nil {
+		return
+	}
+	it.dropped = true
+	if it.idx >= 0 {
 		heap.Remove(&d.timers, it.idx)
 	}
 }
@@ -78,7 +86,7 @@ func (d *Driver) setMachineTimer(t locks.Timer, at locks.Time) {
 		}
 		return
 	}
-	it := &timerItem{at: at, kind: timerMachine, timer: t}
+	it := &timerItem{at: at, idx: -1, kind: timerMachine, timer: t}
 	d.slots[slot] = it
 	d.addTimer(it)
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/stampsim/stampsim/real/promcollector"
 )
 
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
 type fixed real.Stats
 
 func (f fixed) Stats() real.Stats { return real.Stats(f) }
