@@ -35,8 +35,10 @@ build:
 
 ## fuzz: every fuzz target of every package, each for FUZZTIME.
 fuzz:
-	@for pkg in $$(go list ./...); do \
-		for target in $$(go test -list '^Fuzz' "$$pkg" | grep '^Fuzz' || true); do \
+	@pkgs="$$(go list ./...)" || exit 1; \
+	for pkg in $$pkgs; do \
+		targets="$$(go test -list '^Fuzz' "$$pkg")" || exit 1; \
+		for target in $$(printf '%s\n' "$$targets" | grep '^Fuzz' || true); do \
 			echo "==> $$pkg $$target for $(FUZZTIME)"; \
 			go test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
 		done; \
