@@ -84,40 +84,64 @@ func BenchmarkDo(b *testing.B) {
 		b.ReportMetric(1, "round-trips/op")
 	})
 
+	// A one-command script by SHA: the floor under a store operation.
+	b.Run("evalsha-get", func(b *testing.B) {
+		c := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
+		defer c.Close()
+		sha, err := c.ScriptLoad(ctx, "return redis.call('GET', KEYS[1])").Result()
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Set(ctx, "evalsha-get", "value", 0)
+		keys := []string{"evalsha-get"}
+		b.ResetTimer()
+		for b.Loop() {
+			if err := c.EvalSha(ctx, sha, keys).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(1, "round-trips/op")
+	})
+
 	for _, tc := range []struct {
 		name   string
 		opt    real.Options
-		prep   func(d *real.Driver) // before the timer
-		key    func(i int) string
+		prep   func(d *real.Driver, key string) // before the timer
+		key    func(run string, i int) string
 		served locks.Served
 	}{
 		{
 			name: "uncontended-miss", opt: real.Options{Topology: topo},
-			key: func(i int) string { return fmt.Sprintf("miss-%d-%d", time.Now().UnixNano(), i) }, served: locks.ServedFetched,
+			key: func(run string, i int) string { return fmt.Sprintf("miss-%s-%d", run, i) }, served: locks.ServedFetched,
 		},
 		{
 			name: "shared-cache-hit", opt: real.Options{Topology: topo, NodeCacheTTL: -1, SharedCacheTTL: time.Hour},
-			prep: func(d *real.Driver) { d.Do(ctx, "shared", value); published(b, d) },
-			key:  func(int) string { return "shared" }, served: locks.ServedHit,
+			prep: func(d *real.Driver, key string) { d.Do(ctx, key, value); published(b, d) },
+			key:  func(run string, _ int) string { return "shared-" + run }, served: locks.ServedHit,
 		},
 		{
 			name: "node-cache-hit", opt: real.Options{Topology: topo, NodeCacheTTL: time.Hour},
-			prep: func(d *real.Driver) { d.Do(ctx, "node", value); published(b, d) },
-			key:  func(int) string { return "node" }, served: locks.ServedHit,
+			prep: func(d *real.Driver, key string) { d.Do(ctx, key, value); published(b, d) },
+			key:  func(run string, _ int) string { return "node-" + run }, served: locks.ServedHit,
 		},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			d, c := benchDriver(b, srv, tc.opt)
 			floor := pingNs(b, c)
 			defer func() { b.ReportMetric((floor+pingNs(b, c))/2, "ping-ns") }()
+			run := fmt.Sprint(time.Now().UnixNano()) // every run its own keys
 			if tc.prep != nil {
-				tc.prep(d)
+				tc.prep(d, tc.key(run, 0))
 			}
 			before := d.Stats()
 			i := 0
+			key := tc.key(run, 0)
 			b.ResetTimer()
 			for b.Loop() {
-				r, err := d.Do(ctx, tc.key(i), value)
+				if tc.served == locks.ServedFetched {
+					key = tc.key(run, i)
+				}
+				r, err := d.Do(ctx, key, value)
 				if err != nil || r.Served != tc.served {
 					b.Fatalf("served %v, %v; want %v", r.Served, err, tc.served)
 				}
