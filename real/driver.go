@@ -657,6 +657,9 @@ var (
 
 // deliverReply hands one reply to its caller, if it is still waiting, and
 // records its wait. Called with d.mu held.
+// deliverReply answers one request: it counts its wait, hands the reply to
+// the caller blocked in Do, if it still waits, and notes it for the
+// observer. Called under d.mu.
 func (d *Driver) deliverReply(now locks.Time, r locks.Reply[[]byte], obs bool, b *batch) {
 	latency := now.Sub(r.Since)
 	if r.Served == locks.ServedCollapsed || r.Served == locks.ServedHedged || r.Served == locks.ServedStale ||
