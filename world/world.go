@@ -44,6 +44,12 @@ type Options struct {
 	// which node (dense number, see topology.Shape) and for which key
 	// (number). stampsim validate replays these against real drivers.
 	OnRequest func(at time.Duration, node, key int)
+	// UpstreamLatency, if set, replaces the draw of an upstream call's
+	// latency (before slowdowns and the capacity penalty): the n-th call
+	// (from 0) for key in region takes UpstreamLatency(region, key, n).
+	// Validation uses it to give the simulated and the real run the same
+	// latency for the same call, whatever order the calls come in.
+	UpstreamLatency func(region, key, n int) time.Duration
 	// DrainLimit is how long past the scenario's duration the run goes on,
 	// with no new arrivals, so that requests in flight finish. Zero means
 	// one minute.
@@ -129,6 +135,7 @@ type callRec struct {
 
 type dupState struct {
 	inProgress int32
+	calls      int32 // calls made so far, for Options.UpstreamLatency
 	hasOK      bool
 	lastOK     sim.Time
 }
@@ -193,6 +200,7 @@ type world struct {
 	secLatencyAt  int
 	series        bool
 	onRequest     func(at time.Duration, node, key int)
+	upLatencyFn   func(region, key, n int) time.Duration
 	sRequests     []uint64
 	sUpstream     []uint64
 	sStoreOps     []uint64
@@ -253,6 +261,7 @@ func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, er
 		secLatency:  hdrhistogram.New(0, 3_600_000_000, 2),
 		series:      opt.Series,
 		onRequest:   opt.OnRequest,
+		upLatencyFn: opt.UpstreamLatency,
 		serviceTime: sc.Store.ServiceTime.D(),
 		opOverhead:  sc.Store.OpOverhead.D(),
 	}
@@ -799,13 +808,20 @@ func (w *world) fetch(now sim.Time, id int32, f *locks.Fetch) {
 		w.duplicates[f.Cause]++
 	}
 	d.inProgress++
+	nth := d.calls
+	d.calls++
 	w.dups[dupKey] = d
 
 	w.upInflight++
 	i := w.allocCall()
 	c := &w.calls[i]
 	c.node, c.inc, c.flight, c.dupKey = id, n.inc, f.Flight, dupKey
-	lat := float64(w.upLatency.Sample(w.rUp))
+	var lat float64
+	if w.upLatencyFn != nil {
+		lat = float64(w.upLatencyFn(int(n.region), keyIndex(f.Key), int(nth)))
+	} else {
+		lat = float64(w.upLatency.Sample(w.rUp))
+	}
 	if f, ok := active(w.upSlow, now); ok {
 		lat *= f
 	}
