@@ -54,6 +54,10 @@ func scriptSpec(lease, cacheTTL time.Duration) []scriptStep {
 		{kind: locks.OpReadOrAcquire, key: "other", token: 5, ttl: lease},                // acquired, fence 1 of its own key
 		{kind: locks.OpPublish, key: "other", token: 5, fence: 1, ttl: cacheTTL, value: ""},
 		{kind: locks.OpReadOrAcquire, key: "other", token: 6, ttl: lease}, // an empty value is a value
+		// A fence the store never granted (a holder from before a restart
+		// that lost the keys) is refused, and the value stays.
+		{kind: locks.OpPublish, key: "other", token: 5, fence: 7, ttl: cacheTTL, value: "x"},
+		{kind: locks.OpReadOrAcquire, key: "other", token: 6, ttl: lease},
 	}
 }
 

@@ -29,12 +29,17 @@ if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
 end
 return {2, redis.call('PTTL', KEYS[2]), 4}`
 
-	// KEYS value, lock, accepted fence, channel; ARGV value, fence, cache
-	// ttl ms, token. Replies {written, released, n}.
+	// KEYS value, lock, accepted fence, channel, fence counter; ARGV value,
+	// fence, cache ttl ms, token. Replies {written, released, n}. A fence
+	// beyond the counter was granted before the server lost its keys (a
+	// restart without persistence) and is refused, as memstore does, so
+	// that the accepted fence never runs ahead of the counter.
 	srcPublish = `local n = 3
 local written, released = 0, 0
-local accepted = tonumber(redis.call('GET', KEYS[3]) or '0')
-if tonumber(ARGV[2]) >= accepted then
+local fences = redis.call('MGET', KEYS[5], KEYS[3])
+local counter, accepted = tonumber(fences[1] or '0'), tonumber(fences[2] or '0')
+local fence = tonumber(ARGV[2])
+if fence >= accepted and fence <= counter then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
   redis.call('SET', KEYS[3], ARGV[2])
   written, n = 1, n + 2
@@ -100,6 +105,9 @@ type store struct {
 }
 
 func newStore(d *Driver, scope locks.Scope, client redis.UniversalClient, prefix string) *store {
+	if p := d.cfg.scopePrefix[scope]; p != "" {
+		prefix = p
+	}
 	s := &store{scope: scope, client: client, base: prefix + scope.String() + ":{", publish: scriptPublish, release: scriptRelease}
 	if cc, ok := client.(*redis.ClusterClient); ok {
 		s.cluster = cc
@@ -155,7 +163,7 @@ func (s *store) run(ctx context.Context, op locks.Op[[]byte]) outcome {
 		reply, o, err = s.eval(ctx, scriptReadOrAcquire, []string{s.key(op.Key, "v"), s.key(op.Key, "l"), s.key(op.Key, "f")},
 			op.Token.String(), millis(op.TTL))
 	case locks.OpPublish:
-		reply, o, err = s.eval(ctx, s.publish, []string{s.key(op.Key, "v"), s.key(op.Key, "l"), s.key(op.Key, "w"), s.key(op.Key, "r")},
+		reply, o, err = s.eval(ctx, s.publish, []string{s.key(op.Key, "v"), s.key(op.Key, "l"), s.key(op.Key, "w"), s.key(op.Key, "r"), s.key(op.Key, "f")},
 			op.Value, strconv.FormatUint(op.Fence, 10), millis(op.TTL), op.Token.String())
 	case locks.OpExtend:
 		reply, o, err = s.eval(ctx, scriptExtend, []string{s.key(op.Key, "l")}, op.Token.String(), millis(op.TTL))
