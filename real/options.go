@@ -60,6 +60,11 @@ type Options struct {
 	// DefaultPrefix. It must not contain '{' or '}', which would move the
 	// hash tag.
 	Prefix string
+	// ScopePrefixes overrides Prefix for the keys and channels of one scope.
+	// Nodes that share a server but not a store instance (two regions'
+	// locks on one test server, say) keep them apart this way; the same
+	// rules as for Prefix apply.
+	ScopePrefixes map[locks.Scope]string
 	// NodeCacheTTL is how long a value stays fresh in the node cache;
 	// default DefaultNodeCacheTTL, negative to switch the node cache off.
 	NodeCacheTTL time.Duration
@@ -117,6 +122,7 @@ type config struct {
 	fetchTimeout   time.Duration
 	log            *slog.Logger
 	obs            Observer
+	scopePrefix    [locks.MaxLevels]string
 }
 
 func (o *Options) resolve() (config, error) {
@@ -156,6 +162,15 @@ func (o *Options) resolve() (config, error) {
 	}
 	if strings.ContainsAny(c.prefix, "{}") {
 		return c, fmt.Errorf("Options.Prefix %q contains '{' or '}', which would move the keys' hash tag", c.prefix)
+	}
+	for scope, p := range o.ScopePrefixes {
+		if int(scope) >= locks.MaxLevels || !scope.Shared() {
+			return c, fmt.Errorf("Options.ScopePrefixes: %s is not a shared scope", scope)
+		}
+		if strings.ContainsAny(p, "{}") {
+			return c, fmt.Errorf("Options.ScopePrefixes[%s] %q contains '{' or '}', which would move the keys' hash tag", scope, p)
+		}
+		c.scopePrefix[scope] = p
 	}
 	switch {
 	case c.nodeCacheTTL == 0:

@@ -59,6 +59,9 @@ type LevelStats struct {
 	Waits uint64
 	// Timeouts counts waits that timed out.
 	Timeouts uint64
+	// PeakContenders is, for the node level, the most requests one flight
+	// had at once (shared levels span drivers: see Observer.Contend).
+	PeakContenders int
 }
 
 // OpStats counts the store operations of one kind on one store.
@@ -157,6 +160,7 @@ func (d *Driver) Stats() Stats {
 		s.Levels = append(s.Levels, LevelStats{
 			Name: l.LevelName(), Scope: l.Scope,
 			Acquisitions: ms.Levels[i].Acquisitions, Waits: ms.Levels[i].Waits, Timeouts: ms.Levels[i].Timeouts,
+			PeakContenders: ms.Levels[i].PeakContenders,
 		})
 	}
 	s.Requests = ms.Requests
