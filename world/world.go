@@ -46,10 +46,12 @@ type Options struct {
 	OnRequest func(at time.Duration, node, key int)
 	// UpstreamLatency, if set, replaces the draw of an upstream call's
 	// latency (before slowdowns and the capacity penalty): the n-th call
-	// (from 0) for key in region takes UpstreamLatency(region, key, n).
-	// Validation uses it to give the simulated and the real run the same
-	// latency for the same call, whatever order the calls come in.
-	UpstreamLatency func(region, key, n int) time.Duration
+	// (from 0) for key under lock instance lock takes
+	// UpstreamLatency(lock, key, n). lock is LockInstance of the calling
+	// node. Validation uses it to give the simulated and the real run the
+	// same latency for the same call, whatever order calls come in and
+	// whichever node of a region wins the lock.
+	UpstreamLatency func(lock, key, n int) time.Duration
 	// DrainLimit is how long past the scenario's duration the run goes on,
 	// with no new arrivals, so that requests in flight finish. Zero means
 	// one minute.
@@ -135,7 +137,6 @@ type callRec struct {
 
 type dupState struct {
 	inProgress int32
-	calls      int32 // calls made so far, for Options.UpstreamLatency
 	hasOK      bool
 	lastOK     sim.Time
 }
@@ -200,7 +201,8 @@ type world struct {
 	secLatencyAt  int
 	series        bool
 	onRequest     func(at time.Duration, node, key int)
-	upLatencyFn   func(region, key, n int) time.Duration
+	upLatencyFn   func(lock, key, n int) time.Duration
+	upCalls       map[int64]int // calls per (lock instance, key), for upLatencyFn
 	sRequests     []uint64
 	sUpstream     []uint64
 	sStoreOps     []uint64
@@ -262,6 +264,7 @@ func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, er
 		series:      opt.Series,
 		onRequest:   opt.OnRequest,
 		upLatencyFn: opt.UpstreamLatency,
+		upCalls:     make(map[int64]int),
 		serviceTime: sc.Store.ServiceTime.D(),
 		opOverhead:  sc.Store.OpOverhead.D(),
 	}
@@ -808,8 +811,6 @@ func (w *world) fetch(now sim.Time, id int32, f *locks.Fetch) {
 		w.duplicates[f.Cause]++
 	}
 	d.inProgress++
-	nth := d.calls
-	d.calls++
 	w.dups[dupKey] = d
 
 	w.upInflight++
@@ -818,7 +819,10 @@ func (w *world) fetch(now sim.Time, id int32, f *locks.Fetch) {
 	c.node, c.inc, c.flight, c.dupKey = id, n.inc, f.Flight, dupKey
 	var lat float64
 	if w.upLatencyFn != nil {
-		lat = float64(w.upLatencyFn(int(n.region), keyIndex(f.Key), int(nth)))
+		lock, key := LockInstance(w.shape, w.topo, int(id)), keyIndex(f.Key)
+		ck := int64(lock)<<32 | int64(key)
+		lat = float64(w.upLatencyFn(lock, key, w.upCalls[ck]))
+		w.upCalls[ck]++
 	} else {
 		lat = float64(w.upLatency.Sample(w.rUp))
 	}
@@ -1044,4 +1048,21 @@ func padI(s []int, n int) []int {
 	out := make([]int, max(n, len(s)))
 	copy(out, s)
 	return out
+}
+
+// LockInstance numbers the lock that decides node's upstream calls under
+// topo: the store instance of the outermost shared level (zones first, then
+// regions, then the global store, as the simulator lays stores out), or,
+// for a topology without a shared level, -1-node (each node decides alone).
+func LockInstance(s topology.Shape, topo locks.Topology, node int) int {
+	if len(topo.Levels) == 0 || !topo.Levels[len(topo.Levels)-1].Scope.Shared() {
+		return -1 - node
+	}
+	switch topo.Levels[len(topo.Levels)-1].Scope {
+	case locks.ScopeZone:
+		return s.ZoneID(node)
+	case locks.ScopeRegion:
+		return s.Zones() + s.RegionID(node)
+	}
+	return s.Zones() + s.Regions
 }
