@@ -74,7 +74,7 @@ contention per level, latency.
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(a.runCommand(), a.scenariosCommand(), a.versionCommand())
+	root.AddCommand(a.runCommand(), a.scenariosCommand(), a.validateCommand(), a.versionCommand())
 	return root
 }
 

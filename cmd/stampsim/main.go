@@ -3,8 +3,9 @@
 // topology did, or the results document as JSON.
 //
 // Exit status: 0 on success, 2 for bad input (a scenario file with a
-// mistake, an unknown name, a bad flag or argument), 1 for anything else,
-// an interruption included. No panic reaches the user: it is reported in one
+// mistake, an unknown name, a bad flag or argument), 3 when `stampsim
+// validate` finds the simulation and the real run disagree, 1 for anything
+// else, an interruption included. No panic reaches the user: it is reported in one
 // line (set STAMPSIM_TRACEBACK=1 to see the stack).
 package main
 
@@ -58,6 +59,8 @@ func exitCode(err error) int {
 		return 0
 	case errors.As(err, &se), errors.As(err, &nf), errors.As(err, &ue):
 		return 2
+	case errors.Is(err, errDisagree):
+		return 3
 	}
 	return 1
 }

@@ -1,0 +1,321 @@
+package validate
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/stampsim/stampsim/locks"
+	"github.com/stampsim/stampsim/real"
+	"github.com/stampsim/stampsim/reports"
+	"github.com/stampsim/stampsim/scenarios"
+	"github.com/stampsim/stampsim/topology"
+	"github.com/stampsim/stampsim/world"
+)
+
+// arrival is one request of the workload: when, at which node, which key.
+type arrival struct {
+	at        time.Duration
+	node, key int
+}
+
+// realWorld runs one topology for real: one driver per node, every request
+// of the simulated run replayed at its time, and everything the simulator
+// counts counted again through the drivers' Observer.
+type realWorld struct {
+	sc       *scenarios.Scenario
+	topo     locks.Topology
+	shape    topology.Shape
+	client   redis.UniversalClient
+	prefix   string
+	skipNode bool
+
+	start time.Time
+
+	mu          sync.Mutex
+	contenders  map[contKey]int
+	levelPeak   [locks.MaxLevels]int
+	opsByKind   [locks.NumOpKinds]uint64
+	perSecond   []uint64
+	served      [locks.NumServed]uint64
+	causes      [locks.NumCauses]uint64
+	replyLat    *hdrhistogram.Histogram
+	roundTrips  atomic.Uint64
+	commands    atomic.Uint64
+	dups        map[int64]dupState
+	duplicates  uint64
+	latency     func(lock, key, n int) time.Duration
+	upCalls     map[int64]int
+	upInflight  int
+	fetchSerial atomic.Uint64
+}
+
+type contKey struct {
+	store, level int
+	key          string
+}
+
+type dupState struct {
+	inProgress int
+	lastOK     time.Time
+	hasOK      bool
+}
+
+// nodeObserver is one driver's Observer: it knows which node it is, so that
+// contention is counted per store, as in the simulator.
+type nodeObserver struct {
+	w    *realWorld
+	node int
+}
+
+func (o nodeObserver) StoreOp(scope locks.Scope, kind locks.OpKind, roundTrips, commands int) {
+	w := o.w
+	w.roundTrips.Add(uint64(roundTrips))
+	w.commands.Add(uint64(commands))
+	sec := int(time.Since(w.start) / time.Second)
+	w.mu.Lock()
+	w.opsByKind[kind] += uint64(roundTrips)
+	for len(w.perSecond) <= sec {
+		w.perSecond = append(w.perSecond, 0)
+	}
+	w.perSecond[sec] += uint64(roundTrips)
+	w.mu.Unlock()
+}
+
+func (o nodeObserver) Contend(level int, key string, delta int) {
+	w := o.w
+	k := contKey{store: storeOf(w.shape, o.node, w.topo.Levels[level].Scope), level: level, key: key}
+	w.mu.Lock()
+	c := w.contenders[k] + delta
+	if c == 0 {
+		delete(w.contenders, k)
+	} else {
+		w.contenders[k] = c
+	}
+	w.levelPeak[level] = max(w.levelPeak[level], c)
+	w.mu.Unlock()
+}
+
+func (o nodeObserver) Fetch(cause locks.Cause) {
+	o.w.mu.Lock()
+	o.w.causes[cause]++
+	o.w.mu.Unlock()
+}
+
+func (o nodeObserver) Reply(served locks.Served, latency time.Duration) {
+	o.w.mu.Lock()
+	o.w.served[served]++
+	_ = o.w.replyLat.RecordValue(latency.Microseconds())
+	o.w.mu.Unlock()
+}
+
+// storeOf numbers the store instance of scope that node uses, as the
+// simulator lays them out.
+func storeOf(s topology.Shape, node int, scope locks.Scope) int {
+	switch scope {
+	case locks.ScopeZone:
+		return s.ZoneID(node)
+	case locks.ScopeRegion:
+		return s.Zones() + s.RegionID(node)
+	case locks.ScopeGlobal:
+		return s.Zones() + s.Regions
+	}
+	return -1
+}
+
+// scopePrefix is the key prefix of the store instance of scope that node
+// uses: one server holds every zone's, region's and the global store apart.
+func (w *realWorld) scopePrefix(node int, scope locks.Scope) string {
+	return w.prefix + "s" + strconv.Itoa(storeOf(w.shape, node, scope)) + ":"
+}
+
+func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, error) {
+	wallStart := time.Now()
+	w.contenders = make(map[contKey]int)
+	w.dups = make(map[int64]dupState)
+	w.upCalls = make(map[int64]int)
+	w.replyLat = hdrhistogram.New(0, 3_600_000_000, 3)
+	var err error
+
+	drivers := make([]*real.Driver, w.shape.Nodes())
+	defer func() {
+		for _, d := range drivers {
+			if d != nil {
+				d.Close()
+			}
+		}
+	}()
+	nodeTTL := w.sc.Cache.NodeTTL.D()
+	if nodeTTL == 0 {
+		nodeTTL = -1 // real: negative switches the node cache off
+	}
+	for i := range drivers {
+		prefixes := map[locks.Scope]string{}
+		clients := map[locks.Scope]redis.UniversalClient{}
+		for _, s := range []locks.Scope{locks.ScopeZone, locks.ScopeRegion, locks.ScopeGlobal} {
+			prefixes[s] = w.scopePrefix(i, s)
+			clients[s] = w.client
+		}
+		drivers[i], err = real.New(real.Options{
+			Topology:       w.topo,
+			Clients:        clients,
+			ScopePrefixes:  prefixes,
+			NodeCacheTTL:   nodeTTL,
+			SharedCacheTTL: w.sc.Cache.SharedTTL.D(),
+			StaleFor:       w.sc.Cache.StaleFor.D(),
+			FetchTimeout:   time.Minute,
+			Observer:       nodeObserver{w, i},
+			SkipNodeLevel:  w.skipNode,
+		})
+		if err != nil {
+			return reports.Run{}, fmt.Errorf("driver for node %d: %w", i, err)
+		}
+		if err := drivers[i].LoadScripts(ctx); err != nil {
+			return reports.Run{}, fmt.Errorf("loading scripts: %w", err)
+		}
+	}
+
+	keys := map[int]string{}
+	for _, a := range arrivals {
+		if _, ok := keys[a.key]; !ok {
+			keys[a.key] = "k" + strconv.Itoa(a.key)
+		}
+	}
+	w.start = time.Now()
+	var wg sync.WaitGroup
+	for _, a := range arrivals {
+		if d := time.Until(w.start.Add(a.at)); d > 200*time.Microsecond {
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+				wg.Wait()
+				return reports.Run{}, ctx.Err()
+			}
+		}
+		wg.Add(1)
+		go func(a arrival) {
+			defer wg.Done()
+			_, _ = drivers[a.node].Do(ctx, keys[a.key], w.fetcher(a.node, a.key))
+		}(a)
+	}
+	wg.Wait()
+	simEnd := time.Since(w.start)
+
+	var levels [locks.MaxLevels]reports.Level
+	var leasesLost, writesRefused, storeErrors uint64
+	for _, d := range drivers {
+		st := d.Stats()
+		for i, l := range st.Levels {
+			lv := &levels[i]
+			lv.Acquisitions += l.Acquisitions
+			lv.Waits += l.Waits
+			lv.Timeouts += l.Timeouts
+			lv.PeakContenders = max(lv.PeakContenders, l.PeakContenders)
+		}
+		leasesLost += st.LeasesLost
+		writesRefused += st.WritesRefused
+		storeErrors += st.StoreErrors
+	}
+	run := reports.Run{
+		Topology:               w.topo.Name,
+		Requests:               uint64(len(arrivals)),
+		UpstreamCallsByCause:   map[string]uint64{},
+		DuplicatesByCause:      map[string]uint64{},
+		StoreOpsByKind:         map[string]uint64{},
+		StoreOps:               w.roundTrips.Load(),
+		StoreCommands:          w.commands.Load(),
+		StoreErrors:            storeErrors,
+		LeasesLost:             leasesLost,
+		WritesRefused:          writesRefused,
+		DuplicateUpstreamCalls: w.duplicates,
+		SimSeconds:             simEnd.Seconds(),
+	}
+	for c, n := range w.causes {
+		if n > 0 {
+			run.UpstreamCalls += n
+			run.UpstreamCallsByCause[locks.Cause(c).String()] = n
+		}
+	}
+	for k, n := range w.opsByKind {
+		if n > 0 {
+			run.StoreOpsByKind[locks.OpKind(k).String()] = n
+		}
+	}
+	for _, n := range w.perSecond {
+		run.PeakStoreOpsPerSec = max(run.PeakStoreOpsPerSec, n)
+	}
+	run.Served = reports.Served{
+		Hit: w.served[locks.ServedHit], Collapsed: w.served[locks.ServedCollapsed], Fetched: w.served[locks.ServedFetched],
+		Hedged: w.served[locks.ServedHedged], Stale: w.served[locks.ServedStale], Error: w.served[locks.ServedError],
+	}
+	topo := drivers[0].Topology()
+	for i, l := range topo.Levels {
+		lv := levels[i]
+		lv.Name, lv.Scope = l.LevelName(), l.Scope.String()
+		if l.Scope != locks.ScopeNode {
+			lv.PeakContenders = w.levelPeak[i]
+		}
+		run.Levels = append(run.Levels, lv)
+	}
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	h := w.replyLat
+	run.LatencyMs = reports.Latency{
+		P50: ms(h.ValueAtQuantile(50)), P90: ms(h.ValueAtQuantile(90)), P99: ms(h.ValueAtQuantile(99)),
+		P999: ms(h.ValueAtQuantile(99.9)), Max: ms(h.Max()), Mean: float64(int64(h.Mean())) / 1000,
+	}
+	run.WallSeconds = time.Since(wallStart).Seconds()
+	return run, nil
+}
+
+// fetcher returns the upstream call of a request at node for key: it sleeps
+// for the latency the simulator gave the same call (scaled beyond the
+// upstream's capacity as the simulator does), and counts duplicates exactly
+// as the simulator does: a call for a key in a region while another is in
+// progress, or less than the shared TTL after one succeeded.
+func (w *realWorld) fetcher(node, key int) func(context.Context) ([]byte, error) {
+	return func(ctx context.Context) ([]byte, error) {
+		dk := int64(w.shape.RegionID(node))<<32 | int64(key)
+		w.mu.Lock()
+		d := w.dups[dk]
+		if d.inProgress > 0 || (d.hasOK && time.Since(d.lastOK) < w.sc.Cache.SharedTTL.D()) {
+			w.duplicates++
+		}
+		d.inProgress++
+		w.dups[dk] = d
+		w.upInflight++
+		lock := world.LockInstance(w.shape, w.topo, node)
+		ck := int64(lock)<<32 | int64(key)
+		lat := float64(w.latency(lock, key, w.upCalls[ck]))
+		w.upCalls[ck]++
+		if c := w.sc.Upstream.Capacity; c > 0 && w.upInflight > c {
+			lat *= float64(w.upInflight) / float64(c)
+		}
+		w.mu.Unlock()
+
+		var err error
+		select {
+		case <-time.After(time.Duration(lat)):
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		w.mu.Lock()
+		d = w.dups[dk]
+		d.inProgress--
+		if err == nil {
+			d.hasOK, d.lastOK = true, time.Now()
+		}
+		w.dups[dk] = d
+		w.upInflight--
+		w.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		return []byte(strconv.FormatUint(w.fetchSerial.Add(1), 10)), nil
+	}
+}

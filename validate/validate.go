@@ -1,0 +1,383 @@
+// Package validate runs one scenario both ways — in the simulator (package
+// world) and for real, with one production driver (package real) per
+// simulated node against Redis — and compares what they count, so that the
+// simulator earns trust.
+//
+// It scales a scenario down to what goroutines and wall-clock time carry,
+// measures the real store's round trip and gives the simulator that latency,
+// replays the simulated run's exact arrivals against the real drivers, and
+// reports, per topology, both sets of counts and where they differ. It must
+// not change how either side works: it only configures, runs and counts.
+package validate
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/stampsim/stampsim/locks"
+	"github.com/stampsim/stampsim/reports"
+	"github.com/stampsim/stampsim/scenarios"
+	"github.com/stampsim/stampsim/workloads"
+	"github.com/stampsim/stampsim/world"
+)
+
+// Schema names the version of the validation document.
+const Schema = "stampsim/validate/v1"
+
+// RoundTripTolerance is how far apart (as a fraction of the larger) the two
+// sides' store round trips may be before validation fails.
+const RoundTripTolerance = 0.10
+
+// Options adjusts a validation.
+type Options struct {
+	// MaxNodes and MaxRequests bound the scaled scenario; defaults 20 and
+	// 10,000.
+	MaxNodes, MaxRequests int
+	// Redis is the URL of a server to run against (redis://host:port/db);
+	// empty means an embedded miniredis.
+	Redis string
+	// Cluster lists the addresses of a Redis Cluster to run against.
+	Cluster []string
+	// Topologies limits the run to these names; empty means the scenario's.
+	Topologies []string
+	// CalibrationSamples is the number of PINGs (and probe scripts) that
+	// measure the store; default 300.
+	CalibrationSamples int
+	// SkipNodeLevel makes the real drivers skip the node level: a fault
+	// injected on the real side only, to show that validation notices.
+	SkipNodeLevel bool
+	// Log, if set, is told what validate is doing.
+	Log func(format string, args ...any)
+}
+
+// Pair is one topology run both ways.
+type Pair struct {
+	Topology string      `json:"topology"`
+	Sim      reports.Run `json:"sim"`
+	Real     reports.Run `json:"real"`
+	// Differences names every comparison that failed, with both values.
+	Differences []string `json:"differences,omitempty"`
+	// UpstreamCompared says whether upstream calls had to be equal (a
+	// locking topology, no faults, wait timeouts longer than the upstream).
+	UpstreamCompared bool `json:"upstream_compared"`
+}
+
+// Report is the validation document.
+type Report struct {
+	Schema      string              `json:"schema"`
+	Scenario    string              `json:"scenario"`
+	Seed        uint64              `json:"seed"`
+	Store       string              `json:"store"`
+	Notes       []string            `json:"notes,omitempty"`
+	Calibration Calibration         `json:"calibration"`
+	Spec        *scenarios.Scenario `json:"scenario_spec"`
+	Runs        []Pair              `json:"runs"`
+	// Agree is false when any run has a difference.
+	Agree bool `json:"agree"`
+}
+
+// Run validates sc. A report whose Agree is false is not an error: the
+// caller decides (the CLI exits 3).
+func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Report, error) {
+	if opt.MaxNodes == 0 {
+		opt.MaxNodes = 20
+	}
+	if opt.MaxRequests == 0 {
+		opt.MaxRequests = 10_000
+	}
+	if opt.CalibrationSamples == 0 {
+		opt.CalibrationSamples = 300
+	}
+	logf := opt.Log
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	client, store, closeStore, err := connect(opt)
+	if err != nil {
+		return nil, err
+	}
+	defer closeStore()
+	logf("calibrating against %s (%d round trips)", store, opt.CalibrationSamples)
+	cal, err := Calibrate(ctx, client, opt.CalibrationSamples)
+	if err != nil {
+		return nil, fmt.Errorf("calibrating %s: %w", store, err)
+	}
+	maxRequests, note := carried(sc, cal, opt.MaxRequests)
+	scaled, notes, err := Scale(sc, opt.MaxNodes, maxRequests)
+	if err != nil {
+		return nil, err
+	}
+	if note != "" {
+		notes = append([]string{note}, notes...)
+	}
+	if len(scaled.Faults) > 0 {
+		notes = append(notes, fmt.Sprintf("%d faults left out: the real side does not inject them, so neither side runs them", len(scaled.Faults)))
+		scaled.Faults = nil
+	}
+	cal.Apply(scaled)
+
+	names := opt.Topologies
+	if len(names) == 0 {
+		names = scaled.Topologies
+	}
+	rep := &Report{
+		Schema: Schema, Scenario: sc.Name, Seed: sc.Seed, Store: store,
+		Notes: notes, Calibration: cal, Spec: scaled, Agree: true,
+	}
+	for i, name := range names {
+		topo, err := scaled.Resolve(name)
+		if err != nil {
+			return nil, err
+		}
+		logf("%s: simulating", name)
+		var arrivals []arrival
+		latency, err := callLatency(scaled)
+		if err != nil {
+			return nil, err
+		}
+		simRun, err := world.Run(ctx, scaled, topo, world.Options{
+			OnRequest:       func(at time.Duration, node, key int) { arrivals = append(arrivals, arrival{at, node, key}) },
+			UpstreamLatency: latency,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("simulating %s: %w", name, err)
+		}
+		logf("%s: %d requests against real drivers", name, len(arrivals))
+		rw := &realWorld{
+			sc: scaled, topo: topo, shape: scaled.Shape(), client: client, latency: latency,
+			prefix: fmt.Sprintf("stampsim:validate:%d:%d:", time.Now().UnixNano(), i), skipNode: opt.SkipNodeLevel,
+		}
+		realRun, err := rw.run(ctx, arrivals)
+		if err != nil {
+			return nil, fmt.Errorf("running %s for real: %w", name, err)
+		}
+		p := compare(scaled, topo, simRun, realRun)
+		if len(p.Differences) > 0 {
+			rep.Agree = false
+		}
+		rep.Runs = append(rep.Runs, p)
+	}
+	return rep, nil
+}
+
+// poolSize bounds the connections of the client all drivers share. The
+// simulator lets a node send any number of operations at once; a pool this
+// large keeps the client from queueing them where the simulator does not
+// (redis-server accepts 10,000 clients by default).
+const poolSize = 4000
+
+// storeShare is the part of the shortest wait timeout that one round of
+// store operations per request may take at the measured throughput.
+const storeShare = 0.1
+
+// carried returns how many requests the real store can carry: a topology
+// with no node level makes every request a store contender, several
+// operations each, and a store slower than the simulator's default (an
+// embedded miniredis runs Lua scripts at a few thousand a second) would
+// melt down the real side on a machine that also runs every driver. A run
+// that melts down is chaos on both sides, not a comparison, so the traffic
+// is held to what the store serves in a tenth of the shortest wait timeout
+// (one operation per request).
+func carried(sc *scenarios.Scenario, cal Calibration, limit int) (int, string) {
+	wait := sc.Locks.WaitTimeout.D()
+	for _, ct := range sc.CustomTopologies {
+		for _, l := range ct.Levels {
+			if l.WaitTimeout > 0 {
+				wait = min(wait, l.WaitTimeout.D())
+			}
+		}
+	}
+	n := int(cal.Throughput * wait.Seconds() * storeShare)
+	if n <= 0 || n >= limit {
+		return limit, ""
+	}
+	return n, fmt.Sprintf("the store serves %.0f scripts/s: at most %d requests (what it serves in %.0f%% of the %v wait timeout)",
+		cal.Throughput, n, 100*storeShare, wait)
+}
+
+// connect returns a client for the store the options name, a description of
+// it, and what to call when done.
+func connect(opt Options) (redis.UniversalClient, string, func(), error) {
+	switch {
+	case len(opt.Cluster) > 0:
+		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: opt.Cluster, MaxRetries: -1, ContextTimeoutEnabled: true, PoolSize: poolSize, PoolTimeout: time.Minute})
+		return c, "redis cluster " + strings.Join(opt.Cluster, ","), func() { c.Close() }, nil
+	case opt.Redis != "":
+		o, err := redis.ParseURL(opt.Redis)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("--redis %q: %w", opt.Redis, err)
+		}
+		o.MaxRetries, o.ContextTimeoutEnabled, o.PoolSize, o.PoolTimeout = -1, true, poolSize, time.Minute
+		c := redis.NewClient(o)
+		return c, "redis " + o.Addr, func() { c.Close() }, nil
+	}
+	m := miniredis.NewMiniRedis()
+	if err := m.Start(); err != nil {
+		return nil, "", nil, fmt.Errorf("starting the embedded miniredis: %w", err)
+	}
+	m.ClockTTL(true) // leases and cache entries expire with the clock
+	c := redis.NewClient(&redis.Options{Addr: m.Addr(), MaxRetries: -1, ContextTimeoutEnabled: true, PoolSize: poolSize, PoolTimeout: time.Minute})
+	return c, "miniredis (embedded)", func() { c.Close(); m.Close() }, nil
+}
+
+// compare lists where the two runs of one topology differ by more than the
+// protocol allows.
+func compare(sc *scenarios.Scenario, topo locks.Topology, s, r reports.Run) Pair {
+	p := Pair{Topology: topo.Name, Sim: s, Real: r}
+	p.UpstreamCompared = upstreamIsDeterministic(sc, topo)
+	if p.UpstreamCompared && s.UpstreamCalls != r.UpstreamCalls {
+		p.Differences = append(p.Differences, fmt.Sprintf("upstream_calls: sim %d, real %d", s.UpstreamCalls, r.UpstreamCalls))
+	}
+	if d := relDiff(float64(s.StoreOps), float64(r.StoreOps)); d > RoundTripTolerance {
+		p.Differences = append(p.Differences, fmt.Sprintf("store_ops (round trips): sim %d, real %d, %.0f%% apart (tolerance %.0f%%)",
+			s.StoreOps, r.StoreOps, 100*d, 100*RoundTripTolerance))
+	}
+	if s.Requests != r.Requests {
+		p.Differences = append(p.Differences, fmt.Sprintf("requests: sim %d, real %d", s.Requests, r.Requests))
+	}
+	return p
+}
+
+// upstreamIsDeterministic says whether the protocol fixes the number of
+// upstream calls: a topology with locks, no faults, and every wait timeout
+// longer than the upstream's 99.9th percentile, so that nobody hedges.
+func upstreamIsDeterministic(sc *scenarios.Scenario, topo locks.Topology) bool {
+	if len(topo.Levels) == 0 || len(sc.Faults) > 0 {
+		return false
+	}
+	up, err := workloads.FromSpec(sc.Upstream.Latency)
+	if err != nil {
+		return false
+	}
+	slowest := up.Quantile(0.999)
+	for _, l := range topo.Levels {
+		if l.WaitTimeout <= slowest {
+			return false
+		}
+	}
+	return true
+}
+
+// callLatency returns the upstream latency of the n-th call for key under
+// lock instance lock (see world.LockInstance): a quantile of the scenario's distribution at a point drawn from
+// the seed and the call's identity alone, so that both sides give the same
+// call the same latency, in whatever order the calls come.
+func callLatency(sc *scenarios.Scenario) (func(lock, key, n int) time.Duration, error) {
+	d, err := workloads.FromSpec(sc.Upstream.Latency)
+	if err != nil {
+		return nil, fmt.Errorf("upstream.latency: %w", err)
+	}
+	seed := sc.Seed
+	return func(lock, key, n int) time.Duration {
+		h := mix(seed ^ mix(uint64(int64(lock))<<40^uint64(key)<<16^uint64(n)))
+		u := (float64(h>>11) + 0.5) / (1 << 53) // in (0, 1)
+		return d.Quantile(u)
+	}, nil
+}
+
+// mix is splitmix64's finaliser.
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+func relDiff(a, b float64) float64 {
+	if a == b {
+		return 0
+	}
+	return math.Abs(a-b) / math.Max(math.Abs(a), math.Abs(b))
+}
+
+// WriteTable prints the report side by side, one block per topology.
+func WriteTable(w io.Writer, rep *Report) error {
+	fmt.Fprintf(w, "scenario %s (seed %d) against %s\n", rep.Scenario, rep.Seed, rep.Store)
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+	c := rep.Calibration
+	fmt.Fprintf(w, "  store round trip: PING median %.0fus p99 %.0fus, script median %.0fus (%d samples); %.0f scripts/s at most (%.0fus each)\n\n",
+		c.PingMedianUs, c.PingP99Us, c.ScriptMedianUs, c.Samples, c.Throughput, c.ServiceUs)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "TOPOLOGY\tMETRIC\tSIM\tREAL\tDIFF\t")
+	for _, p := range rep.Runs {
+		rows := []struct {
+			name       string
+			sim, real_ float64
+		}{
+			{"upstream calls", float64(p.Sim.UpstreamCalls), float64(p.Real.UpstreamCalls)},
+			{"duplicates", float64(p.Sim.DuplicateUpstreamCalls), float64(p.Real.DuplicateUpstreamCalls)},
+			{"store round trips", float64(p.Sim.StoreOps), float64(p.Real.StoreOps)},
+			{"store commands", float64(p.Sim.StoreCommands), float64(p.Real.StoreCommands)},
+		}
+		for i, l := range p.Sim.Levels {
+			rl := 0.0
+			if i < len(p.Real.Levels) {
+				rl = float64(p.Real.Levels[i].PeakContenders)
+			}
+			rows = append(rows, struct {
+				name       string
+				sim, real_ float64
+			}{"peak contenders " + l.Name, float64(l.PeakContenders), rl})
+		}
+		rows = append(rows, []struct {
+			name       string
+			sim, real_ float64
+		}{
+			{"served hit", float64(p.Sim.Served.Hit), float64(p.Real.Served.Hit)},
+			{"served collapsed", float64(p.Sim.Served.Collapsed), float64(p.Real.Served.Collapsed)},
+			{"served fetched", float64(p.Sim.Served.Fetched), float64(p.Real.Served.Fetched)},
+			{"served hedged", float64(p.Sim.Served.Hedged), float64(p.Real.Served.Hedged)},
+			{"served error", float64(p.Sim.Served.Error), float64(p.Real.Served.Error)},
+			{"latency p50 ms", p.Sim.LatencyMs.P50, p.Real.LatencyMs.P50},
+			{"latency p99 ms", p.Sim.LatencyMs.P99, p.Real.LatencyMs.P99},
+		}...)
+		for i, r := range rows {
+			name := ""
+			if i == 0 {
+				name = p.Topology
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", name, r.name, num(r.sim), num(r.real_), diff(r.sim, r.real_))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	if rep.Agree {
+		fmt.Fprintln(w, "simulation and real runs agree")
+		return nil
+	}
+	for _, p := range rep.Runs {
+		for _, d := range p.Differences {
+			fmt.Fprintf(w, "DIFFERS %s: %s\n", p.Topology, d)
+		}
+	}
+	return nil
+}
+
+func num(x float64) string {
+	if x == math.Trunc(x) {
+		return fmt.Sprintf("%.0f", x)
+	}
+	return fmt.Sprintf("%.1f", x)
+}
+
+func diff(a, b float64) string {
+	if a == b {
+		return "="
+	}
+	if a == 0 {
+		return "new"
+	}
+	return fmt.Sprintf("%+.0f%%", 100*(b-a)/a)
+}
