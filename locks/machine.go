@@ -102,9 +102,10 @@ type flight[V any] struct {
 	level    int // index of the current shared level
 	deadline Time
 	raSeq    uint32
-	raSent   Time // when the last read-or-acquire was sent
-	waited   bool // found a lock held on its way: the owner was collapsed
-	lastErr  bool // the last read-or-acquire at this level failed
+	raSent   Time  // when the last read-or-acquire was sent
+	polls    uint8 // safety-net polls at this level so far (notify mode)
+	waited   bool  // found a lock held on its way: the owner was collapsed
+	lastErr  bool  // the last read-or-acquire at this level failed
 	// notified: a release or write was announced while a read-or-acquire
 	// was on its way, so a "held" reply may predate it.
 	notified bool
@@ -566,6 +567,7 @@ func (m *Machine[V]) enterLevel(f *flight[V], now Time, i int) {
 	l := &m.levels[i]
 	f.deadline = now.Add(l.WaitTimeout)
 	f.lastErr = false
+	f.polls = 0
 	f.token = Token{m.rng.Uint64(), m.rng.Uint64()}
 	m.setTimer(f, TimerDeadline, f.deadline)
 	m.sendReadOrAcquire(f, now)
@@ -618,17 +620,36 @@ func (m *Machine[V]) readOrAcquireDone(f *flight[V], now Time, res Result[V]) {
 		if l.Wake == Notify && !f.inSub && m.joinSub(f, now) {
 			return
 		}
-		wait := l.PollInterval
-		if res.TTL > 0 && res.TTL < wait {
-			wait = res.TTL
-		}
 		f.phase = phaseWaiting
-		m.setTimer(f, TimerPoll, now.Add(wait))
+		m.setTimer(f, TimerPoll, now.Add(m.pollWait(f, l, res.TTL)))
 	default: // StatusError and anything unexpected: not acquired; retry until the deadline
 		f.lastErr = true
 		f.phase = phaseWaiting
 		m.setTimer(f, TimerPoll, now.Add(l.PollInterval))
 	}
+}
+
+// pollWait returns how long f waits before it reads the lock again, given
+// the lock's remaining lease (0 when unknown). In poll mode the poll is how
+// a waiter learns of a release: every PollInterval, sooner if the lease
+// runs out first. In notify mode, once f is subscribed, the notification is
+// how it learns, and the poll only covers a lost one: it backs off,
+// doubling from PollInterval, so that thousands of waiters (one-level and
+// global make every request one) do not poll the store flat while they
+// wait; it never waits past the lease's end, when a dead holder's lock
+// frees itself.
+func (m *Machine[V]) pollWait(f *flight[V], l *Level, ttl time.Duration) time.Duration {
+	wait := l.PollInterval
+	if l.Wake == Notify && f.inSub {
+		wait = l.PollInterval << min(f.polls, 10)
+		if f.polls < 255 {
+			f.polls++
+		}
+	}
+	if ttl > 0 && ttl < wait {
+		wait = max(ttl, time.Millisecond)
+	}
+	return wait
 }
 
 // stopWaiting ends f's wait at its current level: no more polls, no deadline,
