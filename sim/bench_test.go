@@ -16,23 +16,27 @@ import (
 // pre-computed table, so random number generation is outside the comparison.
 //
 // What the measurements chose. CPU time per hold, engine / bare heap, medians
-// of 15 interleaved runs on the 2-core AMD EPYC development VM; every
-// variant sifts a binary heap, and the first event a handler schedules
-// replaces the fired one at the root (one sift down instead of a pop and a
-// push):
+// of 15 interleaved runs on the 2-core AMD EPYC development VM, once quiet
+// and once busy with other processes thrashing the shared cache (as a sweep
+// running a simulation on every core does). Every variant sifts a binary
+// heap, and the first event a handler schedules replaces the fired one at
+// the root (one sift down instead of a pop and a push):
 //
-//	                                                      1,000   100,000
-//	payload inline, 40-byte entries                       1.34x   1.80x
-//	16-byte entries, payloads in a parallel array          1.39x   1.68x
-//	16-byte entries, payloads in a slot table              1.22x   1.88x
-//	  + prefetch the root's children's slots (this one)   1.03x   1.10x
-//	16-byte entries, reading no payload at all (a floor)  1.03x   1.07x
+//	                                                    quiet          busy
+//	                                                 1,000 100,000  1,000 100,000
+//	payload inline, 40-byte entries                  1.22x  1.30x   1.34x  1.80x
+//	16-byte entries, payloads in a parallel array     1.37x  1.34x   1.39x  1.68x
+//	16-byte entries, payloads in a slot table         1.05x  1.29x   1.22x  1.88x
+//	  + prefetch the root's children's slots (this)  1.06x  1.09x   1.03x  1.10x
+//	16-byte entries, no payload read (a floor)       1.10x  1.00x   1.03x  1.07x
 //
 // At 100,000 events the slot table is 3.2 MB and the slot of the next event
 // is a random one: without the prefetch, that one cache miss per event costs
-// about as much as the whole heap operation. A 4-ary heap (16-byte entries,
-// slot table, before the other changes) was slower than the binary one at
-// both sizes: 1.6x and 2.2x against 1.4x and 1.9x, in wall-clock runs.
+// up to as much as the whole heap operation. (Loading the slots early with
+// ordinary loads does not help: a load that misses blocks the pipeline.) A
+// 4-ary heap (16-byte entries, slot table, before the other changes) was
+// slower than the binary one at both sizes: 1.6x and 2.2x against 1.4x and
+// 1.9x, in wall-clock runs.
 
 // holdSizes are the queue sizes both hold benchmarks run at. Their
 // sub-benchmark names must stay identical so benchstat can line them up.
