@@ -206,6 +206,15 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 	}
 	wg.Wait()
 	simEnd := time.Since(w.start)
+	// Publishes run after their replies: closing the drivers waits for
+	// every operation, so that nothing is counted after the counts are read.
+	for _, d := range drivers {
+		if err := d.Close(); err != nil {
+			return reports.Run{}, fmt.Errorf("closing a driver: %w", err)
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
 
 	var levels [locks.MaxLevels]reports.Level
 	var leasesLost, writesRefused, storeErrors uint64

@@ -51,6 +51,10 @@ type Options struct {
 	// CalibrationSamples is the number of PINGs (and probe scripts) that
 	// measure the store; default 300.
 	CalibrationSamples int
+	// StoreLoad bounds the traffic: one store operation per request at the
+	// scenario's peak rate may keep the measured store at most this busy;
+	// default DefaultStoreLoad. Above 1 it does not bind.
+	StoreLoad float64
 	// SkipNodeLevel makes the real drivers skip the node level: a fault
 	// injected on the real side only, to show that validation notices.
 	SkipNodeLevel bool
@@ -96,6 +100,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Report, err
 	if opt.CalibrationSamples == 0 {
 		opt.CalibrationSamples = 300
 	}
+	if opt.StoreLoad == 0 {
+		opt.StoreLoad = DefaultStoreLoad
+	}
 	logf := opt.Log
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -110,7 +117,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Report, err
 	if err != nil {
 		return nil, fmt.Errorf("calibrating %s: %w", store, err)
 	}
-	maxRequests, note := carried(sc, cal, opt.MaxRequests)
+	maxRequests, note := carried(sc, cal, opt.MaxRequests, opt.StoreLoad)
 	scaled, notes, err := Scale(sc, opt.MaxNodes, maxRequests)
 	if err != nil {
 		return nil, err
@@ -174,33 +181,48 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Report, err
 // (redis-server accepts 10,000 clients by default).
 const poolSize = 4000
 
-// storeShare is the part of the shortest wait timeout that one round of
-// store operations per request may take at the measured throughput.
-const storeShare = 0.1
+// DefaultStoreLoad is how busy the real store may be kept by one store
+// operation per request at the scenario's peak arrival rate.
+const DefaultStoreLoad = 0.1
 
-// carried returns how many requests the real store can carry: a topology
-// with no node level makes every request a store contender, several
-// operations each, and a store slower than the simulator's default (an
-// embedded miniredis runs Lua scripts at a few thousand a second) would
-// melt down the real side on a machine that also runs every driver. A run
-// that melts down is chaos on both sides, not a comparison, so the traffic
-// is held to what the store serves in a tenth of the shortest wait timeout
-// (one operation per request).
-func carried(sc *scenarios.Scenario, cal Calibration, limit int) (int, string) {
-	wait := sc.Locks.WaitTimeout.D()
-	for _, ct := range sc.CustomTopologies {
-		for _, l := range ct.Levels {
-			if l.WaitTimeout > 0 {
-				wait = min(wait, l.WaitTimeout.D())
-			}
-		}
-	}
-	n := int(cal.Throughput * wait.Seconds() * storeShare)
-	if n <= 0 || n >= limit {
+// carried returns how many requests the real store can carry. A topology
+// with no node level makes every request a store contender, and a store
+// slower than the simulator's default (an embedded miniredis runs Lua
+// scripts at a few thousand a second, on the same two cores as every
+// driver) would queue the real side into timeouts that depend on the
+// machine's load, not on the protocol: chaos on both sides, not a
+// comparison. So the traffic is scaled until one operation per request, at
+// the scenario's peak rate (its densest burst, or its steady rate), keeps
+// the store at most load busy (DefaultStoreLoad: 10%, which leaves the
+// drivers' own CPU, on the same machine, room to keep time). limit caps it
+// in any case.
+func carried(sc *scenarios.Scenario, cal Calibration, limit int, load float64) (int, string) {
+	if cal.Throughput <= 0 {
 		return limit, ""
 	}
-	return n, fmt.Sprintf("the store serves %.0f scripts/s: at most %d requests (what it serves in %.0f%% of the %v wait timeout)",
-		cal.Throughput, n, 100*storeShare, wait)
+	peak := sc.Workload.Rate // requests per second
+	for _, b := range sc.Workload.Bursts {
+		if w := b.Over.D().Seconds(); w > 0 {
+			peak = max(peak, sc.Workload.Rate+float64(b.Requests)/w)
+		}
+	}
+	if peak <= 0 {
+		return limit, ""
+	}
+	f := load * cal.Throughput / peak
+	if f >= 1 {
+		return limit, ""
+	}
+	total := sc.Workload.Rate * sc.Duration.D().Seconds()
+	for _, b := range sc.Workload.Bursts {
+		total += float64(b.Requests)
+	}
+	n := max(1, int(total*f))
+	if n >= limit {
+		return limit, ""
+	}
+	return n, fmt.Sprintf("the store serves %.0f scripts/s: traffic held to %d requests, so that its peak (%.0f/s) keeps the store at most %.0f%% busy",
+		cal.Throughput, n, peak*f, 100*load)
 }
 
 // connect returns a client for the store the options name, a description of

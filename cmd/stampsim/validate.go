@@ -25,6 +25,7 @@ type validateFlags struct {
 	seed        uint64
 	quiet       bool
 	skipNode    bool
+	storeLoad   float64
 }
 
 func (a *app) validateCommand() *cobra.Command {
@@ -59,6 +60,7 @@ The store is an embedded miniredis unless --redis or --redis-cluster names one.`
 	fl.StringArrayVarP(&f.topologies, "topology", "t", nil, "run only this topology (repeatable)")
 	fl.IntVar(&f.maxNodes, "max-nodes", 20, "scale the fleet down to at most this many nodes")
 	fl.IntVar(&f.maxRequests, "max-requests", 10000, "scale the traffic down to at most this many requests")
+	fl.Float64Var(&f.storeLoad, "store-load", validate.DefaultStoreLoad, "scale traffic so that one store operation per request at its peak keeps the real store at most this busy")
 	fl.Uint64Var(&f.seed, "seed", 0, "override the scenario's seed")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not report progress on stderr")
 	fl.BoolVar(&f.skipNode, "break-real-node-level", false, "fault injection: the real drivers skip the node level (validate must then disagree)")
@@ -72,6 +74,9 @@ func (a *app) validate(cmd *cobra.Command, arg string, f validateFlags) error {
 	}
 	if f.maxNodes < 1 || f.maxRequests < 1 {
 		return usagef("--max-nodes and --max-requests must be positive, got %d and %d", f.maxNodes, f.maxRequests)
+	}
+	if !(f.storeLoad > 0) {
+		return usagef("--store-load must be positive, got %v", f.storeLoad)
 	}
 	if f.redis != "" && f.cluster != "" {
 		return usagef("--redis and --redis-cluster: name one store, not both")
@@ -90,7 +95,7 @@ func (a *app) validate(cmd *cobra.Command, arg string, f validateFlags) error {
 	}
 	opt := validate.Options{
 		MaxNodes: f.maxNodes, MaxRequests: f.maxRequests, Redis: f.redis,
-		Topologies: f.topologies, SkipNodeLevel: f.skipNode,
+		Topologies: f.topologies, SkipNodeLevel: f.skipNode, StoreLoad: f.storeLoad,
 	}
 	if f.cluster != "" {
 		opt.Cluster = strings.Split(f.cluster, ",")

@@ -1,0 +1,119 @@
+package validate
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/stampsim/stampsim/real/redistest"
+	"github.com/stampsim/stampsim/scenarios"
+)
+
+// locking lists the flash-crowd's topologies whose upstream calls the
+// protocol fixes ("none" calls once per miss, however they fall).
+var locking = []string{"node-only", "one-level", "two-level", "global", "fanout-tree"}
+
+func flashCrowd(t *testing.T) *scenarios.Scenario {
+	t.Helper()
+	sc, err := scenarios.Builtin("flash-crowd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// checkAgree asserts what issue 10 asks of the flash crowd: upstream calls
+// equal on both sides for every locking topology, round trips within 10%.
+func checkAgree(t *testing.T, rep *Report) {
+	t.Helper()
+	if len(rep.Runs) != len(locking) {
+		t.Fatalf("%d runs, want %d", len(rep.Runs), len(locking))
+	}
+	for _, p := range rep.Runs {
+		if !p.UpstreamCompared {
+			t.Errorf("%s: upstream calls not compared; the flash crowd has no faults and 3s timeouts", p.Topology)
+		}
+		if p.Sim.UpstreamCalls != p.Real.UpstreamCalls {
+			t.Errorf("%s: upstream calls sim %d, real %d", p.Topology, p.Sim.UpstreamCalls, p.Real.UpstreamCalls)
+		}
+		if d := relDiff(float64(p.Sim.StoreOps), float64(p.Real.StoreOps)); d > RoundTripTolerance {
+			t.Errorf("%s: round trips sim %d, real %d (%.0f%% apart)", p.Topology, p.Sim.StoreOps, p.Real.StoreOps, 100*d)
+		}
+		if p.Sim.Requests != p.Real.Requests || p.Sim.Requests == 0 {
+			t.Errorf("%s: requests sim %d, real %d", p.Topology, p.Sim.Requests, p.Real.Requests)
+		}
+		t.Logf("%s: upstream %d/%d, round trips %d/%d, requests %d", p.Topology,
+			p.Sim.UpstreamCalls, p.Real.UpstreamCalls, p.Sim.StoreOps, p.Real.StoreOps, p.Sim.Requests)
+	}
+	if !rep.Agree {
+		t.Errorf("report disagrees: %+v", rep.Runs)
+	}
+}
+
+func TestFlashCrowdAgreesOnMiniredis(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	rep, err := Run(context.Background(), flashCrowd(t), Options{Topologies: locking})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAgree(t, rep)
+}
+
+func TestFlashCrowdAgreesOnRedisServer(t *testing.T) {
+	srv := redistest.StartT(t)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	rep, err := Run(context.Background(), flashCrowd(t), Options{Topologies: locking, Redis: "redis://" + srv.Addr + "/0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAgree(t, rep)
+	if !strings.HasPrefix(rep.Store, "redis ") {
+		t.Errorf("store %q, want the redis-server", rep.Store)
+	}
+}
+
+// A real side that does not run the protocol it was given (its drivers skip
+// the node level, so two-level acts as one-level) must be caught, and the
+// count that differs named.
+func TestBrokenRealSideIsCaught(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	rep, err := Run(context.Background(), flashCrowd(t), Options{Topologies: []string{"two-level"}, SkipNodeLevel: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Agree {
+		t.Fatalf("validate agreed with a real side that skips the node level: %+v", rep.Runs[0])
+	}
+	if d := rep.Runs[0].Differences; len(d) == 0 || !strings.Contains(d[0], "store_ops") {
+		t.Errorf("differences %q, want store_ops (round trips) named", d)
+	}
+}
+
+func TestScale(t *testing.T) {
+	sc := flashCrowd(t)
+	sc.Faults = []scenarios.Fault{{Kind: "node-crash", Node: "r2/z1/n9", At: sc.Workload.Bursts[0].At, For: sc.Duration}}
+	small, notes, err := Scale(sc, 20, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := small.Shape(); got.Nodes() > 20 || got.Regions != 3 || got.ZonesPerRegion != 2 {
+		t.Errorf("scaled fleet %+v: want at most 20 nodes, regions and zones kept", got)
+	}
+	if got := small.Workload.Bursts[0]; got.Requests != 1000 || got.Over != sc.Workload.Bursts[0].Over {
+		t.Errorf("scaled burst %+v: want 1000 requests over the same window", got)
+	}
+	if got := small.Faults[0].Node; got != "r2/z1/n0" {
+		t.Errorf("fault node folded to %q, want r2/z1/n0", got)
+	}
+	if small.Workload.Bursts[0].At.D() != lead || small.Faults[0].At != small.Workload.Bursts[0].At {
+		t.Errorf("timeline: burst at %v, fault at %v; want both at the %v lead", small.Workload.Bursts[0].At.D(), small.Faults[0].At.D(), lead)
+	}
+	if sc.Topology.NodesPerZone != 10 || sc.Workload.Bursts[0].Requests != 100000 {
+		t.Errorf("Scale changed its input")
+	}
+	if len(notes) != 3 {
+		t.Errorf("notes %q, want one each for fleet, traffic and timeline", notes)
+	}
+}
