@@ -7,7 +7,7 @@ SHELL := bash
 BENCH_COUNT ?= 6
 FUZZTIME ?= 60s
 
-.PHONY: all test lint bench demo build fuzz clean
+.PHONY: all test lint bench demo build fuzz clean validation-doc
 
 all: lint test
 
@@ -43,6 +43,10 @@ fuzz:
 			go test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
 		done; \
 	done
+
+## validation-doc: docs/VALIDATION.md, with figures from validate runs against miniredis and redis-server.
+validation-doc:
+	scripts/validation-doc.sh
 
 clean:
 	rm -rf bin bench.txt
