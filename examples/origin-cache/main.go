@@ -16,7 +16,8 @@
 // burst for one path: the sum of origin_calls_total over the instances
 // grows by one (see README.md beside this file).
 //
-// It is an example: it must not be imported, and nothing in stampsim may
+// It is an example: it must use only the exported API of real and
+// real/promcollector, as any service would, and nothing in stampsim may
 // depend on it.
 package main
 
