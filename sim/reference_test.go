@@ -120,6 +120,7 @@ func randomWorkload(seed uint64, events int, mk func(Handler) scheduler) []strin
 	rng := NewStreams(seed).Stream("workload")
 	var (
 		s     scheduler
+		quiet bool // handlers stop scheduling, cancelling and stopping
 		trace []string
 		ids   []EventID
 		label int32
@@ -149,7 +150,7 @@ func randomWorkload(seed uint64, events int, mk func(Handler) scheduler) []strin
 	}
 	s = mk(func(now Time, ev Event) {
 		trace = append(trace, fmt.Sprintf("%d: kind=%d target=%d a=%d b=%d", now, ev.Kind, ev.Target, ev.A, ev.B))
-		if len(trace) > 4*events {
+		if quiet || len(trace) > 4*events {
 			return // let the queue drain
 		}
 		for range rng.IntN(3) + rng.IntN(2) { // 1.5 new events per event on average
@@ -176,6 +177,21 @@ func randomWorkload(seed uint64, events int, mk func(Handler) scheduler) []strin
 			cancel()
 		}
 	}
+	// Events that will fire, then cancelled ones far off, no more of them
+	// than live ones so that Cancel leaves them in the engine's heap: once
+	// the live ones have fired, the queue is empty, not waiting for the
+	// cancelled ones' time.
+	quiet = true
+	live := 1 + rng.IntN(3)
+	for range live {
+		s.After(Time(rng.IntN(5)), Event{Kind: 9})
+	}
+	for range rng.IntN(live + 1) {
+		s.Cancel(s.After(Time(100+rng.IntN(1000)), Event{}))
+	}
+	until := s.Now() + 10
+	reason := s.Run(until, 0)
+	trace = append(trace, fmt.Sprintf("run(%d) = %v at %d, pending %d", until, reason, s.Now(), s.Pending()))
 	return trace
 }
 
