@@ -92,7 +92,7 @@ type flight[V any] struct {
 	gone    []uint64 // bit i set: waiters[i] no longer waits (answered, cancelled)
 	live    int      // waiters still waiting
 	head    int      // oldest follower whose node-level deadline may not have passed
-	keyed   bool     // registered in Machine.byKey
+	keyed   bool     // the node-level flight of its key (keyEntry.flight)
 	// hedgeOf is, for the flight of a follower that hedged after its
 	// node-level wait, the Handle that follower was given, so that Cancel
 	// can still find it.
@@ -161,10 +161,16 @@ type subscription struct {
 	flights     []uint32 // slots of flights waiting on this key at this level
 }
 
-type cacheEntry[V any] struct {
+// keyEntry is what a machine keeps about one key: its node-cache entry and
+// the node-level flight that collapses its requests. Both live in one map
+// (Machine.keys) so that a request costs one lookup, and a miss one more
+// write to register its flight.
+type keyEntry[V any] struct {
 	value      V
-	fresh      Time // the value is fresh before this time
-	staleUntil Time // and kept for the stale policy until this time
+	fresh      Time   // the value is fresh before this time
+	staleUntil Time   // and kept for the stale policy until this time
+	flight     uint32 // slot+1 of the key's node-level flight; 0: none
+	cached     bool   // value, fresh and staleUntil are set
 }
 
 // Machine is the lock protocol for one node: it owns the node cache and the
@@ -178,11 +184,11 @@ type Machine[V any] struct {
 	nodeLevel  bool
 	firstLevel int // index of the first shared level
 
-	cache        map[string]cacheEntry[V]
-	sinceSweep   int
+	keys         map[string]keyEntry[V]
+	sinceSweep   int // values cached since the last sweep
+	afterSweep   int // entries the last sweep kept
 	flights      []*flight[V]
 	free         []uint32
-	byKey        map[string]uint32
 	subs         map[subKey]*subscription
 	subPool      []*subscription
 	effects      []Effect[V]
@@ -206,8 +212,7 @@ func NewMachine[V any](cfg Config) (*Machine[V], error) {
 	m := &Machine[V]{
 		cfg:    cfg,
 		levels: cfg.Topology.Levels,
-		cache:  make(map[string]cacheEntry[V]),
-		byKey:  make(map[string]uint32),
+		keys:   make(map[string]keyEntry[V]),
 		subs:   make(map[subKey]*subscription),
 		rng:    rand.NewChaCha8(cfg.Seed),
 	}
@@ -263,13 +268,14 @@ func (m *Machine[V]) InFlight() int { return len(m.flights) - len(m.free) }
 // joins or starts a flight, and the returned Handle can cancel it.
 func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
 	m.stats.Requests++
-	if e, ok := m.cache[key]; ok && now < e.fresh {
+	e, ok := m.keys[key]
+	if ok && e.cached && now < e.fresh {
 		m.reply(id, key, now, ServedHit, e.value, nil, -1)
 		return Handle{}
 	}
 	if m.nodeLevel {
-		if slot, ok := m.byKey[key]; ok {
-			f := m.flights[slot]
+		if e.flight != 0 {
+			f := m.flights[e.flight-1]
 			i := f.join(id, now)
 			st := &m.stats.Levels[0]
 			st.Waits++
@@ -285,7 +291,8 @@ func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
 	f := m.newFlight(key, id, now)
 	if m.nodeLevel {
 		f.keyed = true
-		m.byKey[key] = f.id.Slot
+		e.flight = f.id.Slot + 1
+		m.keys[key] = e
 		st := &m.stats.Levels[0]
 		st.Acquisitions++
 		if st.PeakContenders < 1 {
@@ -521,7 +528,13 @@ func (m *Machine[V]) endFlight(f *flight[V]) {
 		m.leaveSub(f)
 	}
 	if f.keyed {
-		delete(m.byKey, f.key)
+		// A flight that filled the cache was unregistered by finish.
+		if e := m.keys[f.key]; e.cached {
+			e.flight = 0
+			m.keys[f.key] = e
+		} else {
+			delete(m.keys, f.key)
+		}
 		f.keyed = false
 	}
 	if f.hedgeOf.valid {
@@ -796,7 +809,7 @@ func (m *Machine[V]) levelTimedOut(f *flight[V], now Time) {
 		}
 		m.startFetch(f, now, cause, int8(i), true)
 	case Stale:
-		if e, ok := m.cache[f.key]; ok && now < e.staleUntil {
+		if e := m.keys[f.key]; e.cached && now < e.staleUntil {
 			m.replyAll(f, ServedStale, ServedStale, e.value, nil, int8(i))
 			m.releaseHeld(f, now)
 			m.endFlight(f)
@@ -834,7 +847,7 @@ func (m *Machine[V]) followersTimedOut(f *flight[V], now Time) {
 			m.hedges++
 			m.startFetch(h, now, CauseFollowerTimeout, 0, true)
 		case Stale:
-			if e, ok := m.cache[f.key]; ok && now < e.staleUntil {
+			if e := m.keys[f.key]; e.cached && now < e.staleUntil {
 				m.reply(w.ID, f.key, w.Since, ServedStale, e.value, nil, 0)
 				continue
 			}
@@ -926,7 +939,13 @@ func (m *Machine[V]) extendDone(now Time, op Op[V], res Result[V]) {
 func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
 	if m.cfg.NodeCacheTTL > 0 {
 		fresh := now.Add(m.cfg.NodeCacheTTL)
-		m.cache[f.key] = cacheEntry[V]{value: value, fresh: fresh, staleUntil: fresh.Add(m.cfg.StaleFor)}
+		e := keyEntry[V]{value: value, fresh: fresh, staleUntil: fresh.Add(m.cfg.StaleFor), cached: true}
+		if f.keyed {
+			f.keyed = false // the flight ends here: unregister it in the same write
+		} else {
+			e.flight = m.keys[f.key].flight // a hedge leaves its key's flight alone
+		}
+		m.keys[f.key] = e
 		m.sweepCache(now)
 	}
 	m.replyAll(f, owner, ServedCollapsed, value, nil, -1)
@@ -963,20 +982,25 @@ func (m *Machine[V]) releaseHeld(f *flight[V], now Time) {
 	}
 }
 
-// sweepCache drops node-cache entries past their stale window, amortised over
-// inserts. Only entries no request can use are dropped, so the order in which
-// the map is walked changes nothing a run observes.
+// sweepCache drops node-cache entries past their stale window that no flight
+// uses. It walks the map once as many values have been cached as the last
+// sweep kept (and at least 1024), so the map holds at most about twice
+// max(1024, entries in use) and a sweep costs O(1) per value cached. (Counting
+// against the map's current size instead would never sweep again under a
+// stream of new keys: the map grows as fast as the count.) Only entries no
+// request can use are dropped, so the order in which the map is walked
+// changes nothing a run observes.
 func (m *Machine[V]) sweepCache(now Time) {
 	m.sinceSweep++
-	if m.sinceSweep < 1024 || m.sinceSweep < len(m.cache) {
+	if m.sinceSweep < max(1024, m.afterSweep) {
 		return
 	}
-	m.sinceSweep = 0
-	for k, e := range m.cache {
-		if e.staleUntil <= now {
-			delete(m.cache, k)
+	for k, e := range m.keys {
+		if e.flight == 0 && e.staleUntil <= now {
+			delete(m.keys, k)
 		}
 	}
+	m.sinceSweep, m.afterSweep = 0, len(m.keys)
 }
 
 // --- effects --------------------------------------------------------------------
