@@ -42,17 +42,19 @@ func ReadJSON(r io.Reader) (*Results, error) {
 // tableHeader names the columns of WriteTable.
 var tableHeader = []string{
 	"TOPOLOGY", "REQUESTS", "UPSTREAM", "DUPLICATES", "STORE OPS",
-	"PEAK OPS/S", "PEAK CONTENDERS", "P50 MS", "P99 MS", "ERRORS",
+	"PEAK OPS/S", "PEAK CONTENDERS", "P50 MS", "P99 MS", "ERRORS", "UNFINISHED",
 }
 
 // numeric marks the columns of WriteTable that hold numbers and are
 // aligned right.
-var numeric = []bool{false, true, true, true, true, true, false, true, true, true}
+var numeric = []bool{false, true, true, true, true, true, false, true, true, true, true}
 
 // WriteTable writes one row per run: the topology, requests, upstream calls,
 // duplicate upstream calls, store round trips, peak store operations per
 // second, each level's peak contenders ("node:240 region:20"), the p50 and
-// p99 request latency in milliseconds, and the requests that failed.
+// p99 request latency in milliseconds, the requests that failed, and those
+// still waiting when the run stopped (their latency is not in the
+// percentiles, which therefore flatter a run that leaves many).
 // Numbers are aligned right.
 func WriteTable(w io.Writer, runs []Run) error {
 	rows := [][]string{tableHeader}
@@ -68,6 +70,7 @@ func WriteTable(w io.Writer, runs []Run) error {
 			FormatMs(r.LatencyMs.P50),
 			FormatMs(r.LatencyMs.P99),
 			strconv.FormatUint(r.Served.Error, 10),
+			strconv.FormatUint(r.Unfinished, 10),
 		})
 	}
 	// tabwriter aligns every cell the same way; pad the numbers to their
