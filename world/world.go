@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -289,10 +291,7 @@ func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, er
 	if w.zipf, err = workloads.NewZipf(streams.Stream("arrivals/key"), sc.Workload.ZipfS, sc.Workload.Keys); err != nil {
 		return nil, fmt.Errorf("workload.zipf_s: %w", err)
 	}
-	w.keys = make([]string, sc.Workload.Keys)
-	for i := range w.keys {
-		w.keys[i] = fmt.Sprintf("k%d", i)
-	}
+	w.keys = keyNames(sc.Workload.Keys)
 	for scope, spec := range [...]scenarios.Dist{
 		locks.ScopeZone: sc.Network.NodeToZoneStore, locks.ScopeRegion: sc.Network.NodeToRegionStore, locks.ScopeGlobal: sc.Network.NodeToGlobalStore,
 	} {
@@ -666,6 +665,41 @@ func (w *world) contend(now sim.Time, n *node, op *locks.Op[V], delta int32) {
 			(*s)[sec] = int(c)
 		}
 	}
+}
+
+// keyNames returns the names of n keys, "k0" to "k<n-1>", as slices of one
+// string: one allocation instead of n, and names that sit together in
+// memory, since a machine hashes the name on every request.
+func keyNames(n int) []string {
+	size := 0
+	for i := range n {
+		size += 2 + digitsAbove(i)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	var tmp [24]byte
+	for i := range n {
+		b.WriteByte('k')
+		b.Write(strconv.AppendInt(tmp[:0], int64(i), 10))
+	}
+	all := b.String()
+	names := make([]string, n)
+	start := 0
+	for i := range names {
+		end := start + 2 + digitsAbove(i)
+		names[i] = all[start:end]
+		start = end
+	}
+	return names
+}
+
+// digitsAbove returns the number of decimal digits of i >= 0, less one.
+func digitsAbove(i int) int {
+	d := 0
+	for ; i >= 10; i /= 10 {
+		d++
+	}
+	return d
 }
 
 // keyIndex parses the number out of a key "k<number>".
