@@ -194,6 +194,9 @@ type Machine[V any] struct {
 	effects      []Effect[V]
 	spare        []Effect[V]
 	lent         [][]Waiter // waiter lists lent with the effects of the current batch
+	refsAt       []int32    // effects of the current batch holding a waiter list or an error
+	spareRefsAt  []int32    // the same for the batch the driver is reading
+	ptrValues    bool       // V may hold pointers: Ready clears whole batches
 	returned     [][]Waiter // lent with the batch the driver is reading
 	pool         [][]Waiter // waiter lists ready for reuse
 	rng          *rand.ChaCha8
@@ -216,6 +219,7 @@ func NewMachine[V any](cfg Config) (*Machine[V], error) {
 		subs:   make(map[subKey]*subscription),
 		rng:    rand.NewChaCha8(cfg.Seed),
 	}
+	m.ptrValues = mayHoldPointers[V]()
 	m.nodeLevel = len(m.levels) > 0 && m.levels[0].Scope == ScopeNode
 	if m.nodeLevel {
 		m.firstLevel = 1
@@ -251,13 +255,35 @@ func (m *Machine[V]) Ready() []Effect[V] {
 	m.recycle()
 	out := m.effects
 	spare := m.spare
-	if cap(spare) > 1<<12 {
+	// The batch before out is done with: drop what it holds that could be
+	// large (waiter lists, errors, values that may hold pointers). Its
+	// entries are overwritten whole as the next batch is appended, so
+	// clearing the rest would only touch memory that has gone cold since.
+	switch {
+	case cap(spare) > 1<<12:
 		spare = nil // a burst of effects must not pin its memory either
+	case m.ptrValues:
+		clear(spare)
+	default:
+		for _, i := range m.spareRefsAt {
+			spare[i].Waiters, spare[i].Reply.Err = nil, nil
+		}
 	}
-	clear(spare) // drop references to keys, values and lent lists
+	m.spareRefsAt, m.refsAt = m.refsAt, m.spareRefsAt[:0]
 	m.effects = spare[:0]
 	m.spare = out
 	return out
+}
+
+// mayHoldPointers reports whether values of type V may hold pointers; it
+// knows the numbers and booleans.
+func mayHoldPointers[V any]() bool {
+	switch any(*new(V)).(type) {
+	case bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, uintptr,
+		float32, float64, complex64, complex128:
+		return false
+	}
+	return true
 }
 
 // InFlight returns the number of flights in progress (for tests and gauges).
@@ -1029,6 +1055,9 @@ func (m *Machine[V]) cancelTimer(f *flight[V], k TimerKind) {
 
 func (m *Machine[V]) reply(id ReqID, key string, since Time, s Served, v V, err error, level int8) {
 	m.stats.Served[s]++
+	if err != nil {
+		m.refsAt = append(m.refsAt, int32(len(m.effects)))
+	}
 	m.effects = append(m.effects, Effect[V]{Kind: EffReply, Reply: Reply[V]{ID: id, Key: key, Since: since, Served: s, Value: v, Err: err, Level: level}})
 }
 
@@ -1058,6 +1087,7 @@ func (m *Machine[V]) replyAll(f *flight[V], owner, others Served, v V, err error
 		return
 	}
 	m.stats.Served[others] += uint64(n - 1)
+	m.refsAt = append(m.refsAt, int32(len(m.effects)))
 	m.effects = append(m.effects, Effect[V]{
 		Kind:    EffReply,
 		Reply:   Reply[V]{Key: f.key, Served: others, Value: v, Err: err, Level: level},
