@@ -85,41 +85,45 @@ type heldLock struct {
 	sent     Time // when the last extension was sent
 }
 
+// flight's fields are ordered so that those every flight touches share its
+// first three cache lines (a simulator runs hundreds of machines, whose
+// flights are cold each time they are touched), and it is 384 bytes, six
+// whole lines.
 type flight[V any] struct {
-	id      FlightID
-	key     string
+	id    FlightID
+	phase phase
+	keyed bool // the node-level flight of its key (keyEntry.flight)
+	// waited: found a lock held on its way: the owner was collapsed.
+	waited  bool
+	lastErr bool // the last read-or-acquire at this level failed
+	// notified: a release or write was announced while a read-or-acquire
+	// was on its way, so a "held" reply may predate it.
+	notified bool
+	hedge    bool  // fetching without the outermost lock
+	inSub    bool  // registered in its subscription (subIdx)
+	polls    uint8 // safety-net polls at this level so far (notify mode)
+	contend  [MaxLevels]bool
+	raSeq    uint32
+	level    int // index of the current shared level
+	deadline Time
+	raSent   Time // when the last read-or-acquire was sent
+	key      string
+
 	waiters []Waiter // waiters[0] is the owner
 	gone    []uint64 // bit i set: waiters[i] no longer waits (answered, cancelled)
 	live    int      // waiters still waiting
 	head    int      // oldest follower whose node-level deadline may not have passed
-	keyed   bool     // the node-level flight of its key (keyEntry.flight)
+
+	token    Token
+	timerSeq [NumTimerKinds]uint32
+	timerOn  [NumTimerKinds]bool
+	subIdx   int
 	// hedgeOf is, for the flight of a follower that hedged after its
 	// node-level wait, the Handle that follower was given, so that Cancel
 	// can still find it.
 	hedgeOf Handle
 
-	phase    phase
-	level    int // index of the current shared level
-	deadline Time
-	raSeq    uint32
-	raSent   Time  // when the last read-or-acquire was sent
-	polls    uint8 // safety-net polls at this level so far (notify mode)
-	waited   bool  // found a lock held on its way: the owner was collapsed
-	lastErr  bool  // the last read-or-acquire at this level failed
-	// notified: a release or write was announced while a read-or-acquire
-	// was on its way, so a "held" reply may predate it.
-	notified bool
-	hedge    bool // fetching without the outermost lock
-	token    Token
-
-	contend [MaxLevels]bool
-	held    [MaxLevels]heldLock
-
-	inSub  bool
-	subIdx int
-
-	timerSeq [NumTimerKinds]uint32
-	timerOn  [NumTimerKinds]bool
+	held [MaxLevels]heldLock
 }
 
 // waiting reports whether waiters[i] still waits.
