@@ -117,6 +117,7 @@ type flight[V any] struct {
 	token    Token
 	timerSeq [NumTimerKinds]uint32
 	timerOn  [NumTimerKinds]bool
+	holding  uint8 // levels whose lock f holds (held[i].acquired)
 	subIdx   int
 	// hedgeOf is, for the flight of a follower that hedged after its
 	// node-level wait, the Handle that follower was given, so that Cancel
@@ -575,7 +576,10 @@ func (m *Machine[V]) endFlight(f *flight[V]) {
 	f.id.Gen++
 	f.key = ""
 	f.contend = [MaxLevels]bool{}
-	f.held = [MaxLevels]heldLock{}
+	if f.holding > 0 { // every way to end a flight gives its locks back first
+		f.held = [MaxLevels]heldLock{}
+		f.holding = 0
+	}
 	// The waiter list stays with the slot unless replyAll lent it to the
 	// driver (see takeWaiters).
 	if f.waiters != nil {
@@ -647,6 +651,9 @@ func (m *Machine[V]) readOrAcquireDone(f *flight[V], now Time, res Result[V]) {
 		m.stats.Levels[i].Acquisitions++
 		// The store started the lease when it ran the read, no earlier than
 		// when the read was sent.
+		if !f.held[i].acquired {
+			f.holding++
+		}
 		f.held[i] = heldLock{acquired: true, token: f.token, fence: res.Fence, leaseEnd: f.raSent.Add(l.LeaseTTL)}
 		m.enterLevel(f, now, i+1)
 	case StatusHeld:
@@ -908,6 +915,9 @@ func (m *Machine[V]) startFetch(f *flight[V], now Time, cause Cause, level int8,
 }
 
 func (m *Machine[V]) holdsRenewable(f *flight[V]) bool {
+	if f.holding == 0 {
+		return false
+	}
 	for i := m.firstLevel; i < len(m.levels); i++ {
 		if h := &f.held[i]; h.acquired && !h.lost && !m.levels[i].NoRenew {
 			return true
@@ -979,7 +989,7 @@ func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
 		m.sweepCache(now)
 	}
 	m.replyAll(f, owner, ServedCollapsed, value, nil, -1)
-	for i := len(m.levels) - 1; i >= m.firstLevel; i-- {
+	for i := len(m.levels) - 1; i >= m.firstLevel && f.holding > 0; i-- {
 		h := &f.held[i]
 		if !h.acquired {
 			continue
@@ -990,6 +1000,7 @@ func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
 			Token: h.token, Fence: h.fence, TTL: m.cfg.SharedCacheTTL, Value: value, Deadline: now.Add(l.LeaseTTL),
 		})
 		h.acquired = false
+		f.holding--
 		m.contendLeave(f, i)
 	}
 	m.endFlight(f)
@@ -997,7 +1008,7 @@ func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
 
 // releaseHeld gives back every shared lock f holds, outermost first.
 func (m *Machine[V]) releaseHeld(f *flight[V], now Time) {
-	for i := len(m.levels) - 1; i >= m.firstLevel; i-- {
+	for i := len(m.levels) - 1; i >= m.firstLevel && f.holding > 0; i-- {
 		h := &f.held[i]
 		if !h.acquired {
 			continue
@@ -1008,6 +1019,7 @@ func (m *Machine[V]) releaseHeld(f *flight[V], now Time) {
 			Token: h.token, Deadline: now.Add(l.LeaseTTL),
 		})
 		h.acquired = false
+		f.holding--
 		m.contendLeave(f, i)
 	}
 }
