@@ -17,37 +17,93 @@ import (
 	"github.com/stampsim/stampsim/locks"
 )
 
+// entry is one key's state: 64 bytes, one cache line, when V is.
 type entry[V any] struct {
 	value    V
-	hasValue bool
 	valueExp locks.Time
-
-	locked  bool
-	token   locks.Token
-	lockExp locks.Time
-
+	lockExp  locks.Time
+	token    locks.Token
 	fence    uint64 // the fence counter: bumped by every acquisition
 	accepted uint64 // the fence of the last accepted write
-	subs     []int32
+	hasValue bool
+	locked   bool
+	used     bool // in a dense store: the key has been seen
 }
 
-// Store is one store's key space. The zero value is not usable; call New.
+// Store is one store's key space. The zero value is not usable; call New or
+// NewIndexed.
 type Store[V any] struct {
 	entries map[string]*entry[V]
+	subs    map[string][]int32 // subscribers, for keys that have any
+
+	// Keys the caller numbers (NewIndexed) below denseMax live in dense,
+	// by number, grown as numbers are used.
+	index     func(key string) int
+	dense     []entry[V]
+	denseMax  int
+	denseUsed int
 }
 
 // New returns an empty store.
 func New[V any]() *Store[V] {
-	return &Store[V]{entries: make(map[string]*entry[V])}
+	return &Store[V]{entries: make(map[string]*entry[V]), subs: make(map[string][]int32)}
 }
 
+// NewIndexed returns an empty store for keys the caller numbers: index
+// returns a key's number, or -1 for a key that has none, and must give
+// different keys different numbers. Keys numbered below n are kept in a
+// slice indexed by number (grown as larger numbers are used, up to n), the
+// others in a map as in a store from New, so that a simulator whose keys are
+// numbered saves a hash lookup per operation. It behaves exactly as a store
+// from New.
+func NewIndexed[V any](index func(key string) int, n int) *Store[V] {
+	s := New[V]()
+	s.index, s.denseMax = index, n
+	return s
+}
+
+// get returns key's entry, creating it if need be.
 func (s *Store[V]) get(key string) *entry[V] {
+	if s.index != nil {
+		if i := s.index(key); i >= 0 && i < s.denseMax {
+			if i >= len(s.dense) {
+				s.grow(i)
+			}
+			e := &s.dense[i]
+			if !e.used {
+				e.used = true
+				s.denseUsed++
+			}
+			return e
+		}
+	}
 	e := s.entries[key]
 	if e == nil {
-		e = &entry[V]{}
+		e = &entry[V]{used: true}
 		s.entries[key] = e
 	}
 	return e
+}
+
+// grow makes the dense slice long enough for number i.
+func (s *Store[V]) grow(i int) {
+	n := min(max(2*len(s.dense), i+1, 64), s.denseMax)
+	dense := make([]entry[V], n)
+	copy(dense, s.dense)
+	s.dense = dense
+}
+
+// find returns key's entry, or nil if the store has never seen the key.
+func (s *Store[V]) find(key string) *entry[V] {
+	if s.index != nil {
+		if i := s.index(key); i >= 0 && i < s.denseMax {
+			if i < len(s.dense) && s.dense[i].used {
+				return &s.dense[i]
+			}
+			return nil
+		}
+	}
+	return s.entries[key]
 }
 
 // Applied is what one operation did.
@@ -138,19 +194,21 @@ func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
 	case locks.OpSubscribe:
 		a.Commands = 1
 		a.Result.Status = locks.StatusOK
-		for _, x := range e.subs {
+		subs := s.subs[op.Key]
+		for _, x := range subs {
 			if x == sub {
 				return a
 			}
 		}
-		e.subs = append(e.subs, sub)
+		s.subs[op.Key] = append(subs, sub)
 	case locks.OpUnsubscribe:
 		a.Commands = 1
 		a.Result.Status = locks.StatusOK
-		for i, x := range e.subs {
+		subs := s.subs[op.Key]
+		for i, x := range subs {
 			if x == sub {
-				e.subs[i] = e.subs[len(e.subs)-1]
-				e.subs = e.subs[:len(e.subs)-1]
+				subs[i] = subs[len(subs)-1]
+				s.subs[op.Key] = subs[:len(subs)-1]
 				break
 			}
 		}
@@ -162,16 +220,13 @@ func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
 // (an unsubscribe moves the last one into the gap). The slice is the store's
 // own: read it before the next Apply.
 func (s *Store[V]) Subscribers(key string) []int32 {
-	if e := s.entries[key]; e != nil {
-		return e.subs
-	}
-	return nil
+	return s.subs[key]
 }
 
 // Fence returns the key's fence counter and the fence of its last accepted
 // write, for tests and invariant checks.
 func (s *Store[V]) Fence(key string) (counter, accepted uint64) {
-	if e := s.entries[key]; e != nil {
+	if e := s.find(key); e != nil {
 		return e.fence, e.accepted
 	}
 	return 0, 0
@@ -179,7 +234,7 @@ func (s *Store[V]) Fence(key string) (counter, accepted uint64) {
 
 // Holder returns the token holding key's lock at now, if any.
 func (s *Store[V]) Holder(now locks.Time, key string) (locks.Token, bool) {
-	if e := s.entries[key]; e != nil && e.locked && now < e.lockExp {
+	if e := s.find(key); e != nil && e.locked && now < e.lockExp {
 		return e.token, true
 	}
 	return locks.Token{}, false
@@ -187,7 +242,7 @@ func (s *Store[V]) Holder(now locks.Time, key string) (locks.Token, bool) {
 
 // Value returns key's cached value at now, if any.
 func (s *Store[V]) Value(now locks.Time, key string) (V, bool) {
-	if e := s.entries[key]; e != nil && e.hasValue && now < e.valueExp {
+	if e := s.find(key); e != nil && e.hasValue && now < e.valueExp {
 		return e.value, true
 	}
 	var zero V
@@ -196,7 +251,12 @@ func (s *Store[V]) Value(now locks.Time, key string) (V, bool) {
 
 // Clear drops every key (a store restarted empty), keeping fence counters
 // out of it too, as a real server without persistence would.
-func (s *Store[V]) Clear() { clear(s.entries) }
+func (s *Store[V]) Clear() {
+	clear(s.entries)
+	clear(s.subs)
+	clear(s.dense)
+	s.denseUsed = 0
+}
 
 // Len returns the number of keys the store tracks.
-func (s *Store[V]) Len() int { return len(s.entries) }
+func (s *Store[V]) Len() int { return len(s.entries) + s.denseUsed }

@@ -41,6 +41,37 @@ func op(kind locks.OpKind, tok locks.Token, ttl time.Duration) locks.Op[string] 
 	return locks.Op[string]{Kind: kind, Key: "k", Token: tok, TTL: ttl}
 }
 
+// stores are the ways to make a store; every test runs against each, and
+// they must behave alike. The indexed one numbers "k" 1 (in its slice) and
+// "k0" 0, puts "k1" beyond its slice (number 5) and gives other keys no
+// number, so that both of its halves are exercised.
+var stores = []struct {
+	name string
+	new  func() *memstore.Store[string]
+}{
+	{"map", memstore.New[string]},
+	{"indexed", func() *memstore.Store[string] {
+		return memstore.NewIndexed[string](func(key string) int {
+			switch key {
+			case "k":
+				return 1
+			case "k0":
+				return 0
+			case "k1":
+				return 5
+			}
+			return -1
+		}, 2)
+	}},
+}
+
+// forEachStore runs test once for each way to make a store.
+func forEachStore(t *testing.T, test func(t *testing.T, newStore func() *memstore.Store[string])) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) { test(t, st.new) })
+	}
+}
+
 var (
 	acquired = func(f uint64) locks.Result[string] {
 		return locks.Result[string]{Status: locks.StatusAcquired, Fence: f}
@@ -112,24 +143,28 @@ func TestOperations(t *testing.T) {
 			{sub: 3, op: op(locks.OpUnsubscribe, locks.Token{}, 0), want: ok, commands: 1},
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := memstore.New[string]()
-			for i, st := range tt.steps {
-				a := s.Apply(locks.Time(st.at), st.sub, st.op)
-				if a.Result != st.want || a.Commands != st.commands || a.Notify != st.notify {
-					t.Errorf("step %d (%s at %v): got %+v, %d commands, notify %v; want %+v, %d, %v",
-						i, st.op.Kind, st.at, a.Result, a.Commands, a.Notify, st.want, st.commands, st.notify)
+	forEachStore(t, func(t *testing.T, newStore func() *memstore.Store[string]) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := newStore()
+				for i, st := range tt.steps {
+					a := s.Apply(locks.Time(st.at), st.sub, st.op)
+					if a.Result != st.want || a.Commands != st.commands || a.Notify != st.notify {
+						t.Errorf("step %d (%s at %v): got %+v, %d commands, notify %v; want %+v, %d, %v",
+							i, st.op.Kind, st.at, a.Result, a.Commands, a.Notify, st.want, st.commands, st.notify)
+					}
 				}
-			}
-		})
-	}
+			})
+		}
+	})
 }
 
 // Subscribers are kept per key in subscription order; an unsubscribe moves
 // the last into the gap.
-func TestSubscribers(t *testing.T) {
-	s := memstore.New[string]()
+func TestSubscribers(t *testing.T) { forEachStore(t, testSubscribers) }
+
+func testSubscribers(t *testing.T, newStore func() *memstore.Store[string]) {
+	s := newStore()
 	for _, sub := range []int32{4, 7, 9, 7} {
 		s.Apply(0, sub, op(locks.OpSubscribe, locks.Token{}, 0))
 	}
@@ -146,8 +181,10 @@ func TestSubscribers(t *testing.T) {
 }
 
 // The inspection methods see TTLs at the time they are given.
-func TestInspection(t *testing.T) {
-	s := memstore.New[string]()
+func TestInspection(t *testing.T) { forEachStore(t, testInspection) }
+
+func testInspection(t *testing.T, newStore func() *memstore.Store[string]) {
+	s := newStore()
 	s.Apply(0, 0, ra(tokA, 100*ms))
 	s.Apply(0, 0, publish(tokA, 1, "v", 200*ms))
 	s.Apply(0, 0, ra(tokB, 100*ms)) // reads the value: no lock taken
@@ -182,7 +219,11 @@ func TestInspection(t *testing.T) {
 // value whose (restarted) fence is lower, until the counter caught up. The
 // store refuses it instead, and the accepted fence never passes the counter.
 func TestWriteFromBeforeRestartIsRefused(t *testing.T) {
-	s := memstore.New[string]()
+	forEachStore(t, testWriteFromBeforeRestartIsRefused)
+}
+
+func testWriteFromBeforeRestartIsRefused(t *testing.T, newStore func() *memstore.Store[string]) {
+	s := newStore()
 	for i := range 5 {
 		tok := locks.Token{Lo: uint64(i)}
 		s.Apply(locks.Time(i), 0, ra(tok, time.Second))
@@ -208,9 +249,11 @@ func TestWriteFromBeforeRestartIsRefused(t *testing.T) {
 }
 
 // Keys do not share anything.
-func TestKeysAreIndependent(t *testing.T) {
-	s := memstore.New[string]()
-	for i := range 3 {
+func TestKeysAreIndependent(t *testing.T) { forEachStore(t, testKeysAreIndependent) }
+
+func testKeysAreIndependent(t *testing.T, newStore func() *memstore.Store[string]) {
+	s := newStore()
+	for i := range 3 { // for the indexed store: in its slice, beyond it, unnumbered
 		k := fmt.Sprint("k", i)
 		a := s.Apply(0, 0, locks.Op[string]{Kind: locks.OpReadOrAcquire, Key: k, Token: tokA, TTL: time.Second})
 		if a.Result != acquired(1) {
@@ -219,5 +262,42 @@ func TestKeysAreIndependent(t *testing.T) {
 	}
 	if s.Len() != 3 {
 		t.Errorf("Len %d, want 3", s.Len())
+	}
+}
+
+// An indexed store grows its slice as larger numbers come, keeps the entries
+// it has, and after Clear has forgotten every key, numbered or not.
+func TestIndexedGrowsAndClears(t *testing.T) {
+	number := func(key string) int {
+		var n int
+		if _, err := fmt.Sscanf(key, "k%d", &n); err != nil {
+			return -1
+		}
+		return n
+	}
+	s := memstore.NewIndexed[string](number, 1000)
+	keys := []string{"k0", "k999", "k5", "k1000", "other"}
+	for i, k := range keys {
+		a := s.Apply(locks.Time(i), 0, locks.Op[string]{Kind: locks.OpReadOrAcquire, Key: k, Token: tokA, TTL: time.Second})
+		if a.Result != acquired(1) {
+			t.Errorf("%s: %+v, want its first fence", k, a.Result)
+		}
+	}
+	for _, k := range keys {
+		if c, _ := s.Fence(k); c != 1 {
+			t.Errorf("%s: fence counter %d after growing, want 1", k, c)
+		}
+	}
+	if s.Len() != len(keys) {
+		t.Errorf("Len %d, want %d", s.Len(), len(keys))
+	}
+	s.Clear()
+	for _, k := range keys {
+		if c, _ := s.Fence(k); c != 0 {
+			t.Errorf("%s: fence counter %d after Clear", k, c)
+		}
+	}
+	if s.Len() != 0 {
+		t.Errorf("Len %d after Clear", s.Len())
 	}
 }

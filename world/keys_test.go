@@ -22,3 +22,17 @@ func TestKeyNames(t *testing.T) {
 		t.Errorf("keyNames(0) has %d names", n)
 	}
 }
+
+func TestKeyNumber(t *testing.T) {
+	for _, tc := range []struct {
+		key  string
+		want int
+	}{
+		{"k0", 0}, {"k7", 7}, {"k123456", 123456},
+		{"", -1}, {"k", -1}, {"x1", -1}, {"k-1", -1}, {"k1a", -1}, {"k07", -1}, {"k12345678901234567890", -1},
+	} {
+		if got := keyNumber(tc.key); got != tc.want {
+			t.Errorf("keyNumber(%q) = %d, want %d", tc.key, got, tc.want)
+		}
+	}
+}

@@ -314,7 +314,8 @@ func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, er
 
 	// Stores: one per zone, one per region, one global.
 	add := func(name string, scope locks.Scope) {
-		w.stores = append(w.stores, store{name: name, scope: scope, kv: memstore.New[V](), wait: hdrhistogram.New(0, 3_600_000_000, 3)})
+		kv := memstore.NewIndexed[V](keyNumber, min(len(w.keys), denseKeys))
+		w.stores = append(w.stores, store{name: name, scope: scope, kv: kv, wait: hdrhistogram.New(0, 3_600_000_000, 3)})
 	}
 	for r := 0; r < w.shape.Regions; r++ {
 		for z := 0; z < w.shape.ZonesPerRegion; z++ {
@@ -700,6 +701,27 @@ func digitsAbove(i int) int {
 		d++
 	}
 	return d
+}
+
+// denseKeys is how many keys (the most popular, under Zipf) a simulated
+// store keeps in a slice by number rather than in a map: 64 bytes each.
+const denseKeys = 1 << 16
+
+// keyNumber returns the number of key "k<number>", or -1 for any other
+// string (so that memstore keeps it in its map).
+func keyNumber(k string) int {
+	if len(k) < 2 || len(k) > 19 || k[0] != 'k' || (k[1] == '0' && len(k) > 2) {
+		return -1
+	}
+	n := 0
+	for i := 1; i < len(k); i++ {
+		c := k[i]
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
 }
 
 // keyIndex parses the number out of a key "k<number>".
