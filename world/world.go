@@ -118,6 +118,9 @@ type store struct {
 	peakQueue int
 	outages   []window
 	slowdowns []window
+	// contenders counts, per key, the flights holding or waiting for the
+	// key's lock in this store (at the level of the store's scope).
+	contenders byKey[int32]
 }
 
 type opRec struct {
@@ -133,7 +136,8 @@ type callRec struct {
 	node   int32
 	inc    uint32
 	flight locks.FlightID
-	dupKey int64
+	region int32 // the call's (region, key), for duplicate counting
+	key    int32
 	err    error
 }
 
@@ -193,8 +197,7 @@ type world struct {
 	upstream      [locks.NumCauses]uint64
 	upErrorsN     uint64
 	duplicates    [locks.NumCauses]uint64
-	dups          map[int64]dupState
-	contenders    map[int64]int32
+	dups          []byKey[dupState] // per region
 	levelPeak     [locks.MaxLevels]int
 	opsByKind     [locks.NumOpKinds]uint64
 	storeErrors   uint64
@@ -259,8 +262,6 @@ func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, er
 		sc:          sc,
 		topo:        topo,
 		end:         sim.FromDuration(sc.Duration.D()),
-		dups:        make(map[int64]dupState),
-		contenders:  make(map[int64]int32),
 		latency:     hdrhistogram.New(0, 3_600_000_000, 3),
 		secLatency:  hdrhistogram.New(0, 3_600_000_000, 2),
 		series:      opt.Series,
@@ -327,6 +328,7 @@ func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, er
 	}
 	add("global", locks.ScopeGlobal)
 
+	w.dups = make([]byKey[dupState], w.shape.Regions)
 	w.nodes = make([]node, w.shape.Nodes())
 	for id := range w.nodes {
 		n := &w.nodes[id]
@@ -511,15 +513,15 @@ func (w *world) deliver(now sim.Time, ev sim.Event) {
 		n.m.Fired(lnow, t)
 	case evFetchDone:
 		c := &w.calls[ev.A]
-		flight, inc, dupKey, err := c.flight, c.inc, c.dupKey, c.err
+		flight, inc, region, key, err := c.flight, c.inc, c.region, c.key, c.err
 		w.freeCall(int32(ev.A))
 		w.upInflight--
-		d := w.dups[dupKey]
+		d := w.dups[region].get(int(key))
 		d.inProgress--
 		if err == nil {
 			d.hasOK, d.lastOK = true, now
 		}
-		w.dups[dupKey] = d
+		w.dups[region].set(int(key), d)
 		if inc != n.inc || n.crashed {
 			return
 		}
@@ -646,13 +648,11 @@ func (w *world) closeSecond() {
 }
 
 func (w *world) contend(now sim.Time, n *node, op *locks.Op[V], delta int32) {
-	k := int64(n.stores[op.Scope])<<40 | int64(keyIndex(op.Key))<<8 | int64(op.Level)
-	c := w.contenders[k] + delta
-	if c == 0 {
-		delete(w.contenders, k)
-	} else {
-		w.contenders[k] = c
-	}
+	// A store serves one scope, and a topology has at most one level per
+	// scope, so the store and the key name the lock.
+	s, k := &w.stores[n.stores[op.Scope]], keyIndex(op.Key)
+	c := s.contenders.get(k) + delta
+	s.contenders.set(k, c)
 	if int(c) > w.levelPeak[op.Level] {
 		w.levelPeak[op.Level] = int(c)
 	}
@@ -701,6 +701,46 @@ func digitsAbove(i int) int {
 		d++
 	}
 	return d
+}
+
+// byKey holds a T per key number: the numbers below denseKeys in a slice,
+// grown as larger numbers come, the others in a map that keeps only non-zero
+// values. It saves a hash lookup per use for the keys that matter most.
+type byKey[T comparable] struct {
+	dense  []T
+	sparse map[int]T
+}
+
+// get returns key's value.
+func (b *byKey[T]) get(key int) T {
+	if key < len(b.dense) {
+		return b.dense[key]
+	}
+	return b.sparse[key]
+}
+
+// set sets key's value.
+func (b *byKey[T]) set(key int, v T) {
+	if key < len(b.dense) {
+		b.dense[key] = v
+		return
+	}
+	if key < denseKeys {
+		dense := make([]T, min(max(2*len(b.dense), key+1, 64), denseKeys))
+		copy(dense, b.dense)
+		b.dense = dense
+		b.dense[key] = v
+		return
+	}
+	var zero T
+	if v == zero {
+		delete(b.sparse, key)
+		return
+	}
+	if b.sparse == nil {
+		b.sparse = make(map[int]T)
+	}
+	b.sparse[key] = v
 }
 
 // denseKeys is how many keys (the most popular, under Zipf) a simulated
@@ -861,21 +901,21 @@ func (w *world) fetch(now sim.Time, id int32, f *locks.Fetch) {
 	if w.series {
 		w.sUpstream = bump(w.sUpstream, now)
 	}
-	dupKey := int64(n.region)<<32 | int64(keyIndex(f.Key))
-	d := w.dups[dupKey]
+	key := keyIndex(f.Key)
+	d := w.dups[n.region].get(key)
 	if d.inProgress > 0 || (d.hasOK && now-d.lastOK < sim.FromDuration(w.sc.Cache.SharedTTL.D())) {
 		w.duplicates[f.Cause]++
 	}
 	d.inProgress++
-	w.dups[dupKey] = d
+	w.dups[n.region].set(key, d)
 
 	w.upInflight++
 	i := w.allocCall()
 	c := &w.calls[i]
-	c.node, c.inc, c.flight, c.dupKey = id, n.inc, f.Flight, dupKey
+	c.node, c.inc, c.flight, c.region, c.key = id, n.inc, f.Flight, n.region, int32(key)
 	var lat float64
 	if w.upLatencyFn != nil {
-		lock, key := LockInstance(w.shape, w.topo, int(id)), keyIndex(f.Key)
+		lock := LockInstance(w.shape, w.topo, int(id))
 		ck := int64(lock)<<32 | int64(key)
 		lat = float64(w.upLatencyFn(lock, key, w.upCalls[ck]))
 		w.upCalls[ck]++
