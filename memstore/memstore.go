@@ -28,6 +28,9 @@ type entry[V any] struct {
 	hasValue bool
 	locked   bool
 	used     bool // in a dense store: the key has been seen
+	// subscribed: the key has subscribers (in Store.subs), so that a
+	// notification for a key without any costs no map lookup.
+	subscribed bool
 }
 
 // Store is one store's key space. The zero value is not usable; call New or
@@ -201,6 +204,7 @@ func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
 			}
 		}
 		s.subs[op.Key] = append(subs, sub)
+		e.subscribed = true
 	case locks.OpUnsubscribe:
 		a.Commands = 1
 		a.Result.Status = locks.StatusOK
@@ -209,6 +213,7 @@ func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
 			if x == sub {
 				subs[i] = subs[len(subs)-1]
 				s.subs[op.Key] = subs[:len(subs)-1]
+				e.subscribed = len(subs) > 1
 				break
 			}
 		}
@@ -220,6 +225,9 @@ func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
 // (an unsubscribe moves the last one into the gap). The slice is the store's
 // own: read it before the next Apply.
 func (s *Store[V]) Subscribers(key string) []int32 {
+	if e := s.find(key); e == nil || !e.subscribed {
+		return nil
+	}
 	return s.subs[key]
 }
 
