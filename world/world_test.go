@@ -40,31 +40,6 @@ func defaults(sc *scenarios.Scenario) locks.Level {
 	}
 }
 
-func run(t *testing.T, sc *scenarios.Scenario, name string) (r runResult) {
-	t.Helper()
-	topo, err := locks.Builtin(name, defaults(sc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := Run(context.Background(), sc, topo, Options{Series: true})
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	r.Run = out
-	for _, l := range out.Levels {
-		if r.peak == nil {
-			r.peak = map[string]int{}
-		}
-		r.peak[l.Scope] = l.PeakContenders
-	}
-	return r
-}
-
-type runResult struct {
-	Run  any
-	peak map[string]int
-}
-
 func TestFlashCrowdTopologies(t *testing.T) {
 	sc := flashCrowd(20000)
 	regions, nodesPerRegion := 3, 10
