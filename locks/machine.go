@@ -171,11 +171,10 @@ type subscription struct {
 // (Machine.keys) so that a request costs one lookup, and a miss one more
 // write to register its flight.
 type keyEntry[V any] struct {
-	value      V
-	fresh      Time   // the value is fresh before this time
-	staleUntil Time   // and kept for the stale policy until this time
-	flight     uint32 // slot+1 of the key's node-level flight; 0: none
-	cached     bool   // value, fresh and staleUntil are set
+	value  V
+	fresh  Time   // the value is fresh before this time
+	flight uint32 // slot+1 of the key's node-level flight; 0: none
+	cached bool   // value and fresh are set
 }
 
 // Machine is the lock protocol for one node: it owns the node cache and the
@@ -846,7 +845,7 @@ func (m *Machine[V]) levelTimedOut(f *flight[V], now Time) {
 		}
 		m.startFetch(f, now, cause, int8(i), true)
 	case Stale:
-		if e := m.keys[f.key]; e.cached && now < e.staleUntil {
+		if e := m.keys[f.key]; e.cached && now < m.staleUntil(e) {
 			m.replyAll(f, ServedStale, ServedStale, e.value, nil, int8(i))
 			m.releaseHeld(f, now)
 			m.endFlight(f)
@@ -884,7 +883,7 @@ func (m *Machine[V]) followersTimedOut(f *flight[V], now Time) {
 			m.hedges++
 			m.startFetch(h, now, CauseFollowerTimeout, 0, true)
 		case Stale:
-			if e := m.keys[f.key]; e.cached && now < e.staleUntil {
+			if e := m.keys[f.key]; e.cached && now < m.staleUntil(e) {
 				m.reply(w.ID, f.key, w.Since, ServedStale, e.value, nil, 0)
 				continue
 			}
@@ -978,8 +977,7 @@ func (m *Machine[V]) extendDone(now Time, op Op[V], res Result[V]) {
 // releasing those locks.
 func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
 	if m.cfg.NodeCacheTTL > 0 {
-		fresh := now.Add(m.cfg.NodeCacheTTL)
-		e := keyEntry[V]{value: value, fresh: fresh, staleUntil: fresh.Add(m.cfg.StaleFor), cached: true}
+		e := keyEntry[V]{value: value, fresh: now.Add(m.cfg.NodeCacheTTL), cached: true}
 		if f.keyed {
 			f.keyed = false // the flight ends here: unregister it in the same write
 		} else {
@@ -1024,6 +1022,10 @@ func (m *Machine[V]) releaseHeld(f *flight[V], now Time) {
 	}
 }
 
+// staleUntil returns until when the node cache keeps e's value for the stale
+// policy (it is fresh before e.fresh).
+func (m *Machine[V]) staleUntil(e keyEntry[V]) Time { return e.fresh.Add(m.cfg.StaleFor) }
+
 // sweepCache drops node-cache entries past their stale window that no flight
 // uses. It walks the map once as many values have been cached as the last
 // sweep kept (and at least 1024), so the map holds at most about twice
@@ -1038,7 +1040,7 @@ func (m *Machine[V]) sweepCache(now Time) {
 		return
 	}
 	for k, e := range m.keys {
-		if e.flight == 0 && e.staleUntil <= now {
+		if e.flight == 0 && m.staleUntil(e) <= now {
 			delete(m.keys, k)
 		}
 	}
