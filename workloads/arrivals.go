@@ -54,32 +54,3 @@ func (s *Spread) Next(r *rand.Rand) (time.Duration, bool) {
 	s.left--
 	return time.Duration(s.pos), true
 }
-
-// Zipf draws key numbers 0..keys-1, key 0 the most popular, with
-// P(k) proportional to 1/(k+1)^s.
-type Zipf struct {
-	z *rand.Zipf
-}
-
-// NewZipf returns a Zipf law over keys keys with exponent s > 1, drawing
-// from r. A single key always draws 0.
-func NewZipf(r *rand.Rand, s float64, keys int) (Zipf, error) {
-	if keys < 1 {
-		return Zipf{}, fmt.Errorf("keys must be at least 1, got %d", keys)
-	}
-	if keys == 1 {
-		return Zipf{}, nil
-	}
-	if !(s > 1) {
-		return Zipf{}, fmt.Errorf("zipf exponent must be greater than 1, got %v", s)
-	}
-	return Zipf{z: rand.NewZipf(r, s, 1, uint64(keys-1))}, nil
-}
-
-// Next returns a key number.
-func (z Zipf) Next() int {
-	if z.z == nil {
-		return 0
-	}
-	return int(z.z.Uint64())
-}
