@@ -172,10 +172,8 @@ type world struct {
 	keys   []string
 	mcfg   locks.Config
 
-	ops       []opRec
-	freeOps   []int32
-	calls     []callRec
-	freeCalls []int32
+	ops   slab[opRec]
+	calls slab[callRec]
 
 	rArrive, rNode, rNet, rUp, rBurst, rTokens *rand.Rand
 	poisson                                    workloads.Poisson
@@ -485,9 +483,9 @@ func (w *world) deliver(now sim.Time, ev sim.Event) {
 	lnow := locks.Time(now)
 	switch ev.Kind {
 	case evReply:
-		r := &w.ops[ev.A]
+		r := &w.ops.items[ev.A]
 		op, res, inc := r.op, r.res, r.inc
-		w.freeOp(int32(ev.A))
+		w.ops.free(int32(ev.A))
 		if inc != n.inc || n.crashed {
 			return
 		}
@@ -512,9 +510,9 @@ func (w *world) deliver(now sim.Time, ev sim.Event) {
 		}
 		n.m.Fired(lnow, t)
 	case evFetchDone:
-		c := &w.calls[ev.A]
+		c := &w.calls.items[ev.A]
 		flight, inc, region, key, err := c.flight, c.inc, c.region, c.key, c.err
-		w.freeCall(int32(ev.A))
+		w.calls.free(int32(ev.A))
 		w.upInflight--
 		d := w.dups[region].get(int(key))
 		d.inProgress--
@@ -784,25 +782,10 @@ func bump(s []uint64, now sim.Time) []uint64 {
 
 // --- stores -----------------------------------------------------------------------
 
-func (w *world) allocOp() int32 {
-	if n := len(w.freeOps); n > 0 {
-		i := w.freeOps[n-1]
-		w.freeOps = w.freeOps[:n-1]
-		return i
-	}
-	w.ops = append(w.ops, opRec{})
-	return int32(len(w.ops) - 1)
-}
-
-func (w *world) freeOp(i int32) {
-	w.ops[i] = opRec{}
-	w.freeOps = append(w.freeOps, i)
-}
-
 func (w *world) send(now sim.Time, id int32, op *locks.Op[V]) {
 	n := &w.nodes[id]
-	i := w.allocOp()
-	r := &w.ops[i]
+	i := w.ops.alloc()
+	r := &w.ops.items[i]
 	r.node, r.inc, r.store, r.sent, r.op = id, n.inc, n.stores[op.Scope], now, *op
 	if _, cut := active(n.partitions[op.Scope], now); cut {
 		w.fail(i, now+w.connectTimeout)
@@ -817,7 +800,7 @@ func (w *world) netDelay(scope locks.Scope) sim.Time {
 
 // fail answers op i with a store error at t.
 func (w *world) fail(i int32, t sim.Time) {
-	r := &w.ops[i]
+	r := &w.ops.items[i]
 	w.storeErrors++
 	r.res = locks.Result[V]{Status: locks.StatusError, Err: errStoreDown}
 	w.eng.At(t, sim.Event{Kind: evReply, Target: r.node, A: int64(i)})
@@ -830,7 +813,7 @@ var errStoreDown = errors.New("store unreachable")
 // before it finishes, whichever is later, and it sees the key space as it is
 // at its start.
 func (w *world) storeArrive(now sim.Time, i int32) {
-	r := &w.ops[i]
+	r := &w.ops.items[i]
 	s := &w.stores[r.store]
 	if _, down := active(s.outages, now); down {
 		w.fail(i, max(now, r.sent+w.connectTimeout))
@@ -880,21 +863,6 @@ func (w *world) storeArrive(now sim.Time, i int32) {
 
 // --- the upstream -------------------------------------------------------------------
 
-func (w *world) allocCall() int32 {
-	if n := len(w.freeCalls); n > 0 {
-		i := w.freeCalls[n-1]
-		w.freeCalls = w.freeCalls[:n-1]
-		return i
-	}
-	w.calls = append(w.calls, callRec{})
-	return int32(len(w.calls) - 1)
-}
-
-func (w *world) freeCall(i int32) {
-	w.calls[i] = callRec{}
-	w.freeCalls = append(w.freeCalls, i)
-}
-
 func (w *world) fetch(now sim.Time, id int32, f *locks.Fetch) {
 	n := &w.nodes[id]
 	w.upstream[f.Cause]++
@@ -910,8 +878,8 @@ func (w *world) fetch(now sim.Time, id int32, f *locks.Fetch) {
 	w.dups[n.region].set(key, d)
 
 	w.upInflight++
-	i := w.allocCall()
-	c := &w.calls[i]
+	i := w.calls.alloc()
+	c := &w.calls.items[i]
 	c.node, c.inc, c.flight, c.region, c.key = id, n.inc, f.Flight, n.region, int32(key)
 	var lat float64
 	if w.upLatencyFn != nil {
@@ -1161,4 +1129,30 @@ func LockInstance(s topology.Shape, topo locks.Topology, node int) int {
 		return s.Zones() + s.RegionID(node)
 	}
 	return s.Zones() + s.Regions
+}
+
+// slab holds records addressed by index (events carry the index, not a
+// pointer), reusing freed ones so that nothing is allocated once warm.
+type slab[T any] struct {
+	items []T
+	freed []int32
+}
+
+// alloc returns the index of a zeroed record.
+func (s *slab[T]) alloc() int32 {
+	if n := len(s.freed); n > 0 {
+		i := s.freed[n-1]
+		s.freed = s.freed[:n-1]
+		return i
+	}
+	var zero T
+	s.items = append(s.items, zero)
+	return int32(len(s.items) - 1)
+}
+
+// free zeroes record i and makes it available again.
+func (s *slab[T]) free(i int32) {
+	var zero T
+	s.items[i] = zero
+	s.freed = append(s.freed, i)
 }
