@@ -109,12 +109,24 @@ var (
 	fuzzJumps    = []time.Duration{ms, 10 * ms, 100 * ms, time.Second}
 )
 
+// fuzzKeyNumber numbers two of the fuzzer's three keys.
+func fuzzKeyNumber(key string) int {
+	switch key {
+	case "a":
+		return 0
+	case "b":
+		return 1
+	}
+	return -1
+}
+
 // newFuzzWorld builds the world the first six bytes describe:
 //
 //	0: the topology (one of locks.Builtins)
 //	1: bit 0 set: a faulty run (pauses, store faults, aborts, short
 //	   timeouts); bit 1: poll instead of notify; bit 2: no lease renewal;
-//	   bit 3: no node cache; bit 4: a stale window
+//	   bit 3: no node cache; bit 4: a stale window; bit 5: keys "a" and
+//	   "b" numbered (Config.KeyNumber), so kept in the slice, "c" not
 //	2: nodes (1 to 5), regions (1 or 2), zones per region (1 or 2)
 //	3: the on-timeout policy of each level, two bits each
 //	4: lease TTL and wait timeout (faulty runs)
@@ -168,6 +180,9 @@ func newFuzzWorld(t *testing.T, data []byte) *fuzzWorld {
 	}
 	if mode&16 != 0 {
 		cfg.StaleFor = time.Second
+	}
+	if mode&32 != 0 {
+		cfg.NodeConfig = func(_ int, c *locks.Config) { c.KeyNumber = fuzzKeyNumber }
 	}
 	lat := fuzzLatency[speeds>>4&3]
 	cfg.Latency = [locks.MaxLevels]time.Duration{locks.ScopeZone: lat / 2, locks.ScopeRegion: lat, locks.ScopeGlobal: 4 * lat}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/stampsim/stampsim/internal/prefetch"
 )
 
 // Config is what a Machine needs besides its topology.
@@ -23,6 +25,13 @@ type Config struct {
 	// derived from its run seed; a production driver passes 32 bytes from
 	// crypto/rand so that tokens cannot be guessed.
 	Seed [32]byte
+	// KeyNumber, when set, numbers keys from 0 so that the machine keeps
+	// those numbered below a few thousand in a slice instead of a map
+	// (one load per request instead of a hash and a probe). It returns -1
+	// for a key it does not number. A simulator whose keys are "k0", "k1",
+	// ... sets it; a production driver leaves it nil. It changes nothing
+	// the machine does, only where it keeps what it knows about a key.
+	KeyNumber func(key string) int
 }
 
 // Handle names a request that is waiting, so that it can be cancelled. The
@@ -188,7 +197,7 @@ type Machine[V any] struct {
 	nodeLevel  bool
 	firstLevel int // index of the first shared level
 
-	keys         map[string]keyEntry[V]
+	keys         keyTable[V]
 	sinceSweep   int // values cached since the last sweep
 	afterSweep   int // entries the last sweep kept
 	flights      []*flight[V]
@@ -219,7 +228,7 @@ func NewMachine[V any](cfg Config) (*Machine[V], error) {
 	m := &Machine[V]{
 		cfg:    cfg,
 		levels: cfg.Topology.Levels,
-		keys:   make(map[string]keyEntry[V]),
+		keys:   newKeyTable[V](cfg.KeyNumber),
 		subs:   make(map[subKey]*subscription),
 		rng:    rand.NewChaCha8(cfg.Seed),
 	}
@@ -298,8 +307,8 @@ func (m *Machine[V]) InFlight() int { return len(m.flights) - len(m.free) }
 // joins or starts a flight, and the returned Handle can cancel it.
 func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
 	m.stats.Requests++
-	e, ok := m.keys[key]
-	if ok && e.cached && now < e.fresh {
+	e := m.keys.get(key)
+	if e.cached && now < e.fresh {
 		m.reply(id, key, now, ServedHit, e.value, nil, -1)
 		return Handle{}
 	}
@@ -322,7 +331,7 @@ func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
 	if m.nodeLevel {
 		f.keyed = true
 		e.flight = f.id.Slot + 1
-		m.keys[key] = e
+		m.keys.set(key, e)
 		st := &m.stats.Levels[0]
 		st.Acquisitions++
 		if st.PeakContenders < 1 {
@@ -559,11 +568,11 @@ func (m *Machine[V]) endFlight(f *flight[V]) {
 	}
 	if f.keyed {
 		// A flight that filled the cache was unregistered by finish.
-		if e := m.keys[f.key]; e.cached {
+		if e := m.keys.get(f.key); e.cached {
 			e.flight = 0
-			m.keys[f.key] = e
+			m.keys.set(f.key, e)
 		} else {
-			delete(m.keys, f.key)
+			m.keys.drop(f.key)
 		}
 		f.keyed = false
 	}
@@ -845,7 +854,7 @@ func (m *Machine[V]) levelTimedOut(f *flight[V], now Time) {
 		}
 		m.startFetch(f, now, cause, int8(i), true)
 	case Stale:
-		if e := m.keys[f.key]; e.cached && now < m.staleUntil(e) {
+		if e := m.keys.get(f.key); e.cached && now < m.staleUntil(e) {
 			m.replyAll(f, ServedStale, ServedStale, e.value, nil, int8(i))
 			m.releaseHeld(f, now)
 			m.endFlight(f)
@@ -883,7 +892,7 @@ func (m *Machine[V]) followersTimedOut(f *flight[V], now Time) {
 			m.hedges++
 			m.startFetch(h, now, CauseFollowerTimeout, 0, true)
 		case Stale:
-			if e := m.keys[f.key]; e.cached && now < m.staleUntil(e) {
+			if e := m.keys.get(f.key); e.cached && now < m.staleUntil(e) {
 				m.reply(w.ID, f.key, w.Since, ServedStale, e.value, nil, 0)
 				continue
 			}
@@ -981,9 +990,9 @@ func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
 		if f.keyed {
 			f.keyed = false // the flight ends here: unregister it in the same write
 		} else {
-			e.flight = m.keys[f.key].flight // a hedge leaves its key's flight alone
+			e.flight = m.keys.get(f.key).flight // a hedge leaves its key's flight alone
 		}
-		m.keys[f.key] = e
+		m.keys.set(f.key, e)
 		m.sweepCache(now)
 	}
 	m.replyAll(f, owner, ServedCollapsed, value, nil, -1)
@@ -1039,12 +1048,8 @@ func (m *Machine[V]) sweepCache(now Time) {
 	if m.sinceSweep < max(1024, m.afterSweep) {
 		return
 	}
-	for k, e := range m.keys {
-		if e.flight == 0 && m.staleUntil(e) <= now {
-			delete(m.keys, k)
-		}
-	}
-	m.sinceSweep, m.afterSweep = 0, len(m.keys)
+	kept := m.keys.sweep(func(e keyEntry[V]) bool { return e.flight == 0 && m.staleUntil(e) <= now })
+	m.sinceSweep, m.afterSweep = 0, kept
 }
 
 // --- effects --------------------------------------------------------------------
@@ -1149,4 +1154,15 @@ func (m *Machine[V]) bigPooled() bool {
 		}
 	}
 	return false
+}
+
+// Prefetch is a hint that a request for key is coming: it starts loading
+// what the machine knows of key into the CPU's caches, so that Request finds
+// it there. It changes nothing the machine does or reports. A simulator,
+// which draws its next arrival before it handles the current one, calls it
+// one arrival ahead; it only helps with keys Config.KeyNumber numbers.
+func (m *Machine[V]) Prefetch(key string) {
+	if i := m.keys.index(key); i >= 0 && i < len(m.keys.dense) {
+		prefetch.At(&m.keys.dense[i])
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/stampsim/stampsim/internal/prefetch"
 )
 
 // Event is what the engine delivers to the [Handler]. Its fields are owned by
@@ -371,8 +373,8 @@ func (e *Engine) Run(until Time, maxEvents uint64) StopReason {
 		// as much as the whole heap operation, so start loading them now,
 		// while the handler runs and the heap is sifted.
 		if len(e.slots) > prefetchSlots && len(e.heap) > 3 {
-			prefetch(&e.slots[e.heap[2].slot()])
-			prefetch(&e.slots[e.heap[3].slot()])
+			prefetch.At(&e.slots[e.heap[2].slot()])
+			prefetch.At(&e.slots[e.heap[3].slot()])
 		}
 		e.release(i)
 		e.now = top.at

@@ -177,6 +177,8 @@ type world struct {
 
 	rArrive, rNode, rNet, rUp, rBurst, rTokens *rand.Rand
 	poisson                                    workloads.Poisson
+	aheadNode                                  int32 // the next steady arrival's node and key (drawAhead)
+	aheadKey                                   int
 	zipf                                       workloads.Zipf
 	net                                        [locks.MaxLevels]workloads.Dist
 	upLatency                                  workloads.Dist
@@ -309,6 +311,7 @@ func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, er
 		NodeCacheTTL:   sc.Cache.NodeTTL.D(),
 		SharedCacheTTL: sc.Cache.SharedTTL.D(),
 		StaleFor:       sc.Cache.StaleFor.D(),
+		KeyNumber:      keyNumber,
 	}
 
 	// Stores: one per zone, one per region, one global.
@@ -345,6 +348,7 @@ func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, er
 			return nil, fmt.Errorf("workload.rate: %w", err)
 		}
 		w.eng.At(sim.FromDuration(w.poisson.Next(w.rArrive)), sim.Event{Kind: evArrival})
+		w.drawAhead()
 	}
 	for i, b := range sc.Workload.Bursts {
 		bs := burst{start: sim.FromDuration(b.At.D()), key: b.Key, spread: workloads.NewSpread(b.Requests, b.Over.D())}
@@ -445,10 +449,12 @@ func (w *world) newMachine() (*locks.Machine[V], error) {
 func (w *world) handle(now sim.Time, ev sim.Event) {
 	switch ev.Kind {
 	case evArrival:
+		id, key := w.aheadNode, w.aheadKey
 		if next := now + sim.FromDuration(w.poisson.Next(w.rArrive)); next < w.end {
 			w.eng.At(next, ev)
+			w.drawAhead()
 		}
-		w.request(now, int32(w.rNode.IntN(len(w.nodes))), w.zipf.Next())
+		w.request(now, id, key)
 		return
 	case evBurst:
 		b := &w.bursts[ev.A]
@@ -527,6 +533,18 @@ func (w *world) deliver(now sim.Time, ev sim.Event) {
 		n.m.Fetched(lnow, flight, w.fetchSerial, err)
 	}
 	w.drain(now, ev.Target)
+}
+
+// drawAhead draws the node and key of the next steady arrival, one arrival
+// ahead, and has that node's machine start loading what it knows of the key
+// into the CPU's caches: by the time the arrival is handled, a few events
+// later, the memory is there. The node and key streams serve only the
+// steady arrivals, so drawing them early draws the same values.
+func (w *world) drawAhead() {
+	w.aheadNode, w.aheadKey = int32(w.rNode.IntN(len(w.nodes))), w.zipf.Next()
+	if m := w.nodes[w.aheadNode].m; m != nil {
+		m.Prefetch(w.keys[w.aheadKey])
+	}
 }
 
 func (w *world) nextBurst(i int) {

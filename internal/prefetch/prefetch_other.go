@@ -1,0 +1,8 @@
+//go:build !amd64 && !arm64
+
+package prefetch
+
+import "unsafe"
+
+// Line does nothing on this architecture; see prefetch.go.
+func Line(unsafe.Pointer) {}
