@@ -25,10 +25,10 @@ type Config struct {
 	// derived from its run seed; a production driver passes 32 bytes from
 	// crypto/rand so that tokens cannot be guessed.
 	Seed [32]byte
-	// KeyNumber, when set, numbers keys from 0 so that the machine keeps
-	// those numbered below a few thousand in a slice instead of a map
-	// (one load per request instead of a hash and a probe). It returns -1
-	// for a key it does not number. A simulator whose keys are "k0", "k1",
+	// KeyNumber, when set, numbers keys (from 0, below 2^32-1) so that the
+	// machine keeps them in a compact table of its own instead of a map
+	// from names (one cache line per request instead of three). It returns
+	// -1 for a key it does not number. A simulator whose keys are "k0", "k1",
 	// ... sets it; a production driver leaves it nil. It changes nothing
 	// the machine does, only where it keeps what it knows about a key.
 	KeyNumber func(key string) int
@@ -1161,8 +1161,7 @@ func (m *Machine[V]) bigPooled() bool {
 // it there. It changes nothing the machine does or reports. A simulator,
 // which draws its next arrival before it handles the current one, calls it
 // one arrival ahead; it only helps with keys Config.KeyNumber numbers.
-func (m *Machine[V]) Prefetch(key string) {
-	if i := m.keys.index(key); i >= 0 && i < len(m.keys.dense) {
-		prefetch.At(&m.keys.dense[i])
-	}
-}
+func (m *Machine[V]) Prefetch(key string) { m.keys.prefetch(key) }
+
+// prefetchEntry starts loading *p into the CPU's caches.
+func prefetchEntry[T any](p *T) { prefetch.At(p) }
