@@ -20,9 +20,9 @@ func TestKeyTableForgetsUnusableKeys(t *testing.T) {
 	}{
 		// Cached values live 10ms, so about 10 keys are in use at once;
 		// the table is swept once it has taken in as many values as the
-		// last sweep kept, and at least 1024.
-		{"none", 10 * time.Millisecond, 2 * 1024},
-		{"node-only", 10 * time.Millisecond, 2 * 1024},
+		// last sweep kept, and at least sweepMin.
+		{"none", 10 * time.Millisecond, 2 * sweepMin},
+		{"node-only", 10 * time.Millisecond, 2 * sweepMin},
 		// Nothing is cached: a key is forgotten as soon as its flight ends
 		// (and none keeps no flights in the table).
 		{"none", 0, 0},

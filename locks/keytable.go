@@ -191,30 +191,37 @@ func (t *numTable[V]) resize(n int) {
 	}
 }
 
-// sweep drops the entries for which useless reports true, shrinks the table
-// if it is then less than an eighth full, and returns how many it keeps.
+// sweep drops the entries for which useless reports true, in place, shrinks
+// the table if it is then less than an eighth full, and returns how many it
+// keeps.
 func (t *numTable[V]) sweep(useless func(keyEntry[V]) bool) int {
 	n := len(t.slots)
-	kept := 0
-	for _, s := range t.slots {
-		if s.num != 0 && !useless(s.e) {
-			kept++
+	if t.used == 0 {
+		return 0
+	}
+	// Walk once round the table from an empty slot (there is one: the
+	// table is at most half full). Dropping the entry at i shifts later
+	// entries of its probe run back, possibly into i, so i is looked at
+	// again; entries only ever move back to slots not yet passed, and no
+	// run crosses the empty slot the walk starts from.
+	mask := n - 1
+	start := 0
+	for t.slots[start].num != 0 {
+		start++
+	}
+	for k := 1; k < n; {
+		i := (start + k) & mask
+		if s := &t.slots[i]; s.num != 0 && useless(s.e) {
+			t.drop(s.num)
+			continue
 		}
+		k++
 	}
-	if kept == t.used {
-		return kept
-	}
-	for n > 64 && 8*kept < n {
-		n /= 2
-	}
-	old := t.slots
-	t.slots = make([]numSlot[V], n)
-	t.shift = uint(64 - bits.TrailingZeros(uint(n)))
-	t.used = 0
-	for _, s := range old {
-		if s.num != 0 && !useless(s.e) {
-			t.insert(s.num, s.e)
+	if n > 64 && 8*t.used < n {
+		for n > 64 && 8*t.used < n {
+			n /= 2
 		}
+		t.resize(n)
 	}
-	return kept
+	return t.used
 }

@@ -1036,21 +1036,25 @@ func (m *Machine[V]) releaseHeld(f *flight[V], now Time) {
 func (m *Machine[V]) staleUntil(e keyEntry[V]) Time { return e.fresh.Add(m.cfg.StaleFor) }
 
 // sweepCache drops node-cache entries past their stale window that no flight
-// uses. It walks the map once as many values have been cached as the last
-// sweep kept (and at least 1024), so the map holds at most about twice
-// max(1024, entries in use) and a sweep costs O(1) per value cached. (Counting
-// against the map's current size instead would never sweep again under a
-// stream of new keys: the map grows as fast as the count.) Only entries no
-// request can use are dropped, so the order in which the map is walked
-// changes nothing a run observes.
+// uses. It walks the table once as many values have been cached as the last
+// sweep kept (and at least sweepMin), so the table holds at most about twice
+// max(sweepMin, entries in use) and a sweep costs O(1) per value cached.
+// (Counting against the table's current size instead would never sweep again
+// under a stream of new keys: the table grows as fast as the count.) Only
+// entries no request can use are dropped, so the order in which the table is
+// walked changes nothing a run observes. A small table matters more than the
+// sweeps: a simulator's hundreds of machines must keep theirs in cache.
 func (m *Machine[V]) sweepCache(now Time) {
 	m.sinceSweep++
-	if m.sinceSweep < max(1024, m.afterSweep) {
+	if m.sinceSweep < max(sweepMin, m.afterSweep) {
 		return
 	}
 	kept := m.keys.sweep(func(e keyEntry[V]) bool { return e.flight == 0 && m.staleUntil(e) <= now })
 	m.sinceSweep, m.afterSweep = 0, kept
 }
+
+// sweepMin is the fewest values a machine caches between two sweeps.
+const sweepMin = 64
 
 // --- effects --------------------------------------------------------------------
 
