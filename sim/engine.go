@@ -157,9 +157,39 @@ type Engine struct {
 	// schedules nothing, settle pops the entry when it returns.
 	fired bool
 
+	// lanes hold events the caller promised to schedule in time order
+	// (AtLane), as FIFO queues beside the heap; best is the lane whose
+	// head comes first, or -1 when all are empty. See AtLane.
+	lanes [MaxLanes]lane
+	best  int
+
 	executed uint64
 	running  bool
 	stop     bool
+}
+
+// MaxLanes is the number of lanes an engine has; see [Engine.AtLane].
+const MaxLanes = 8
+
+// lane is a FIFO of entries in (at, key) order: q[head:] are queued.
+type lane struct {
+	q    []entry
+	head int
+}
+
+func (l *lane) len() int { return len(l.q) - l.head }
+
+// popFront drops the head; the backing array is reused once it is empty or
+// mostly consumed, so a lane's memory stays proportional to what it holds.
+func (l *lane) popFront() {
+	l.head++
+	switch {
+	case l.head == len(l.q):
+		l.q, l.head = l.q[:0], 0
+	case l.head > 1024 && 2*l.head > len(l.q):
+		l.q = l.q[:copy(l.q, l.q[l.head:])]
+		l.head = 0
+	}
 }
 
 // New returns an engine at time zero with an empty queue that will deliver
@@ -168,7 +198,7 @@ func New(h Handler) *Engine {
 	if h == nil {
 		panic("sim: New called with a nil Handler")
 	}
-	return &Engine{handler: h, seqLimit: seqSpace, heap: make([]entry, 1, 64)}
+	return &Engine{handler: h, seqLimit: seqSpace, heap: make([]entry, 1, 64), best: -1}
 }
 
 // Now returns the current virtual time: the time of the event being executed
@@ -189,8 +219,14 @@ func (e *Engine) Pending() int {
 	return n
 }
 
-// queued returns the number of entries in the heap.
-func (e *Engine) queued() int { return len(e.heap) - 1 }
+// queued returns the number of entries in the heap and the lanes.
+func (e *Engine) queued() int {
+	n := len(e.heap) - 1
+	for i := range e.lanes {
+		n += e.lanes[i].len()
+	}
+	return n
+}
 
 // At schedules ev to be delivered at virtual time t and returns its ID.
 //
@@ -201,6 +237,54 @@ func (e *Engine) At(t Time, ev Event) EventID {
 	if t < e.now {
 		t = e.now
 	}
+	en, id := e.enter(t, ev)
+	if e.fired {
+		e.fired = false
+		e.heap[1] = en
+		e.down(1)
+	} else {
+		e.push(en)
+	}
+	return id
+}
+
+// AtLane is At with a hint that speeds up long timers. A simulation sets
+// many timers a fixed delay ahead (a lock's wait timeout, a lease renewal),
+// and cancels most of them; in the heap they would make every operation
+// slower. Events given to one lane in nondecreasing time order are kept in
+// a FIFO queue instead of the heap, where adding, cancelling and firing
+// cost O(1). An event earlier than the last one given to its lane goes to
+// the heap. The lane changes nothing else: every event fires in (time,
+// insertion order) as with At. lane must be below [MaxLanes].
+func (e *Engine) AtLane(lane int, t Time, ev Event) EventID {
+	if t < e.now {
+		t = e.now
+	}
+	l := &e.lanes[lane]
+	if n := len(l.q); n > l.head && t < l.q[n-1].at {
+		return e.At(t, ev)
+	}
+	en, id := e.enter(t, ev)
+	l.q = append(l.q, en)
+	if l.len() == 1 {
+		e.pickBest()
+	}
+	return id
+}
+
+// pickBest sets best to the lane whose head comes first.
+func (e *Engine) pickBest() {
+	e.best = -1
+	for i := range e.lanes {
+		l := &e.lanes[i]
+		if l.len() > 0 && (e.best < 0 || l.q[l.head].less(&e.lanes[e.best].q[e.lanes[e.best].head])) {
+			e.best = i
+		}
+	}
+}
+
+// enter takes a slot for ev and returns its queue entry and ID.
+func (e *Engine) enter(t Time, ev Event) (entry, EventID) {
 	if e.seq >= e.seqLimit {
 		e.settle()
 		e.renumber()
@@ -219,14 +303,7 @@ func (e *Engine) At(t Time, ev Event) EventID {
 	e.slots[i] = slot{ev: ev, gen: e.gen, state: slotPending}
 	en := entry{at: t, key: e.seq<<32 | uint64(i)}
 	e.seq++
-	if e.fired {
-		e.fired = false
-		e.heap[1] = en
-		e.down(1)
-	} else {
-		e.push(en)
-	}
-	return makeID(i, e.gen)
+	return en, makeID(i, e.gen)
 }
 
 // newSlot grows the slot table by one slot and returns its index.
@@ -292,16 +369,45 @@ func (e *Engine) Stop() {
 // none.
 func (e *Engine) Peek() (Time, bool) {
 	e.settle()
-	for e.queued() > 0 {
-		i := e.heap[1].slot()
-		if e.slots[i].state != slotCancelled {
-			return e.heap[1].at, true
+	for {
+		top, lane, ok := e.next()
+		if !ok {
+			return 0, false
 		}
-		e.pop()
+		i := top.slot()
+		if e.slots[i].state != slotCancelled {
+			return top.at, true
+		}
+		e.take(lane)
 		e.release(i)
 		e.cancelled--
 	}
-	return 0, false
+}
+
+// next returns the first entry of the heap and the lanes, and the lane it
+// heads (-1: the heap's root); ok is false when both are empty.
+func (e *Engine) next() (top entry, lane int, ok bool) {
+	lane = -1
+	if len(e.heap) > 1 {
+		top, ok = e.heap[1], true
+	}
+	if e.best >= 0 {
+		l := &e.lanes[e.best]
+		if h := &l.q[l.head]; !ok || h.less(&top) {
+			return *h, e.best, true
+		}
+	}
+	return top, lane, ok
+}
+
+// take removes the first entry of lane, or the heap's root for lane -1.
+func (e *Engine) take(lane int) {
+	if lane < 0 {
+		e.pop()
+		return
+	}
+	e.lanes[lane].popFront()
+	e.pickBest()
 }
 
 // Run executes pending events in (time, insertion order) until one of
@@ -342,20 +448,20 @@ func (e *Engine) Run(until Time, maxEvents uint64) StopReason {
 		if maxEvents != 0 && n >= maxEvents {
 			return EventLimit
 		}
-		if len(e.heap) <= 1 {
+		top, lane, ok := e.next()
+		if !ok {
 			if until != Forever && until > e.now {
 				e.now = until
 			}
 			return QueueEmpty
 		}
-		top := e.heap[1]
 		i := top.slot()
 		s := &e.slots[i]
 		// A cancelled entry is dropped before the time limit is looked at,
 		// so that a queue holding only cancelled events is reported empty
 		// (and a cancelled far-future timer never decides the stop reason).
 		if s.state == slotCancelled {
-			e.pop()
+			e.take(lane)
 			e.release(i)
 			e.cancelled--
 			continue
@@ -380,7 +486,11 @@ func (e *Engine) Run(until Time, maxEvents uint64) StopReason {
 		e.now = top.at
 		n++
 		e.executed++
-		e.fired = true
+		if lane >= 0 {
+			e.take(lane)
+		} else {
+			e.fired = true
+		}
 		e.handler(top.at, ev)
 		if e.fired {
 			e.fired = false
@@ -400,6 +510,14 @@ func (e *Engine) Reset() {
 		e.release(en.slot())
 	}
 	e.heap = e.heap[:1]
+	for k := range e.lanes {
+		l := &e.lanes[k]
+		for _, en := range l.q[l.head:] {
+			e.release(en.slot())
+		}
+		l.q, l.head = l.q[:0], 0
+	}
+	e.best = -1
 	e.cancelled = 0
 	e.seq = 0
 	e.now = 0
@@ -423,9 +541,22 @@ func (e *Engine) settle() {
 	}
 }
 
-// compact removes every cancelled entry from the heap, frees their slots
-// and restores the heap order.
+// compact removes every cancelled entry from the heap and the lanes, frees
+// their slots and restores the heap order.
 func (e *Engine) compact() {
+	for k := range e.lanes {
+		l := &e.lanes[k]
+		q := l.q[:0]
+		for _, en := range l.q[l.head:] {
+			if i := en.slot(); e.slots[i].state == slotCancelled {
+				e.release(i)
+				continue
+			}
+			q = append(q, en)
+		}
+		l.q, l.head = q, 0
+	}
+	e.pickBest()
 	h := e.heap[:1]
 	for _, en := range e.heap[1:] {
 		i := en.slot()
@@ -437,7 +568,7 @@ func (e *Engine) compact() {
 	}
 	e.heap = h
 	e.cancelled = 0
-	for j := e.queued() / 2; j >= 1; j-- {
+	for j := (len(e.heap) - 1) / 2; j >= 1; j-- {
 		e.down(j)
 	}
 }
@@ -449,20 +580,44 @@ func (e *Engine) compact() {
 func (e *Engine) renumber() {
 	e.renumbers++
 	e.compact()
-	h := e.heap[1:]
-	slices.SortFunc(h, func(a, b entry) int {
-		if a.less(&b) {
+	// Sort the heap's and the lanes' entries together, each tagged with
+	// where it lives, and give them back in order: a sorted array is a
+	// valid heap, and each lane gets its entries in the order it had them.
+	type tagged struct {
+		en   entry
+		lane int
+	}
+	all := make([]tagged, 0, e.queued())
+	for _, en := range e.heap[1:] {
+		all = append(all, tagged{en, -1})
+	}
+	for k := range e.lanes {
+		l := &e.lanes[k]
+		for _, en := range l.q[l.head:] {
+			all = append(all, tagged{en, k})
+		}
+		l.q, l.head = l.q[:0], 0
+	}
+	slices.SortFunc(all, func(a, b tagged) int {
+		if a.en.less(&b.en) {
 			return -1
 		}
-		if b.less(&a) {
+		if b.en.less(&a.en) {
 			return 1
 		}
 		return 0
 	})
-	for k := range h {
-		h[k].key = uint64(k)<<32 | uint64(h[k].slot())
+	e.heap = e.heap[:1]
+	for k, t := range all {
+		t.en.key = uint64(k)<<32 | uint64(t.en.slot())
+		if t.lane < 0 {
+			e.heap = append(e.heap, t.en)
+		} else {
+			e.lanes[t.lane].q = append(e.lanes[t.lane].q, t.en)
+		}
 	}
-	e.seq = uint64(len(h))
+	e.pickBest()
+	e.seq = uint64(len(all))
 	if e.seq >= e.seqLimit {
 		panic(fmt.Sprintf("sim: %d pending events exceed the sequence space %d", e.seq, e.seqLimit))
 	}

@@ -660,12 +660,25 @@ func TestMatchesStableSort(t *testing.T) {
 		items := make([]item, n)
 		ids := make([]EventID, n)
 		r := newRecorder(nil)
+		// Three events in four are given to lanes, most in time order (the
+		// others go to the heap), and up to three in four are cancelled, so
+		// that the heap and the lanes are compacted together, the lanes
+		// holding more than the heap.
 		for i := range items {
 			items[i] = item{at: Time(rng.Int64N(span)), target: int32(i)}
-			ids[i] = r.e.At(items[i].at, ev(int32(i)))
+			if rng.IntN(4) != 0 {
+				lane := 1 + rng.IntN(2) // random times: many go to the heap
+				if rng.IntN(8) != 0 {
+					lane, items[i].at = 0, Time(int64(i)*span/int64(n)) // in order
+				}
+				ids[i] = r.e.AtLane(lane, items[i].at, ev(int32(i)))
+			} else {
+				ids[i] = r.e.At(items[i].at, ev(int32(i)))
+			}
 		}
+		cancelOneIn := 1 + rng.IntN(4)
 		for i := range items {
-			if rng.IntN(3) == 0 {
+			if rng.IntN(4) < cancelOneIn-1 {
 				items[i].cancelled = true
 				if !r.e.Cancel(ids[i]) {
 					t.Fatalf("seed %d: Cancel of pending event %d returned false", seed, i)

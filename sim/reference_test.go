@@ -11,6 +11,7 @@ import (
 type scheduler interface {
 	Now() Time
 	At(t Time, ev Event) EventID
+	AtLane(lane int, t Time, ev Event) EventID
 	After(d Time, ev Event) EventID
 	Cancel(id EventID) bool
 	Run(until Time, maxEvents uint64) StopReason
@@ -54,6 +55,9 @@ func (r *refEngine) At(t Time, ev Event) EventID {
 	r.pending = append(r.pending, refEvent{at: max(t, r.now), seq: r.seq, ev: ev})
 	return EventID(r.seq)
 }
+
+// AtLane is At: lanes are a hint that must change nothing.
+func (r *refEngine) AtLane(_ int, t Time, ev Event) EventID { return r.At(t, ev) }
 
 func (r *refEngine) After(d Time, ev Event) EventID {
 	switch {
@@ -129,15 +133,21 @@ func randomWorkload(seed uint64, events int, mk func(Handler) scheduler) []strin
 		label++
 		e := Event{Kind: uint16(rng.IntN(4)), Target: label, A: rng.Int64(), B: int64(len(ids))}
 		var id EventID
-		switch rng.IntN(4) {
+		switch rng.IntN(7) {
 		case 0:
 			id = s.At(s.Now()+Time(rng.IntN(3)), e) // many ties
 		case 1:
 			id = s.At(s.Now()-Time(rng.IntN(5)), e) // clamped to now
 		case 2:
 			id = s.After(Time(rng.ExpFloat64()*100), e)
-		default:
+		case 3:
 			id = s.After(Time(rng.IntN(1000)), e)
+		case 4:
+			id = s.AtLane(0, s.Now()+300, e) // a fixed delay: always in its lane
+		case 5:
+			id = s.AtLane(1, s.Now()+Time(rng.IntN(400)), e) // often out of order: the heap
+		default:
+			id = s.AtLane(MaxLanes-1, s.Now()+Time(rng.IntN(3))-1, e) // ties, some clamped
 		}
 		ids = append(ids, id)
 	}

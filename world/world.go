@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -177,7 +178,8 @@ type world struct {
 
 	rArrive, rNode, rNet, rUp, rBurst, rTokens *rand.Rand
 	poisson                                    workloads.Poisson
-	aheadNode                                  int32 // the next steady arrival's node and key (drawAhead)
+	laneDelays                                 []sim.Time // timer delays with an engine lane each (setTimer)
+	aheadNode                                  int32      // the next steady arrival's node and key (drawAhead)
 	aheadKey                                   int
 	zipf                                       workloads.Zipf
 	net                                        [locks.MaxLevels]workloads.Dist
@@ -312,6 +314,19 @@ func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, er
 		SharedCacheTTL: sc.Cache.SharedTTL.D(),
 		StaleFor:       sc.Cache.StaleFor.D(),
 		KeyNumber:      keyNumber,
+	}
+
+	// Timer lanes: the delays of the timers the machines set most.
+	addLane := func(d time.Duration) {
+		if t := sim.FromDuration(d); t > 0 && !slices.Contains(w.laneDelays, t) && len(w.laneDelays) < sim.MaxLanes {
+			w.laneDelays = append(w.laneDelays, t)
+		}
+	}
+	for _, l := range topo.Levels {
+		addLane(l.WaitTimeout)
+		if !l.NoRenew && l.Scope.Shared() {
+			addLane(l.LeaseTTL / 3)
+		}
 	}
 
 	// Stores: one per zone, one per region, one global.
@@ -592,7 +607,7 @@ func (w *world) drain(now sim.Time, id int32) {
 		case locks.EffStore:
 			w.send(now, id, &e.Op)
 		case locks.EffSetTimer:
-			w.setTimer(n, id, e.Timer, sim.Time(e.At))
+			w.setTimer(now, n, id, e.Timer, sim.Time(e.At))
 		case locks.EffCancelTimer:
 			if s := e.Timer.Slot(); s < len(n.timers) && n.timers[s] != 0 {
 				w.eng.Cancel(n.timers[s])
@@ -618,7 +633,7 @@ func (w *world) drain(now sim.Time, id int32) {
 	}
 }
 
-func (w *world) setTimer(n *node, id int32, t locks.Timer, at sim.Time) {
+func (w *world) setTimer(now sim.Time, n *node, id int32, t locks.Timer, at sim.Time) {
 	s := t.Slot()
 	for s >= len(n.timers) {
 		n.timers = append(n.timers, 0)
@@ -626,11 +641,21 @@ func (w *world) setTimer(n *node, id int32, t locks.Timer, at sim.Time) {
 	if n.timers[s] != 0 {
 		w.eng.Cancel(n.timers[s])
 	}
-	n.timers[s] = w.eng.At(at, sim.Event{
+	ev := sim.Event{
 		Kind: evTimer, Target: id,
 		A: int64(t.Flight.Slot)<<32 | int64(t.Flight.Gen),
 		B: int64(t.Kind)<<56 | int64(n.inc&0xffffff)<<32 | int64(t.Seq),
-	})
+	}
+	// Most timers are a level's wait timeout or the renewal period ahead,
+	// and most are cancelled long before they fire: those go to the
+	// engine's lane for their delay, in time order, instead of its heap.
+	for lane, d := range w.laneDelays {
+		if at-now == d {
+			n.timers[s] = w.eng.AtLane(lane, at, ev)
+			return
+		}
+	}
+	n.timers[s] = w.eng.At(at, ev)
 }
 
 func (w *world) reply(now sim.Time, n *node, r *locks.Reply[V]) {
