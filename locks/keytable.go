@@ -1,6 +1,10 @@
 package locks
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"github.com/stampsim/stampsim/internal/prefetch"
+)
 
 // keyTable holds a machine's keyEntry per key. Keys that Config.KeyNumber
 // numbers live in an open-addressing table of their own (numTable), keyed
@@ -126,7 +130,7 @@ func (t *numTable[V]) get(num uint32) keyEntry[V] {
 
 func (t *numTable[V]) prefetch(num uint32) {
 	if len(t.slots) > 0 {
-		prefetchEntry(&t.slots[t.home(num)])
+		prefetch.At(&t.slots[t.home(num)])
 	}
 }
 
@@ -217,10 +221,10 @@ func (t *numTable[V]) sweep(useless func(keyEntry[V]) bool) int {
 		}
 		k++
 	}
-	if n > 64 && 8*t.used < n {
-		for n > 64 && 8*t.used < n {
-			n /= 2
-		}
+	for n > 64 && 8*t.used < n {
+		n /= 2
+	}
+	if n < len(t.slots) {
 		t.resize(n)
 	}
 	return t.used

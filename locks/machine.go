@@ -3,10 +3,7 @@ package locks
 import (
 	"fmt"
 	"math/rand/v2"
-	"time"
-
-	"github.com/stampsim/stampsim/internal/prefetch"
-)
+	"time")
 
 // Config is what a Machine needs besides its topology.
 type Config struct {
@@ -1166,6 +1163,3 @@ func (m *Machine[V]) bigPooled() bool {
 // which draws its next arrival before it handles the current one, calls it
 // one arrival ahead; it only helps with keys Config.KeyNumber numbers.
 func (m *Machine[V]) Prefetch(key string) { m.keys.prefetch(key) }
-
-// prefetchEntry starts loading *p into the CPU's caches.
-func prefetchEntry[T any](p *T) { prefetch.At(p) }
