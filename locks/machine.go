@@ -3,7 +3,8 @@ package locks
 import (
 	"fmt"
 	"math/rand/v2"
-	"time")
+	"time"
+)
 
 // Config is what a Machine needs besides its topology.
 type Config struct {
