@@ -73,6 +73,12 @@ const (
 	evFault                     // fault A starts (B=0) or ends (B=1)
 )
 
+// arrivalLane is the engine lane of arrivals (steady and burst): each
+// source schedules its next request later than the one it is handling, so
+// they come in time order and cost no heap operation (sim.Engine.AtLane).
+// The lanes below it are the timer lanes (world.laneDelays).
+const arrivalLane = sim.MaxLanes - 1
+
 var errUpstream = errors.New("upstream error")
 var errUpstreamOverload = errors.New("upstream over its limit")
 
@@ -318,7 +324,7 @@ func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, er
 
 	// Timer lanes: the delays of the timers the machines set most.
 	addLane := func(d time.Duration) {
-		if t := sim.FromDuration(d); t > 0 && !slices.Contains(w.laneDelays, t) && len(w.laneDelays) < sim.MaxLanes {
+		if t := sim.FromDuration(d); t > 0 && !slices.Contains(w.laneDelays, t) && len(w.laneDelays) < arrivalLane {
 			w.laneDelays = append(w.laneDelays, t)
 		}
 	}
@@ -362,7 +368,7 @@ func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, er
 		if w.poisson, err = workloads.NewPoisson(sc.Workload.Rate); err != nil {
 			return nil, fmt.Errorf("workload.rate: %w", err)
 		}
-		w.eng.At(sim.FromDuration(w.poisson.Next(w.rArrive)), sim.Event{Kind: evArrival})
+		w.eng.AtLane(arrivalLane, sim.FromDuration(w.poisson.Next(w.rArrive)), sim.Event{Kind: evArrival})
 		w.drawAhead()
 	}
 	for i, b := range sc.Workload.Bursts {
@@ -466,7 +472,7 @@ func (w *world) handle(now sim.Time, ev sim.Event) {
 	case evArrival:
 		id, key := w.aheadNode, w.aheadKey
 		if next := now + sim.FromDuration(w.poisson.Next(w.rArrive)); next < w.end {
-			w.eng.At(next, ev)
+			w.eng.AtLane(arrivalLane, next, ev)
 			w.drawAhead()
 		}
 		w.request(now, id, key)
@@ -565,7 +571,7 @@ func (w *world) drawAhead() {
 func (w *world) nextBurst(i int) {
 	b := &w.bursts[i]
 	if off, ok := b.spread.Next(w.rBurst); ok {
-		w.eng.At(b.start+sim.FromDuration(off), sim.Event{Kind: evBurst, A: int64(i)})
+		w.eng.AtLane(arrivalLane, b.start+sim.FromDuration(off), sim.Event{Kind: evBurst, A: int64(i)})
 	}
 }
 
