@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 
 	"github.com/stampsim/stampsim/internal/prefetch"
@@ -160,8 +161,9 @@ type Engine struct {
 	// lanes hold events the caller promised to schedule in time order
 	// (AtLane), as FIFO queues beside the heap; best is the lane whose
 	// head comes first, or -1 when all are empty. See AtLane.
-	lanes [MaxLanes]lane
-	best  int
+	lanes  [MaxLanes]lane
+	best   int
+	active uint32 // bit i set: lanes[i] is not empty
 
 	executed uint64
 	running  bool
@@ -267,18 +269,40 @@ func (e *Engine) AtLane(lane int, t Time, ev Event) EventID {
 	en, id := e.enter(t, ev)
 	l.q = append(l.q, en)
 	if l.len() == 1 {
-		e.pickBest()
+		// The lane was empty: its new head is first if it comes before the
+		// head of the lane that was.
+		e.active |= 1 << lane
+		if e.best < 0 || en.less(e.laneHead(e.best)) {
+			e.best = lane
+		}
 	}
 	return id
 }
 
-// pickBest sets best to the lane whose head comes first.
+// laneHead returns the first entry of lane i, which must not be empty.
+func (e *Engine) laneHead(i int) *entry {
+	l := &e.lanes[i]
+	return &l.q[l.head]
+}
+
+// pickBest sets best to the lane whose head comes first, looking only at
+// the lanes active marks as not empty.
 func (e *Engine) pickBest() {
 	e.best = -1
-	for i := range e.lanes {
-		l := &e.lanes[i]
-		if l.len() > 0 && (e.best < 0 || l.q[l.head].less(&e.lanes[e.best].q[e.lanes[e.best].head])) {
+	for m := e.active; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros32(m)
+		if e.best < 0 || e.laneHead(i).less(e.laneHead(e.best)) {
 			e.best = i
+		}
+	}
+}
+
+// resetActive recomputes active from the lanes, after they were rebuilt.
+func (e *Engine) resetActive() {
+	e.active = 0
+	for i := range e.lanes {
+		if e.lanes[i].len() > 0 {
+			e.active |= 1 << i
 		}
 	}
 }
@@ -406,7 +430,11 @@ func (e *Engine) take(lane int) {
 		e.pop()
 		return
 	}
-	e.lanes[lane].popFront()
+	l := &e.lanes[lane]
+	l.popFront()
+	if l.len() == 0 {
+		e.active &^= 1 << lane
+	}
 	e.pickBest()
 }
 
@@ -518,6 +546,7 @@ func (e *Engine) Reset() {
 		l.q, l.head = l.q[:0], 0
 	}
 	e.best = -1
+	e.active = 0
 	e.cancelled = 0
 	e.seq = 0
 	e.now = 0
@@ -556,6 +585,7 @@ func (e *Engine) compact() {
 		}
 		l.q, l.head = q, 0
 	}
+	e.resetActive()
 	e.pickBest()
 	h := e.heap[:1]
 	for _, en := range e.heap[1:] {
@@ -616,6 +646,7 @@ func (e *Engine) renumber() {
 			e.lanes[t.lane].q = append(e.lanes[t.lane].q, t.en)
 		}
 	}
+	e.resetActive()
 	e.pickBest()
 	e.seq = uint64(len(all))
 	if e.seq >= e.seqLimit {
