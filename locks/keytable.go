@@ -26,47 +26,56 @@ func newKeyTable[V any](number func(string) int) keyTable[V] {
 	return keyTable[V]{number: number, names: make(map[string]keyEntry[V])}
 }
 
-// num returns key's number plus one, or 0 when the map holds key.
-func (t *keyTable[V]) num(key string) uint32 {
+// keyRef is a key as the machine carries it: its name and its number under
+// Config.KeyNumber plus one (0: not numbered, kept by name). The number is
+// worked out once, when a request arrives, and travels with the flight and
+// its operations (Op.KeyNum), so no one parses the name twice.
+type keyRef struct {
+	name string
+	num  uint32
+}
+
+// ref returns key's keyRef.
+func (t *keyTable[V]) ref(key string) keyRef {
 	if t.number == nil {
-		return 0
+		return keyRef{name: key}
 	}
 	if n := t.number(key); n >= 0 && n < 1<<32-1 {
-		return uint32(n) + 1
+		return keyRef{name: key, num: uint32(n) + 1}
 	}
-	return 0
+	return keyRef{name: key}
 }
 
-// get returns key's entry (the zero entry when none).
-func (t *keyTable[V]) get(key string) keyEntry[V] {
-	if n := t.num(key); n != 0 {
-		return t.nums.get(n)
+// get returns k's entry (the zero entry when none).
+func (t *keyTable[V]) get(k keyRef) keyEntry[V] {
+	if k.num != 0 {
+		return t.nums.get(k.num)
 	}
-	return t.names[key]
+	return t.names[k.name]
 }
 
-// set stores key's entry.
-func (t *keyTable[V]) set(key string, e keyEntry[V]) {
-	if n := t.num(key); n != 0 {
-		t.nums.set(n, e)
+// set stores k's entry.
+func (t *keyTable[V]) set(k keyRef, e keyEntry[V]) {
+	if k.num != 0 {
+		t.nums.set(k.num, e)
 		return
 	}
-	t.names[key] = e
+	t.names[k.name] = e
 }
 
-// drop forgets key.
-func (t *keyTable[V]) drop(key string) {
-	if n := t.num(key); n != 0 {
-		t.nums.drop(n)
+// drop forgets k.
+func (t *keyTable[V]) drop(k keyRef) {
+	if k.num != 0 {
+		t.nums.drop(k.num)
 		return
 	}
-	delete(t.names, key)
+	delete(t.names, k.name)
 }
 
-// prefetch starts loading key's entry, if numbered, into the CPU's caches.
-func (t *keyTable[V]) prefetch(key string) {
-	if n := t.num(key); n != 0 {
-		t.nums.prefetch(n)
+// prefetch starts loading k's entry, if numbered, into the CPU's caches.
+func (t *keyTable[V]) prefetch(k keyRef) {
+	if k.num != 0 {
+		t.nums.prefetch(k.num)
 	}
 }
 

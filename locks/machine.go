@@ -114,7 +114,7 @@ type flight[V any] struct {
 	level    int // index of the current shared level
 	deadline Time
 	raSent   Time // when the last read-or-acquire was sent
-	key      string
+	key      keyRef
 
 	waiters []Waiter // waiters[0] is the owner
 	gone    []uint64 // bit i set: waiters[i] no longer waits (answered, cancelled)
@@ -305,7 +305,8 @@ func (m *Machine[V]) InFlight() int { return len(m.flights) - len(m.free) }
 // joins or starts a flight, and the returned Handle can cancel it.
 func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
 	m.stats.Requests++
-	e := m.keys.get(key)
+	k := m.keys.ref(key)
+	e := m.keys.get(k)
 	if e.cached && now < e.fresh {
 		m.reply(id, key, now, ServedHit, e.value, nil, -1)
 		return Handle{}
@@ -325,11 +326,11 @@ func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
 			return Handle{Flight: f.id, Index: uint32(i), valid: true}
 		}
 	}
-	f := m.newFlight(key, id, now)
+	f := m.newFlight(k, id, now)
 	if m.nodeLevel {
 		f.keyed = true
 		e.flight = f.id.Slot + 1
-		m.keys.set(key, e)
+		m.keys.set(k, e)
 		st := &m.stats.Levels[0]
 		st.Acquisitions++
 		if st.PeakContenders < 1 {
@@ -435,7 +436,7 @@ func (m *Machine[V]) releaseLateGrant(f *flight[V], now Time, op Op[V], res Resu
 		return // a duplicate of the reply that made f the holder
 	}
 	m.emitOp(Op[V]{
-		Flight: op.Flight, Kind: OpRelease, Level: op.Level, Scope: op.Scope, Key: op.Key,
+		Flight: op.Flight, Kind: OpRelease, Level: op.Level, Scope: op.Scope, Key: op.Key, KeyNum: op.KeyNum,
 		Token: op.Token, Deadline: now.Add(m.levels[op.Level].LeaseTTL),
 	})
 }
@@ -529,7 +530,7 @@ func (m *Machine[V]) lookup(id FlightID) *flight[V] {
 	return f
 }
 
-func (m *Machine[V]) newFlight(key string, owner ReqID, now Time) *flight[V] {
+func (m *Machine[V]) newFlight(key keyRef, owner ReqID, now Time) *flight[V] {
 	var f *flight[V]
 	if n := len(m.free); n > 0 {
 		f = m.flights[m.free[n-1]]
@@ -580,7 +581,7 @@ func (m *Machine[V]) endFlight(f *flight[V]) {
 	}
 	f.phase = phaseIdle
 	f.id.Gen++
-	f.key = ""
+	f.key = keyRef{}
 	f.contend = [MaxLevels]bool{}
 	if f.holding > 0 { // every way to end a flight gives its locks back first
 		f.held = [MaxLevels]heldLock{}
@@ -596,7 +597,7 @@ func (m *Machine[V]) endFlight(f *flight[V]) {
 
 func (m *Machine[V]) abort(f *flight[V], now Time) {
 	if f.phase == phaseFetching {
-		m.emit(Effect[V]{Kind: EffCancelFetch, Fetch: Fetch{Flight: f.id, Key: f.key, Level: -1}})
+		m.emit(Effect[V]{Kind: EffCancelFetch, Fetch: Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, Level: -1}})
 	}
 	m.releaseHeld(f, now)
 	if f.level >= 0 && f.level < len(m.levels) {
@@ -633,7 +634,7 @@ func (m *Machine[V]) sendReadOrAcquire(f *flight[V], now Time) {
 	f.phase = phaseRA
 	m.emitOp(Op[V]{
 		Flight: f.id, Seq: f.raSeq, Kind: OpReadOrAcquire, Level: uint8(f.level), Scope: l.Scope,
-		Key: f.key, Token: f.token, TTL: l.LeaseTTL, Deadline: f.deadline,
+		Key: f.key.name, KeyNum: f.key.num, Token: f.token, TTL: l.LeaseTTL, Deadline: f.deadline,
 	})
 }
 
@@ -724,7 +725,7 @@ func (m *Machine[V]) contendEnter(f *flight[V], i int) {
 	}
 	f.contend[i] = true
 	l := &m.levels[i]
-	m.emit(Effect[V]{Kind: EffContend, Op: Op[V]{Flight: f.id, Level: uint8(i), Scope: l.Scope, Key: f.key}, Delta: 1})
+	m.emit(Effect[V]{Kind: EffContend, Op: Op[V]{Flight: f.id, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num}, Delta: 1})
 }
 
 func (m *Machine[V]) contendLeave(f *flight[V], i int) {
@@ -733,7 +734,7 @@ func (m *Machine[V]) contendLeave(f *flight[V], i int) {
 	}
 	f.contend[i] = false
 	l := &m.levels[i]
-	m.emit(Effect[V]{Kind: EffContend, Op: Op[V]{Flight: f.id, Level: uint8(i), Scope: l.Scope, Key: f.key}, Delta: -1})
+	m.emit(Effect[V]{Kind: EffContend, Op: Op[V]{Flight: f.id, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num}, Delta: -1})
 }
 
 // --- subscriptions ------------------------------------------------------------
@@ -744,7 +745,7 @@ func (m *Machine[V]) contendLeave(f *flight[V], i int) {
 // no release between its read and the subscription is missed. joinSub
 // reports whether it sent or awaits that check; if not, f simply waits.
 func (m *Machine[V]) joinSub(f *flight[V], now Time) bool {
-	k := subKey{uint8(f.level), f.key}
+	k := subKey{uint8(f.level), f.key.name}
 	s := m.subs[k]
 	if s == nil {
 		if n := len(m.subPool); n > 0 {
@@ -757,7 +758,7 @@ func (m *Machine[V]) joinSub(f *flight[V], now Time) bool {
 		s.flights = s.flights[:0]
 		m.subs[k] = s
 		l := &m.levels[f.level]
-		m.emitOp(Op[V]{Flight: f.id, Kind: OpSubscribe, Level: uint8(f.level), Scope: l.Scope, Key: f.key, Deadline: f.deadline})
+		m.emitOp(Op[V]{Flight: f.id, Kind: OpSubscribe, Level: uint8(f.level), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num, Deadline: f.deadline})
 	}
 	f.inSub = true
 	f.subIdx = len(s.flights)
@@ -779,7 +780,7 @@ func (m *Machine[V]) joinSub(f *flight[V], now Time) bool {
 }
 
 func (m *Machine[V]) leaveSub(f *flight[V]) {
-	k := subKey{uint8(f.level), f.key}
+	k := subKey{uint8(f.level), f.key.name}
 	s := m.subs[k]
 	f.inSub = false
 	if s == nil {
@@ -798,7 +799,7 @@ func (m *Machine[V]) leaveSub(f *flight[V]) {
 	delete(m.subs, k)
 	m.subPool = append(m.subPool, s)
 	l := &m.levels[f.level]
-	m.emitOp(Op[V]{Flight: f.id, Kind: OpUnsubscribe, Level: uint8(f.level), Scope: l.Scope, Key: f.key})
+	m.emitOp(Op[V]{Flight: f.id, Kind: OpUnsubscribe, Level: uint8(f.level), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num})
 }
 
 func (m *Machine[V]) subscribeDone(now Time, op Op[V], res Result[V]) {
@@ -891,12 +892,12 @@ func (m *Machine[V]) followersTimedOut(f *flight[V], now Time) {
 			m.startFetch(h, now, CauseFollowerTimeout, 0, true)
 		case Stale:
 			if e := m.keys.get(f.key); e.cached && now < m.staleUntil(e) {
-				m.reply(w.ID, f.key, w.Since, ServedStale, e.value, nil, 0)
+				m.reply(w.ID, f.key.name, w.Since, ServedStale, e.value, nil, 0)
 				continue
 			}
 			fallthrough
 		default:
-			m.reply(w.ID, f.key, w.Since, ServedError, *new(V), ErrWaitTimeout, 0)
+			m.reply(w.ID, f.key.name, w.Since, ServedError, *new(V), ErrWaitTimeout, 0)
 		}
 	}
 	if f.live == 0 {
@@ -914,7 +915,7 @@ func (m *Machine[V]) startFetch(f *flight[V], now Time, cause Cause, level int8,
 	f.phase = phaseFetching
 	f.hedge = hedge
 	m.stats.Fetches[cause]++
-	m.emit(Effect[V]{Kind: EffFetch, Fetch: Fetch{Flight: f.id, Key: f.key, Owner: f.waiters[0].ID, Cause: cause, Level: level}})
+	m.emit(Effect[V]{Kind: EffFetch, Fetch: Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, Owner: f.waiters[0].ID, Cause: cause, Level: level}})
 	if m.anyRenewable && m.holdsRenewable(f) {
 		m.setTimer(f, TimerRenew, now.Add(m.renewEvery))
 	}
@@ -950,7 +951,7 @@ func (m *Machine[V]) renew(f *flight[V], now Time) {
 		h.sent = now
 		m.emitOp(Op[V]{
 			Flight: f.id, Kind: OpExtend, Level: uint8(i), Scope: l.Scope,
-			Key: f.key, Token: h.token, TTL: l.LeaseTTL, Deadline: h.leaseEnd,
+			Key: f.key.name, KeyNum: f.key.num, Token: h.token, TTL: l.LeaseTTL, Deadline: h.leaseEnd,
 		})
 	}
 	if m.holdsRenewable(f) {
@@ -1001,7 +1002,7 @@ func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
 		}
 		l := &m.levels[i]
 		m.emitOp(Op[V]{
-			Flight: f.id, Kind: OpPublish, Level: uint8(i), Scope: l.Scope, Key: f.key,
+			Flight: f.id, Kind: OpPublish, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num,
 			Token: h.token, Fence: h.fence, TTL: m.cfg.SharedCacheTTL, Value: value, Deadline: now.Add(l.LeaseTTL),
 		})
 		h.acquired = false
@@ -1020,7 +1021,7 @@ func (m *Machine[V]) releaseHeld(f *flight[V], now Time) {
 		}
 		l := &m.levels[i]
 		m.emitOp(Op[V]{
-			Flight: f.id, Kind: OpRelease, Level: uint8(i), Scope: l.Scope, Key: f.key,
+			Flight: f.id, Kind: OpRelease, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num,
 			Token: h.token, Deadline: now.Add(l.LeaseTTL),
 		})
 		h.acquired = false
@@ -1097,7 +1098,7 @@ func (m *Machine[V]) replyAll(f *flight[V], owner, others Served, v V, err error
 	}
 	if f.waiting(0) {
 		w := f.waiters[0]
-		m.reply(w.ID, f.key, w.Since, owner, v, err, level)
+		m.reply(w.ID, f.key.name, w.Since, owner, v, err, level)
 	}
 	n := 1
 	for i := 1; i < len(f.waiters); i++ {
@@ -1115,7 +1116,7 @@ func (m *Machine[V]) replyAll(f *flight[V], owner, others Served, v V, err error
 	m.refsAt = append(m.refsAt, int32(len(m.effects)))
 	m.effects = append(m.effects, Effect[V]{
 		Kind:    EffReply,
-		Reply:   Reply[V]{Key: f.key, Served: others, Value: v, Err: err, Level: level},
+		Reply:   Reply[V]{Key: f.key.name, Served: others, Value: v, Err: err, Level: level},
 		Waiters: f.waiters[1:n],
 	})
 	m.lent = append(m.lent, f.waiters)
@@ -1163,4 +1164,4 @@ func (m *Machine[V]) bigPooled() bool {
 // it there. It changes nothing the machine does or reports. A simulator,
 // which draws its next arrival before it handles the current one, calls it
 // one arrival ahead; it only helps with keys Config.KeyNumber numbers.
-func (m *Machine[V]) Prefetch(key string) { m.keys.prefetch(key) }
+func (m *Machine[V]) Prefetch(key string) { m.keys.prefetch(m.keys.ref(key)) }

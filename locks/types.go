@@ -150,6 +150,10 @@ type Op[V any] struct {
 	Kind   OpKind
 	Level  uint8 // index of the level in the topology
 	Scope  Scope
+	// KeyNum is Key's number under Config.KeyNumber plus one, or 0 when
+	// the machine does not number keys: a driver that numbers its keys
+	// reads it instead of parsing Key.
+	KeyNum uint32
 	Key    string
 	Token  Token         // OpReadOrAcquire, OpPublish, OpExtend, OpRelease
 	Fence  uint64        // OpPublish: the fence the holder got
@@ -230,6 +234,8 @@ func (t Timer) Slot() int { return int(t.Flight.Slot)*int(NumTimerKinds) + int(t
 type Fetch struct {
 	Flight FlightID
 	Key    string
+	// KeyNum is as in Op.
+	KeyNum uint32
 	// Owner is the request that owns the flight: its first request, or the
 	// follower that hedged. A driver that holds an upstream function per
 	// request calls the owner's.

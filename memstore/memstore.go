@@ -57,18 +57,25 @@ func New[V any]() *Store[V] {
 // different keys different numbers. Keys numbered below n are kept in a
 // slice indexed by number (grown as larger numbers are used, up to n), the
 // others in a map as in a store from New, so that a simulator whose keys are
-// numbered saves a hash lookup per operation. It behaves exactly as a store
-// from New.
+// numbered saves a hash lookup per operation. An Op whose KeyNum is set is
+// taken at its word (KeyNum-1 is the key's number), so the machines that send
+// the ops must number keys with index too (locks.Config.KeyNumber). It
+// behaves exactly as a store from New.
 func NewIndexed[V any](index func(key string) int, n int) *Store[V] {
 	s := New[V]()
 	s.index, s.denseMax = index, n
 	return s
 }
 
-// get returns key's entry, creating it if need be.
-func (s *Store[V]) get(key string) *entry[V] {
+// get returns key's entry, creating it if need be. num is the key's
+// number plus one when the caller knows it (Op.KeyNum), or 0.
+func (s *Store[V]) get(key string, num uint32) *entry[V] {
 	if s.index != nil {
-		if i := s.index(key); i >= 0 && i < s.denseMax {
+		i := int(num) - 1
+		if num == 0 {
+			i = s.index(key)
+		}
+		if i >= 0 && i < s.denseMax {
 			if i >= len(s.dense) {
 				s.grow(i)
 			}
@@ -125,7 +132,7 @@ type Applied[V any] struct {
 // Apply runs op at time now on behalf of subscriber sub (the node's number,
 // used by OpSubscribe and OpUnsubscribe).
 func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
-	e := s.get(op.Key)
+	e := s.get(op.Key, op.KeyNum)
 	if e.hasValue && now >= e.valueExp {
 		e.hasValue = false
 		var zero V

@@ -697,7 +697,7 @@ func (w *world) closeSecond() {
 func (w *world) contend(now sim.Time, n *node, op *locks.Op[V], delta int32) {
 	// A store serves one scope, and a topology has at most one level per
 	// scope, so the store and the key name the lock.
-	s, k := &w.stores[n.stores[op.Scope]], keyIndex(op.Key)
+	s, k := &w.stores[n.stores[op.Scope]], opKey(op.KeyNum)
 	c := s.contenders.get(k) + delta
 	s.contenders.set(k, c)
 	if int(c) > w.levelPeak[op.Level] {
@@ -811,6 +811,10 @@ func keyNumber(k string) int {
 	return n
 }
 
+// opKey returns the key number of an Op or Fetch from its KeyNum: every
+// key of a world is numbered (keyNumber), so it is never 0.
+func opKey(keyNum uint32) int { return int(keyNum) - 1 }
+
 // keyIndex parses the number out of a key "k<number>".
 func keyIndex(k string) int {
 	n := 0
@@ -904,7 +908,7 @@ func (w *world) storeArrive(now sim.Time, i int32) {
 				continue
 			}
 			w.eng.At(finish+w.netDelay(s.scope), sim.Event{
-				Kind: evNotify, Target: sub, A: int64(keyIndex(r.op.Key)), B: int64(s.scope)<<32 | int64(sn.inc),
+				Kind: evNotify, Target: sub, A: int64(opKey(r.op.KeyNum)), B: int64(s.scope)<<32 | int64(sn.inc),
 			})
 		}
 	}
@@ -918,7 +922,7 @@ func (w *world) fetch(now sim.Time, id int32, f *locks.Fetch) {
 	if w.series {
 		w.sUpstream = bump(w.sUpstream, now)
 	}
-	key := keyIndex(f.Key)
+	key := opKey(f.KeyNum)
 	d := w.dups[n.region].get(key)
 	if d.inProgress > 0 || (d.hasOK && now-d.lastOK < sim.FromDuration(w.sc.Cache.SharedTTL.D())) {
 		w.duplicates[f.Cause]++
