@@ -597,7 +597,7 @@ func (m *Machine[V]) endFlight(f *flight[V]) {
 
 func (m *Machine[V]) abort(f *flight[V], now Time) {
 	if f.phase == phaseFetching {
-		m.emit(Effect[V]{Kind: EffCancelFetch, Fetch: Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, Level: -1}})
+		m.push(EffCancelFetch).Fetch = Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, Level: -1}
 	}
 	m.releaseHeld(f, now)
 	if f.level >= 0 && f.level < len(m.levels) {
@@ -725,7 +725,7 @@ func (m *Machine[V]) contendEnter(f *flight[V], i int) {
 	}
 	f.contend[i] = true
 	l := &m.levels[i]
-	m.emit(Effect[V]{Kind: EffContend, Op: Op[V]{Flight: f.id, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num}, Delta: 1})
+	m.contend(f, l, i, 1)
 }
 
 func (m *Machine[V]) contendLeave(f *flight[V], i int) {
@@ -734,7 +734,7 @@ func (m *Machine[V]) contendLeave(f *flight[V], i int) {
 	}
 	f.contend[i] = false
 	l := &m.levels[i]
-	m.emit(Effect[V]{Kind: EffContend, Op: Op[V]{Flight: f.id, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num}, Delta: -1})
+	m.contend(f, l, i, -1)
 }
 
 // --- subscriptions ------------------------------------------------------------
@@ -915,7 +915,7 @@ func (m *Machine[V]) startFetch(f *flight[V], now Time, cause Cause, level int8,
 	f.phase = phaseFetching
 	f.hedge = hedge
 	m.stats.Fetches[cause]++
-	m.emit(Effect[V]{Kind: EffFetch, Fetch: Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, Owner: f.waiters[0].ID, Cause: cause, Level: level}})
+	m.push(EffFetch).Fetch = Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, Owner: f.waiters[0].ID, Cause: cause, Level: level}
 	if m.anyRenewable && m.holdsRenewable(f) {
 		m.setTimer(f, TimerRenew, now.Add(m.renewEvery))
 	}
@@ -1057,17 +1057,43 @@ const sweepMin = 64
 
 // --- effects --------------------------------------------------------------------
 
-func (m *Machine[V]) emit(e Effect[V]) { m.effects = append(m.effects, e) }
+// push appends an effect of kind k to the batch and returns it for the
+// caller to fill in. Only the fields of k are written: the entry is reused
+// from an earlier batch, and writing the whole effect (over 200 bytes) for
+// each of the few fields a kind has cost a simulator more than anything
+// else the machine does. Ready has cleared what could be large (waiter
+// lists, errors, and everything when V may hold pointers).
+func (m *Machine[V]) push(k EffectKind) *Effect[V] {
+	n := len(m.effects)
+	if n < cap(m.effects) {
+		m.effects = m.effects[:n+1]
+	} else {
+		m.effects = append(m.effects, Effect[V]{})
+	}
+	e := &m.effects[n]
+	e.Kind = k
+	return e
+}
+
+// contend reports that f started (delta 1) or stopped (-1) holding or
+// waiting for the lock of level i (l).
+func (m *Machine[V]) contend(f *flight[V], l *Level, i int, delta int8) {
+	e := m.push(EffContend)
+	e.Delta = delta
+	e.Op = Op[V]{Flight: f.id, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num}
+}
 
 func (m *Machine[V]) emitOp(op Op[V]) {
 	m.stats.Ops[op.Kind]++
-	m.effects = append(m.effects, Effect[V]{Kind: EffStore, Op: op})
+	m.push(EffStore).Op = op
 }
 
 func (m *Machine[V]) setTimer(f *flight[V], k TimerKind, at Time) {
 	f.timerSeq[k]++
 	f.timerOn[k] = true
-	m.effects = append(m.effects, Effect[V]{Kind: EffSetTimer, Timer: Timer{Flight: f.id, Kind: k, Seq: f.timerSeq[k]}, At: at})
+	e := m.push(EffSetTimer)
+	e.Timer = Timer{Flight: f.id, Kind: k, Seq: f.timerSeq[k]}
+	e.At = at
 }
 
 func (m *Machine[V]) cancelTimer(f *flight[V], k TimerKind) {
@@ -1076,7 +1102,7 @@ func (m *Machine[V]) cancelTimer(f *flight[V], k TimerKind) {
 	}
 	f.timerOn[k] = false
 	f.timerSeq[k]++
-	m.effects = append(m.effects, Effect[V]{Kind: EffCancelTimer, Timer: Timer{Flight: f.id, Kind: k, Seq: f.timerSeq[k]}})
+	m.push(EffCancelTimer).Timer = Timer{Flight: f.id, Kind: k, Seq: f.timerSeq[k]}
 }
 
 func (m *Machine[V]) reply(id ReqID, key string, since Time, s Served, v V, err error, level int8) {
@@ -1084,7 +1110,9 @@ func (m *Machine[V]) reply(id ReqID, key string, since Time, s Served, v V, err 
 	if err != nil {
 		m.refsAt = append(m.refsAt, int32(len(m.effects)))
 	}
-	m.effects = append(m.effects, Effect[V]{Kind: EffReply, Reply: Reply[V]{ID: id, Key: key, Since: since, Served: s, Value: v, Err: err, Level: level}})
+	e := m.push(EffReply)
+	e.Reply = Reply[V]{ID: id, Key: key, Since: since, Served: s, Value: v, Err: err, Level: level}
+	e.Waiters = nil
 }
 
 // replyAll answers every request still waiting for f: the owner with its
@@ -1114,11 +1142,9 @@ func (m *Machine[V]) replyAll(f *flight[V], owner, others Served, v V, err error
 	}
 	m.stats.Served[others] += uint64(n - 1)
 	m.refsAt = append(m.refsAt, int32(len(m.effects)))
-	m.effects = append(m.effects, Effect[V]{
-		Kind:    EffReply,
-		Reply:   Reply[V]{Key: f.key.name, Served: others, Value: v, Err: err, Level: level},
-		Waiters: f.waiters[1:n],
-	})
+	e := m.push(EffReply)
+	e.Reply = Reply[V]{Key: f.key.name, Served: others, Value: v, Err: err, Level: level}
+	e.Waiters = f.waiters[1:n]
 	m.lent = append(m.lent, f.waiters)
 	f.waiters = nil
 }

@@ -234,13 +234,13 @@ func (t Timer) Slot() int { return int(t.Flight.Slot)*int(NumTimerKinds) + int(t
 type Fetch struct {
 	Flight FlightID
 	Key    string
-	// KeyNum is as in Op.
-	KeyNum uint32
 	// Owner is the request that owns the flight: its first request, or the
 	// follower that hedged. A driver that holds an upstream function per
 	// request calls the owner's.
 	Owner ReqID
-	Cause Cause
+	// KeyNum is as in Op.
+	KeyNum uint32
+	Cause  Cause
 	// Level is the level whose timeout caused a hedge (CauseWaiterTimeout,
 	// CauseStoreError, CauseFollowerTimeout), or -1.
 	Level int8
@@ -248,12 +248,13 @@ type Fetch struct {
 
 // Reply is the answer to one request.
 type Reply[V any] struct {
-	ID     ReqID
-	Key    string
-	Since  Time // when the request arrived, so a driver can measure latency
+	ID    ReqID
+	Key   string
+	Since Time // when the request arrived, so a driver can measure latency
+	Value V
+	Err   error
+	// Served says how the request was served.
 	Served Served
-	Value  V
-	Err    error
 	// Level is the level whose timeout produced a stale or error reply, or
 	// -1.
 	Level int8
@@ -290,20 +291,29 @@ type Waiter struct {
 	Since Time
 }
 
-// Effect is one thing the machine asks its driver to do.
+// Effect is one thing the machine asks its driver to do. Only the fields
+// that its Kind names are set: the others may hold what an earlier effect
+// left there, and must not be read. (The machine reuses its effects and
+// writes only what a kind needs; writing whole effects was the largest cost
+// of a simulation's machines.)
 type Effect[V any] struct {
-	Kind  EffectKind
-	Op    Op[V]
+	Kind EffectKind
+	// Delta is set for EffContend.
+	Delta int8
+	// Timer is set for EffSetTimer and EffCancelTimer, At for EffSetTimer.
 	Timer Timer
 	At    Time
-	Fetch Fetch
+	// Op is set for EffStore, and for EffContend, where its Flight, Level,
+	// Scope, Key and KeyNum name the lock.
+	Op Op[V]
 	// Reply is the reply of an EffReply. When Waiters is not nil the same
 	// reply goes to each of them instead (with their ID and Since): the
 	// followers of a flight are answered with one effect. Use Replies to
 	// walk both cases.
 	Reply   Reply[V]
 	Waiters []Waiter
-	Delta   int8
+	// Fetch is set for EffFetch and EffCancelFetch.
+	Fetch Fetch
 }
 
 // Replies calls yield with each reply an EffReply carries, in order.
