@@ -206,6 +206,37 @@ func TestCancel(t *testing.T) {
 				r.e.At(1, ev(1))
 				return []bool{r.e.Cancel(0)}
 			}, []bool{false}, []int32{1}},
+		{"in a lane, before firing",
+			func(r *recorder) []bool {
+				r.e.AtLane(2, 1, ev(1))
+				id := r.e.AtLane(2, 2, ev(2))
+				r.e.AtLane(2, 3, ev(3))
+				return []bool{r.e.Cancel(id)}
+			}, []bool{true}, []int32{1, 3}},
+		{"in a lane, twice",
+			func(r *recorder) []bool {
+				id := r.e.AtLane(0, 2, ev(2))
+				return []bool{r.e.Cancel(id), r.e.Cancel(id)}
+			}, []bool{true, false}, []int32{}},
+		{"in a lane, after firing and after the lane's memory is reused",
+			func(r *recorder) []bool {
+				old := r.e.AtLane(1, 1, ev(1))
+				r.e.Run(Forever, 0)
+				r.e.AtLane(1, 5, ev(2)) // takes the place event 1 had in the lane's array
+				return []bool{r.e.Cancel(old)}
+			}, []bool{false}, []int32{1, 2}},
+		{"in a lane, a cancelled head is skipped and the next one cancelled",
+			func(r *recorder) []bool {
+				a := r.e.AtLane(3, 1, ev(1))
+				b := r.e.AtLane(3, 2, ev(2))
+				r.e.AtLane(3, 3, ev(3))
+				return []bool{r.e.Cancel(a), r.e.Cancel(b)}
+			}, []bool{true, true}, []int32{3}},
+		{"in a lane, an ID of another lane",
+			func(r *recorder) []bool {
+				id := r.e.AtLane(4, 1, ev(1))
+				return []bool{r.e.Cancel(id ^ 1<<60)}
+			}, []bool{false}, []int32{1}},
 		{"ID from nowhere",
 			func(r *recorder) []bool {
 				r.e.At(1, ev(1))
@@ -578,6 +609,7 @@ func TestReset(t *testing.T) {
 	r.e.At(1, ev(0))
 	r.e.Run(Forever, 0)
 	stale := r.e.At(5, ev(1))
+	staleLane := r.e.AtLane(0, 5, ev(5))
 	cancelled := r.e.At(6, ev(2))
 	r.e.Cancel(cancelled)
 	r.e.Reset()
@@ -588,6 +620,9 @@ func TestReset(t *testing.T) {
 	r.e.At(3, ev(4))
 	if r.e.Cancel(stale) {
 		t.Error("Cancel with an ID issued before Reset returned true")
+	}
+	if r.e.Cancel(staleLane) {
+		t.Error("Cancel with a lane event's ID issued before Reset returned true")
 	}
 	r.trace = nil
 	r.e.Run(Forever, 0)
