@@ -14,6 +14,7 @@
 package memstore
 
 import (
+	"github.com/stampsim/stampsim/internal/prefetch"
 	"github.com/stampsim/stampsim/locks"
 )
 
@@ -101,6 +102,17 @@ func (s *Store[V]) grow(i int) {
 	dense := make([]entry[V], n)
 	copy(dense, s.dense)
 	s.dense = dense
+}
+
+// Prefetch is a hint that an operation on the key numbered num-1 (an Op's
+// KeyNum) is coming: it starts loading the key's entry into the CPU's
+// caches, for a store from NewIndexed. It changes nothing the store does.
+// A simulator calls it when it sends an operation, which reaches the store
+// some hundreds of events later.
+func (s *Store[V]) Prefetch(num uint32) {
+	if i := int(num) - 1; i >= 0 && i < len(s.dense) {
+		prefetch.At(&s.dense[i])
+	}
 }
 
 // find returns key's entry, or nil if the store has never seen the key.

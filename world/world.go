@@ -23,6 +23,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/stampsim/stampsim/internal/prefetch"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/memstore"
 	"github.com/stampsim/stampsim/reports"
@@ -185,8 +186,8 @@ type world struct {
 	rArrive, rNode, rNet, rUp, rBurst, rTokens *rand.Rand
 	poisson                                    workloads.Poisson
 	laneDelays                                 []sim.Time // timer delays with an engine lane each (setTimer)
-	aheadNode                                  int32      // the next steady arrival's node and key (drawAhead)
-	aheadKey                                   int
+	aheadNode, afterNode                       int32      // the next two steady arrivals' nodes and keys (drawAhead)
+	aheadKey, afterKey                         int
 	zipf                                       workloads.Zipf
 	net                                        [locks.MaxLevels]workloads.Dist
 	upLatency                                  workloads.Dist
@@ -369,6 +370,7 @@ func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, er
 			return nil, fmt.Errorf("workload.rate: %w", err)
 		}
 		w.eng.AtLane(arrivalLane, sim.FromDuration(w.poisson.Next(w.rArrive)), sim.Event{Kind: evArrival})
+		w.drawAhead()
 		w.drawAhead()
 	}
 	for i, b := range sc.Workload.Bursts {
@@ -556,13 +558,21 @@ func (w *world) deliver(now sim.Time, ev sim.Event) {
 	w.drain(now, ev.Target)
 }
 
-// drawAhead draws the node and key of the next steady arrival, one arrival
-// ahead, and has that node's machine start loading what it knows of the key
-// into the CPU's caches: by the time the arrival is handled, a few events
-// later, the memory is there. The node and key streams serve only the
-// steady arrivals, so drawing them early draws the same values.
+// drawAhead draws the node and key of a steady arrival two arrivals ahead,
+// and has the CPU start loading what the next ones will need, in two
+// stages: the machine of the arrival after next, and what the next
+// arrival's machine (loaded one arrival ago) knows of its key. By the time
+// an arrival is handled, a few events later, its memory is there; a
+// machine's own fields must be in cache before it can find the key's
+// entry, which is why the stages are an arrival apart. The node and key
+// streams serve only the steady arrivals, so drawing them early draws the
+// same values.
 func (w *world) drawAhead() {
-	w.aheadNode, w.aheadKey = int32(w.rNode.IntN(len(w.nodes))), w.zipf.Next()
+	w.aheadNode, w.aheadKey = w.afterNode, w.afterKey
+	w.afterNode, w.afterKey = int32(w.rNode.IntN(len(w.nodes))), w.zipf.Next()
+	if m := w.nodes[w.afterNode].m; m != nil {
+		prefetch.Object(m)
+	}
 	if m := w.nodes[w.aheadNode].m; m != nil {
 		m.Prefetch(w.keys[w.aheadKey])
 	}
@@ -844,6 +854,7 @@ func (w *world) send(now sim.Time, id int32, op *locks.Op[V]) {
 		w.fail(i, now+w.connectTimeout)
 		return
 	}
+	w.stores[r.store].kv.Prefetch(op.KeyNum)
 	w.eng.At(now+w.netDelay(op.Scope), sim.Event{Kind: evStoreArrive, A: int64(i)})
 }
 

@@ -14,3 +14,11 @@ import "unsafe"
 // At asks the CPU to start loading the cache line that holds *p; see Line.
 // It lets callers prefetch without importing unsafe.
 func At[T any](p *T) { Line(unsafe.Pointer(p)) }
+
+// Object asks the CPU to start loading every cache line that holds part of
+// *p; see Line.
+func Object[T any](p *T) {
+	start := uintptr(unsafe.Pointer(p))
+	end := start + unsafe.Sizeof(*p)
+	Lines(unsafe.Pointer(p), (end+63)/64-start/64)
+}

@@ -10,3 +10,9 @@ import "unsafe"
 //
 //go:noescape
 func Line(p unsafe.Pointer)
+
+// Lines is Line for the n cache lines that start with the one holding p:
+// 64-byte lines at p, p+64, and so on.
+//
+//go:noescape
+func Lines(p unsafe.Pointer, n uintptr)

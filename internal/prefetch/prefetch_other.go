@@ -6,3 +6,6 @@ import "unsafe"
 
 // Line does nothing on this architecture; see prefetch.go.
 func Line(unsafe.Pointer) {}
+
+// Lines does nothing on this architecture; see prefetch.go.
+func Lines(unsafe.Pointer, uintptr) {}
