@@ -72,6 +72,10 @@ type worldConfig struct {
 	// NodeConfig, if set, changes the configuration of node i's machine
 	// (it must keep the scopes of Topology).
 	NodeConfig func(i int, c *locks.Config)
+	// ShareEffects makes every machine collect its effects in node 0's
+	// buffers (Machine.ShareEffects); the world takes each input's effects
+	// before the next input, as sharing requires.
+	ShareEffects bool
 	// StoreFault decides what a store does with an operation arriving at
 	// now (the default: it applies it).
 	StoreFault func(now locks.Time, st *store, op locks.Op[int]) fault
@@ -345,6 +349,9 @@ func newWorld(tb testing.TB, cfg worldConfig) *world {
 		m, err := locks.NewMachine[int](mc)
 		if err != nil {
 			tb.Fatalf("node %d: %v", i, err)
+		}
+		if cfg.ShareEffects && i > 0 {
+			m.ShareEffects(w.nodes[0].m)
 		}
 		n := &node{id: i, place: p, m: m}
 		w.nodes = append(w.nodes, n)

@@ -202,19 +202,26 @@ type Machine[V any] struct {
 	free         []uint32
 	subs         map[subKey]*subscription
 	subPool      []*subscription
-	effects      []Effect[V]
-	spare        []Effect[V]
-	lent         [][]Waiter // waiter lists lent with the effects of the current batch
-	refsAt       []int32    // effects of the current batch holding a waiter list or an error
-	spareRefsAt  []int32    // the same for the batch the driver is reading
-	ptrValues    bool       // V may hold pointers: Ready clears whole batches
-	returned     [][]Waiter // lent with the batch the driver is reading
-	pool         [][]Waiter // waiter lists ready for reuse
+	out          *outbox[V]
+	ptrValues    bool // V may hold pointers: Ready clears whole batches
 	rng          *rand.ChaCha8
 	stats        Stats
 	renewEvery   time.Duration
 	anyRenewable bool
 	hedges       int // flights of followers that hedged (see flight.hedgeOf)
+}
+
+// outbox holds a machine's effects: the batch being built and the one the
+// driver is reading, with the waiter lists they lend. Machines of one
+// driver may share one (ShareEffects).
+type outbox[V any] struct {
+	effects     []Effect[V]
+	spare       []Effect[V]
+	lent        [][]Waiter // waiter lists lent with the effects of the current batch
+	refsAt      []int32    // effects of the current batch holding a waiter list or an error
+	spareRefsAt []int32    // the same for the batch the driver is reading
+	returned    [][]Waiter // lent with the batch the driver is reading
+	pool        [][]Waiter // waiter lists ready for reuse
 }
 
 // NewMachine returns a machine for cfg, or an error naming the setting that
@@ -228,6 +235,7 @@ func NewMachine[V any](cfg Config) (*Machine[V], error) {
 		levels: cfg.Topology.Levels,
 		keys:   newKeyTable[V](cfg.KeyNumber),
 		subs:   make(map[subKey]*subscription),
+		out:    new(outbox[V]),
 		rng:    rand.NewChaCha8(cfg.Seed),
 	}
 	m.ptrValues = mayHoldPointers[V]()
@@ -263,28 +271,36 @@ func (m *Machine[V]) Stats() Stats { return m.stats }
 // until the next call to Ready; inputs given while the driver works through
 // it add to the next batch.
 func (m *Machine[V]) Ready() []Effect[V] {
+	o := m.out
 	m.recycle()
-	out := m.effects
-	spare := m.spare
+	out := o.effects
+	spare := o.spare
 	// The batch before out is done with: drop what it holds that could be
-	// large (waiter lists, errors, values that may hold pointers). Its
-	// entries are overwritten whole as the next batch is appended, so
-	// clearing the rest would only touch memory that has gone cold since.
+	// large (waiter lists, errors, values that may hold pointers). The rest
+	// is left for the next batch to write over, field by field (see push).
 	switch {
 	case cap(spare) > 1<<12:
 		spare = nil // a burst of effects must not pin its memory either
 	case m.ptrValues:
 		clear(spare)
 	default:
-		for _, i := range m.spareRefsAt {
+		for _, i := range o.spareRefsAt {
 			spare[i].Waiters, spare[i].Reply.Err = nil, nil
 		}
 	}
-	m.spareRefsAt, m.refsAt = m.refsAt, m.spareRefsAt[:0]
-	m.effects = spare[:0]
-	m.spare = out
+	o.spareRefsAt, o.refsAt = o.refsAt, o.spareRefsAt[:0]
+	o.effects = spare[:0]
+	o.spare = out
 	return out
 }
+
+// ShareEffects makes m collect its effects in the same buffers as other, so
+// that a driver of hundreds of machines writes every batch into memory that
+// is already in the CPU's caches, instead of into one cold buffer per
+// machine. The driver must then take the effects of each input (Ready on the
+// machine that got it) before it gives an input to another machine of the
+// group, as a simulator does. Call it before giving m any input.
+func (m *Machine[V]) ShareEffects(other *Machine[V]) { m.out = other.out }
 
 // mayHoldPointers reports whether values of type V may hold pointers; it
 // knows the numbers and booleans.
@@ -1064,13 +1080,14 @@ const sweepMin = 64
 // else the machine does. Ready has cleared what could be large (waiter
 // lists, errors, and everything when V may hold pointers).
 func (m *Machine[V]) push(k EffectKind) *Effect[V] {
-	n := len(m.effects)
-	if n < cap(m.effects) {
-		m.effects = m.effects[:n+1]
+	o := m.out
+	n := len(o.effects)
+	if n < cap(o.effects) {
+		o.effects = o.effects[:n+1]
 	} else {
-		m.effects = append(m.effects, Effect[V]{})
+		o.effects = append(o.effects, Effect[V]{})
 	}
-	e := &m.effects[n]
+	e := &o.effects[n]
 	e.Kind = k
 	return e
 }
@@ -1108,7 +1125,7 @@ func (m *Machine[V]) cancelTimer(f *flight[V], k TimerKind) {
 func (m *Machine[V]) reply(id ReqID, key string, since Time, s Served, v V, err error, level int8) {
 	m.stats.Served[s]++
 	if err != nil {
-		m.refsAt = append(m.refsAt, int32(len(m.effects)))
+		m.out.refsAt = append(m.out.refsAt, int32(len(m.out.effects)))
 	}
 	e := m.push(EffReply)
 	e.Reply = Reply[V]{ID: id, Key: key, Since: since, Served: s, Value: v, Err: err, Level: level}
@@ -1141,20 +1158,20 @@ func (m *Machine[V]) replyAll(f *flight[V], owner, others Served, v V, err error
 		return
 	}
 	m.stats.Served[others] += uint64(n - 1)
-	m.refsAt = append(m.refsAt, int32(len(m.effects)))
+	m.out.refsAt = append(m.out.refsAt, int32(len(m.out.effects)))
 	e := m.push(EffReply)
 	e.Reply = Reply[V]{Key: f.key.name, Served: others, Value: v, Err: err, Level: level}
 	e.Waiters = f.waiters[1:n]
-	m.lent = append(m.lent, f.waiters)
+	m.out.lent = append(m.out.lent, f.waiters)
 	f.waiters = nil
 }
 
 // takeWaiters returns an empty waiter list, reusing one the driver is done
 // with when there is one.
 func (m *Machine[V]) takeWaiters() []Waiter {
-	if n := len(m.pool); n > 0 {
-		w := m.pool[n-1]
-		m.pool = m.pool[:n-1]
+	if n := len(m.out.pool); n > 0 {
+		w := m.out.pool[n-1]
+		m.out.pool = m.out.pool[:n-1]
 		return w[:0]
 	}
 	return make([]Waiter, 0, 8)
@@ -1165,19 +1182,20 @@ func (m *Machine[V]) takeWaiters() []Waiter {
 // It keeps a bounded number, and at most one very large one, so that one
 // huge stampede does not pin its memory.
 func (m *Machine[V]) recycle() {
-	for _, w := range m.returned {
+	o := m.out
+	for _, w := range o.returned {
 		big := cap(w) > 1<<14
-		if len(m.pool) >= 64 || (big && m.bigPooled()) {
+		if len(o.pool) >= 64 || (big && m.bigPooled()) {
 			continue
 		}
-		m.pool = append(m.pool, w[:0])
+		o.pool = append(o.pool, w[:0])
 	}
-	clear(m.returned)
-	m.returned, m.lent = m.lent, m.returned[:0]
+	clear(o.returned)
+	o.returned, o.lent = o.lent, o.returned[:0]
 }
 
 func (m *Machine[V]) bigPooled() bool {
-	for _, w := range m.pool {
+	for _, w := range m.out.pool {
 		if cap(w) > 1<<14 {
 			return true
 		}

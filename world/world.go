@@ -179,6 +179,9 @@ type world struct {
 	stores []store
 	keys   []string
 	mcfg   locks.Config
+	// effectsOf is the first machine built: every machine shares its
+	// effect buffers (locks.Machine.ShareEffects).
+	effectsOf *locks.Machine[V]
 
 	ops   slab[opRec]
 	calls slab[callRec]
@@ -464,7 +467,18 @@ func (w *world) newMachine() (*locks.Machine[V], error) {
 			cfg.Seed[i+j] = byte(v >> (8 * j))
 		}
 	}
-	return locks.NewMachine[V](cfg)
+	m, err := locks.NewMachine[V](cfg)
+	if err != nil {
+		return nil, err
+	}
+	// The world takes each input's effects before the next input, so its
+	// machines can share one batch, which then stays in cache.
+	if w.effectsOf == nil {
+		w.effectsOf = m
+	} else {
+		m.ShareEffects(w.effectsOf)
+	}
+	return m, nil
 }
 
 // --- the event loop ---------------------------------------------------------------
