@@ -116,10 +116,16 @@ type flight[V any] struct {
 	raSent   Time // when the last read-or-acquire was sent
 	key      keyRef
 
-	waiters []Waiter // waiters[0] is the owner
+	// waiters[0] is the owner. A flight of one request keeps it in owner,
+	// inside the flight; the second to join moves the list to one from the
+	// pool (Machine.join), so that most flights touch no memory but their
+	// own.
+	waiters []Waiter
 	gone    []uint64 // bit i set: waiters[i] no longer waits (answered, cancelled)
 	live    int      // waiters still waiting
 	head    int      // oldest follower whose node-level deadline may not have passed
+	owner   [1]Waiter
+	gone1   [1]uint64 // gone's first word, inside the flight
 
 	token    Token
 	timerSeq [NumTimerKinds]uint32
@@ -143,9 +149,12 @@ func (f *flight[V]) leave(i int) {
 	f.live--
 }
 
-// join adds a waiter and returns its index.
-func (f *flight[V]) join(id ReqID, now Time) int {
+// join adds a waiter to f and returns its index.
+func (m *Machine[V]) join(f *flight[V], id ReqID, now Time) int {
 	i := len(f.waiters)
+	if i == cap(f.waiters) && i == 1 { // the owner is alone in f.owner
+		f.waiters = append(m.takeWaiters(), f.waiters[0])
+	}
 	f.waiters = append(f.waiters, Waiter{ID: id, Since: now})
 	if i/64 >= len(f.gone) {
 		f.gone = append(f.gone, 0)
@@ -330,7 +339,7 @@ func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
 	if m.nodeLevel {
 		if e.flight != 0 {
 			f := m.flights[e.flight-1]
-			i := f.join(id, now)
+			i := m.join(f, id, now)
 			st := &m.stats.Levels[0]
 			st.Waits++
 			if f.live > st.PeakContenders {
@@ -553,15 +562,13 @@ func (m *Machine[V]) newFlight(key keyRef, owner ReqID, now Time) *flight[V] {
 		m.free = m.free[:n-1]
 	} else {
 		f = &flight[V]{id: FlightID{Slot: uint32(len(m.flights))}}
+		f.gone = f.gone1[:0]
 		m.flights = append(m.flights, f)
 	}
 	f.key = key
-	if f.waiters == nil {
-		f.waiters = m.takeWaiters()
-	}
-	f.waiters = f.waiters[:0]
+	f.waiters = f.owner[:0]
 	f.live = 0
-	f.join(owner, now)
+	m.join(f, owner, now)
 	f.head = 1
 	f.level = -1
 	f.waited = false
@@ -603,11 +610,12 @@ func (m *Machine[V]) endFlight(f *flight[V]) {
 		f.held = [MaxLevels]heldLock{}
 		f.holding = 0
 	}
-	// The waiter list stays with the slot unless replyAll lent it to the
-	// driver (see takeWaiters).
-	if f.waiters != nil {
-		f.waiters = f.waiters[:0]
+	// A list of more than one waiter goes back to the pool, unless
+	// replyAll lent it to the driver (and set it to nil).
+	if cap(f.waiters) > 1 {
+		m.poolWaiters(f.waiters)
 	}
+	f.waiters = nil
 	m.free = append(m.free, f.id.Slot)
 }
 
@@ -1177,18 +1185,23 @@ func (m *Machine[V]) takeWaiters() []Waiter {
 	return make([]Waiter, 0, 8)
 }
 
+// poolWaiters takes back a waiter list nothing uses any more. The pool
+// keeps a bounded number, and at most one very large one, so that one huge
+// stampede does not pin its memory.
+func (m *Machine[V]) poolWaiters(w []Waiter) {
+	o := m.out
+	if len(o.pool) >= 64 || (cap(w) > 1<<14 && m.bigPooled()) {
+		return
+	}
+	o.pool = append(o.pool, w[:0])
+}
+
 // recycle takes back the waiter lists lent with the effects of the batch the
 // driver has finished (the one before the batch Ready is about to return).
-// It keeps a bounded number, and at most one very large one, so that one
-// huge stampede does not pin its memory.
 func (m *Machine[V]) recycle() {
 	o := m.out
 	for _, w := range o.returned {
-		big := cap(w) > 1<<14
-		if len(o.pool) >= 64 || (big && m.bigPooled()) {
-			continue
-		}
-		o.pool = append(o.pool, w[:0])
+		m.poolWaiters(w)
 	}
 	clear(o.returned)
 	o.returned, o.lent = o.lent, o.returned[:0]
