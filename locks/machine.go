@@ -1216,9 +1216,14 @@ func (m *Machine[V]) bigPooled() bool {
 	return false
 }
 
-// Prefetch is a hint that a request for key is coming: it starts loading
-// what the machine knows of key into the CPU's caches, so that Request finds
-// it there. It changes nothing the machine does or reports. A simulator,
-// which draws its next arrival before it handles the current one, calls it
-// one arrival ahead; it only helps with keys Config.KeyNumber numbers.
-func (m *Machine[V]) Prefetch(key string) { m.keys.prefetch(m.keys.ref(key)) }
+// Prefetch is a hint that a request for the key that Config.KeyNumber
+// numbers keyNumber is coming: it starts loading what the machine knows of
+// the key into the CPU's caches, so that Request finds it there. It changes
+// nothing the machine does or reports. A simulator, which draws its next
+// arrival before it handles the current one, calls it an arrival ahead, with
+// the number it drew (so no name is parsed twice).
+func (m *Machine[V]) Prefetch(keyNumber int) {
+	if m.cfg.KeyNumber != nil && keyNumber >= 0 && keyNumber < 1<<32-1 {
+		m.keys.prefetch(keyRef{num: uint32(keyNumber) + 1})
+	}
+}

@@ -121,7 +121,7 @@ type store struct {
 	ops       uint64
 	commands  uint64
 	busy      time.Duration
-	wait      *hdrhistogram.Histogram // µs
+	wait      histogram // µs
 	waitSum   float64
 	peakQueue int
 	outages   []window
@@ -213,8 +213,8 @@ type world struct {
 	levelPeak     [locks.MaxLevels]int
 	opsByKind     [locks.NumOpKinds]uint64
 	storeErrors   uint64
-	latency       *hdrhistogram.Histogram // µs
-	secLatency    *hdrhistogram.Histogram
+	latency       histogram // µs
+	secLatency    histogram
 	secLatencyAt  int
 	series        bool
 	onRequest     func(at time.Duration, node, key int)
@@ -274,8 +274,8 @@ func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, er
 		sc:          sc,
 		topo:        topo,
 		end:         sim.FromDuration(sc.Duration.D()),
-		latency:     hdrhistogram.New(0, 3_600_000_000, 3),
-		secLatency:  hdrhistogram.New(0, 3_600_000_000, 2),
+		latency:     newHistogram(3),
+		secLatency:  newHistogram(2),
 		series:      opt.Series,
 		onRequest:   opt.OnRequest,
 		upLatencyFn: opt.UpstreamLatency,
@@ -342,7 +342,7 @@ func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, er
 	// Stores: one per zone, one per region, one global.
 	add := func(name string, scope locks.Scope) {
 		kv := memstore.NewIndexed[V](keyNumber, min(len(w.keys), denseKeys))
-		w.stores = append(w.stores, store{name: name, scope: scope, kv: kv, wait: hdrhistogram.New(0, 3_600_000_000, 3)})
+		w.stores = append(w.stores, store{name: name, scope: scope, kv: kv, wait: newHistogram(3)})
 	}
 	for r := 0; r < w.shape.Regions; r++ {
 		for z := 0; z < w.shape.ZonesPerRegion; z++ {
@@ -588,7 +588,7 @@ func (w *world) drawAhead() {
 		prefetch.Object(m)
 	}
 	if m := w.nodes[w.aheadNode].m; m != nil {
-		m.Prefetch(w.keys[w.aheadKey])
+		m.Prefetch(w.aheadKey)
 	}
 }
 
@@ -693,14 +693,14 @@ func (w *world) reply(now sim.Time, n *node, r *locks.Reply[V]) {
 	w.served[r.Served]++
 	lat := now - sim.Time(r.Since)
 	us := int64(lat) / 1000
-	_ = w.latency.RecordValue(us)
+	w.latency.record(us)
 	if w.series {
 		sec := int(now / sim.Time(time.Second))
 		if sec != w.secLatencyAt {
 			w.closeSecond()
 			w.secLatencyAt = sec
 		}
-		_ = w.secLatency.RecordValue(us)
+		w.secLatency.record(us)
 		if r.Served == locks.ServedError {
 			w.sErrors = bump(w.sErrors, now)
 		}
@@ -708,14 +708,14 @@ func (w *world) reply(now sim.Time, n *node, r *locks.Reply[V]) {
 }
 
 func (w *world) closeSecond() {
-	if w.secLatency.TotalCount() == 0 {
+	if w.secLatency.all().TotalCount() == 0 {
 		return
 	}
 	for len(w.sP99) <= w.secLatencyAt {
 		w.sP99 = append(w.sP99, 0)
 	}
-	w.sP99[w.secLatencyAt] = float64(w.secLatency.ValueAtQuantile(99)) / 1000
-	w.secLatency.Reset()
+	w.sP99[w.secLatencyAt] = float64(w.secLatency.all().ValueAtQuantile(99)) / 1000
+	w.secLatency.h.Reset()
 }
 
 func (w *world) contend(now sim.Time, n *node, op *locks.Op[V], delta int32) {
@@ -920,7 +920,7 @@ func (w *world) storeArrive(now sim.Time, i int32) {
 	s.commands += uint64(a.Commands)
 	s.busy += service
 	waitUs := int64(start-now) / 1000
-	_ = s.wait.RecordValue(waitUs)
+	s.wait.record(waitUs)
 	s.waitSum += float64(start - now)
 	w.opsByKind[r.op.Kind]++
 	w.sStoreOps = bump(w.sStoreOps, now) // always: it gives the peak rate
@@ -1126,7 +1126,7 @@ func (w *world) results() reports.Run {
 		run.Levels = append(run.Levels, lr)
 	}
 	ms := func(us int64) float64 { return float64(us) / 1000 }
-	h := w.latency
+	h := w.latency.all()
 	run.LatencyMs = reports.Latency{
 		P50: ms(h.ValueAtQuantile(50)), P90: ms(h.ValueAtQuantile(90)), P99: ms(h.ValueAtQuantile(99)),
 		P999: ms(h.ValueAtQuantile(99.9)), Max: ms(h.Max()), Mean: round3(h.Mean() / 1000),
@@ -1138,12 +1138,13 @@ func (w *world) results() reports.Run {
 			continue
 		}
 		run.StoreCommands += s.commands
+		wait := s.wait.all()
 		sr := reports.Store{
 			Name: s.name, Scope: s.scope.String(), Ops: s.ops, Commands: s.commands,
 			PeakQueue: s.peakQueue,
 			QueueWaitMs: reports.QueueWait{
 				Mean: round3(s.waitSum / float64(s.ops) / 1e6),
-				P50:  ms(s.wait.ValueAtQuantile(50)), P99: ms(s.wait.ValueAtQuantile(99)), Max: ms(s.wait.Max()),
+				P50:  ms(wait.ValueAtQuantile(50)), P99: ms(wait.ValueAtQuantile(99)), Max: ms(wait.Max()),
 			},
 		}
 		if simDur > 0 {
@@ -1170,6 +1171,37 @@ func (w *world) results() reports.Run {
 		run.Series = s
 	}
 	return run
+}
+
+// histogram is an HDR histogram (microseconds, up to an hour) that counts
+// zeros on the side: most latencies and store waits are zero (node-cache
+// hits, an idle store), and a count is cheaper than a histogram update.
+// all folds them in.
+type histogram struct {
+	h     *hdrhistogram.Histogram
+	zeros int64
+}
+
+func newHistogram(significantDigits int) histogram {
+	return histogram{h: hdrhistogram.New(0, 3_600_000_000, significantDigits)}
+}
+
+// record adds v.
+func (h *histogram) record(v int64) {
+	if v == 0 {
+		h.zeros++
+		return
+	}
+	_ = h.h.RecordValue(v)
+}
+
+// all returns the histogram of every value recorded.
+func (h *histogram) all() *hdrhistogram.Histogram {
+	if h.zeros > 0 {
+		_ = h.h.RecordValues(0, h.zeros)
+		h.zeros = 0
+	}
+	return h.h
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
