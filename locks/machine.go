@@ -94,8 +94,8 @@ type heldLock struct {
 
 // flight's fields are ordered so that those every flight touches share its
 // first three cache lines (a simulator runs hundreds of machines, whose
-// flights are cold each time they are touched), and it is 384 bytes, six
-// whole lines.
+// flights are cold each time they are touched). It is 416 bytes, one of
+// the Go allocator's size classes, so no space is wasted.
 type flight[V any] struct {
 	id    FlightID
 	phase phase
@@ -1083,10 +1083,10 @@ const sweepMin = 64
 
 // push appends an effect of kind k to the batch and returns it for the
 // caller to fill in. Only the fields of k are written: the entry is reused
-// from an earlier batch, and writing the whole effect (over 200 bytes) for
-// each of the few fields a kind has cost a simulator more than anything
-// else the machine does. Ready has cleared what could be large (waiter
-// lists, errors, and everything when V may hold pointers).
+// from an earlier batch, and building whole effects (248 bytes zeroed, then
+// copied) for the few fields a kind has cost a simulation about 4% of its
+// time. Ready has cleared what could be large (waiter lists, errors, and
+// everything when V may hold pointers).
 func (m *Machine[V]) push(k EffectKind) *Effect[V] {
 	o := m.out
 	n := len(o.effects)

@@ -294,8 +294,8 @@ type Waiter struct {
 // Effect is one thing the machine asks its driver to do. Only the fields
 // that its Kind names are set: the others may hold what an earlier effect
 // left there, and must not be read. (The machine reuses its effects and
-// writes only what a kind needs; writing whole effects was the largest cost
-// of a simulation's machines.)
+// writes only what a kind needs, which a simulator of hundreds of machines
+// notices.)
 type Effect[V any] struct {
 	Kind EffectKind
 	// Delta is set for EffContend.
