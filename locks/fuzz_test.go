@@ -54,7 +54,7 @@ func fuzzSeeds() [][]byte {
 		13, 3, 7, 1, 1, 8, 2, 0, 15, 15, 10, 0, 11, 0, 15, 15, 15, 15, 11, 0, 15, 14, 1, 15, 15, 15,
 	}
 	for topo := range len(locks.Builtins) {
-		for _, mode := range []byte{0, 1, 2, 3, 0x1d, 0x41, 0x7d} {
+		for _, mode := range []byte{0, 1, 2, 3, 0x1d, 0x41, 0x7d, 0xe1} {
 			seeds = append(seeds, append([]byte{byte(topo), mode, 0x1b, 0x24, 0x35, 0x46}, steps...))
 		}
 	}
@@ -127,7 +127,8 @@ func fuzzKeyNumber(key string) int {
 //	   timeouts); bit 1: poll instead of notify; bit 2: no lease renewal;
 //	   bit 3: no node cache; bit 4: a stale window; bit 5: keys "a" and
 //	   "b" numbered (Config.KeyNumber), so kept in the slice, "c" not;
-//	   bit 6: every machine shares node 0's effect buffers (ShareEffects)
+//	   bit 6: every machine shares node 0's effect buffers (ShareEffects);
+//	   bit 7, with bit 5: requests come with their numbers (RequestNumbered)
 //	2: nodes (1 to 5), regions (1 or 2), zones per region (1 or 2)
 //	3: the on-timeout policy of each level, two bits each
 //	4: lease TTL and wait timeout (faulty runs)
@@ -184,6 +185,9 @@ func newFuzzWorld(t *testing.T, data []byte) *fuzzWorld {
 	}
 	if mode&32 != 0 {
 		cfg.NodeConfig = func(_ int, c *locks.Config) { c.KeyNumber = fuzzKeyNumber }
+		if mode&128 != 0 {
+			cfg.RequestNumbers = fuzzKeyNumber
+		}
 	}
 	cfg.ShareEffects = mode&64 != 0
 	lat := fuzzLatency[speeds>>4&3]

@@ -76,6 +76,9 @@ type worldConfig struct {
 	// buffers (Machine.ShareEffects); the world takes each input's effects
 	// before the next input, as sharing requires.
 	ShareEffects bool
+	// RequestNumbers, if set, numbers keys as the machines' KeyNumber does,
+	// and requests are given with their numbers (Machine.RequestNumbered).
+	RequestNumbers func(key string) int
 	// StoreFault decides what a store does with an operation arriving at
 	// now (the default: it applies it).
 	StoreFault func(now locks.Time, st *store, op locks.Op[int]) fault
@@ -504,7 +507,11 @@ func (w *world) dispatch(e *event) {
 	case evRequest:
 		r := e.req
 		r.started, r.at = true, w.now // later than asked if the node was paused
-		r.handle = n.m.Request(w.now, r.id, r.key)
+		if w.cfg.RequestNumbers != nil {
+			r.handle = n.m.RequestNumbered(w.now, r.id, r.key, w.cfg.RequestNumbers(r.key))
+		} else {
+			r.handle = n.m.Request(w.now, r.id, r.key)
+		}
 		w.flush(n)
 	case evCancel:
 		r := e.req

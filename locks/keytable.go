@@ -79,16 +79,21 @@ func (t *keyTable[V]) prefetch(k keyRef) {
 	}
 }
 
-// sweep drops the entries for which useless reports true, and returns how
-// many entries the table keeps.
-func (t *keyTable[V]) sweep(useless func(keyEntry[V]) bool) int {
+// sweep drops the entries no request can use any more, those without a
+// flight whose value was fresh no later than cutoff (see useless), and
+// returns how many entries the table keeps.
+func (t *keyTable[V]) sweep(cutoff Time) int {
 	for k, e := range t.names {
-		if useless(e) {
+		if useless(e, cutoff) {
 			delete(t.names, k)
 		}
 	}
-	return len(t.names) + t.nums.sweep(useless)
+	return len(t.names) + t.nums.sweep(cutoff)
 }
+
+// useless reports whether e has no flight and its value stopped being fresh
+// at or before cutoff.
+func useless[V any](e keyEntry[V], cutoff Time) bool { return e.flight == 0 && e.fresh <= cutoff }
 
 // held returns how many keys the table knows (for tests).
 func (t *keyTable[V]) held() int { return len(t.names) + t.nums.used }
@@ -170,13 +175,16 @@ func (t *numTable[V]) insert(num uint32, e keyEntry[V]) {
 	t.used++
 }
 
-// drop removes num, shifting back the entries after it in its probe run so
-// that every entry stays reachable from its home slot.
+// drop removes num.
 func (t *numTable[V]) drop(num uint32) {
-	i := t.find(num)
-	if i < 0 {
-		return
+	if i := t.find(num); i >= 0 {
+		t.dropAt(i)
 	}
+}
+
+// dropAt removes the entry in slot i, shifting back the entries after it in
+// its probe run so that every entry stays reachable from its home slot.
+func (t *numTable[V]) dropAt(i int) {
 	mask := len(t.slots) - 1
 	for j := (i + 1) & mask; t.slots[j].num != 0; j = (j + 1) & mask {
 		// The entry at j may move to the hole at i if its home is not
@@ -204,10 +212,10 @@ func (t *numTable[V]) resize(n int) {
 	}
 }
 
-// sweep drops the entries for which useless reports true, in place, shrinks
-// the table if it is then less than an eighth full, and returns how many it
+// sweep drops the entries that are useless at cutoff, in place, shrinks the
+// table if it is then less than an eighth full, and returns how many it
 // keeps.
-func (t *numTable[V]) sweep(useless func(keyEntry[V]) bool) int {
+func (t *numTable[V]) sweep(cutoff Time) int {
 	n := len(t.slots)
 	if t.used == 0 {
 		return 0
@@ -224,8 +232,8 @@ func (t *numTable[V]) sweep(useless func(keyEntry[V]) bool) int {
 	}
 	for k := 1; k < n; {
 		i := (start + k) & mask
-		if s := &t.slots[i]; s.num != 0 && useless(s.e) {
-			t.drop(s.num)
+		if s := &t.slots[i]; s.num != 0 && useless(s.e, cutoff) {
+			t.dropAt(i)
 			continue
 		}
 		k++

@@ -329,8 +329,22 @@ func (m *Machine[V]) InFlight() int { return len(m.flights) - len(m.free) }
 // on a node-cache hit (and returns the zero Handle); otherwise the request
 // joins or starts a flight, and the returned Handle can cancel it.
 func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
+	return m.request(now, id, key, m.keys.ref(key))
+}
+
+// RequestNumbered is Request for a key that Config.KeyNumber numbers
+// keyNumber (it must be what KeyNumber returns for key): a simulator, which
+// draws its keys as numbers, saves the machine numbering each key again.
+func (m *Machine[V]) RequestNumbered(now Time, id ReqID, key string, keyNumber int) Handle {
+	k := keyRef{name: key}
+	if m.cfg.KeyNumber != nil && keyNumber >= 0 && keyNumber < 1<<32-1 {
+		k.num = uint32(keyNumber) + 1
+	}
+	return m.request(now, id, key, k)
+}
+
+func (m *Machine[V]) request(now Time, id ReqID, key string, k keyRef) Handle {
 	m.stats.Requests++
-	k := m.keys.ref(key)
 	e := m.keys.get(k)
 	if e.cached && now < e.fresh {
 		m.reply(id, key, now, ServedHit, e.value, nil, -1)
@@ -1072,7 +1086,8 @@ func (m *Machine[V]) sweepCache(now Time) {
 	if m.sinceSweep < max(sweepMin, m.afterSweep) {
 		return
 	}
-	kept := m.keys.sweep(func(e keyEntry[V]) bool { return e.flight == 0 && m.staleUntil(e) <= now })
+	// An entry is stale for good once fresh+StaleFor <= now.
+	kept := m.keys.sweep(now - Time(m.cfg.StaleFor))
 	m.sinceSweep, m.afterSweep = 0, kept
 }
 

@@ -36,10 +36,9 @@ func TestNumTableIsAMap(t *testing.T) {
 					continue
 				}
 				cut := Time(r.IntN(100))
-				useless := func(e keyEntry[int]) bool { return e.flight == 0 && e.fresh < cut }
-				kept := tab.sweep(useless)
+				kept := tab.sweep(cut)
 				for k, e := range ref {
-					if useless(e) {
+					if e.flight == 0 && e.fresh <= cut {
 						delete(ref, k)
 					}
 				}

@@ -623,7 +623,7 @@ func (w *world) request(now sim.Time, id int32, key int) {
 	}
 	w.nextReq++
 	n.outstanding++
-	n.m.Request(locks.Time(now), w.nextReq, w.keys[key])
+	n.m.RequestNumbered(locks.Time(now), w.nextReq, w.keys[key], key)
 	w.drain(now, id)
 }
 
