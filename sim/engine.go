@@ -184,11 +184,18 @@ type Engine struct {
 // MaxLanes is the number of lanes an engine has; see [Engine.AtLane].
 const MaxLanes = 8
 
-// lane is a FIFO of entries in (at, key) order: q[head:] are queued.
+// lane is a FIFO of entries in (at, key) order: q[head:] are queued. A
+// lane fed by AtLaneFixed keeps its events beside their entries, in evs,
+// and its entries have no slot (noSlot).
 type lane struct {
-	q    []entry
-	head int
+	q     []entry
+	evs   []Event // for a fixed lane: evs[i] is the event of q[i]
+	head  int
+	fixed bool
 }
+
+// noSlot is the slot of an entry whose event lives in a fixed lane.
+const noSlot = math.MaxUint32
 
 func (l *lane) len() int { return len(l.q) - l.head }
 
@@ -199,8 +206,12 @@ func (l *lane) popFront() {
 	switch {
 	case l.head == len(l.q):
 		l.q, l.head = l.q[:0], 0
+		l.evs = l.evs[:0]
 	case l.head > 1024 && 2*l.head > len(l.q):
 		l.q = l.q[:copy(l.q, l.q[l.head:])]
+		if l.fixed {
+			l.evs = l.evs[:copy(l.evs, l.evs[l.head:])]
+		}
 		l.head = 0
 	}
 }
@@ -277,6 +288,9 @@ func (e *Engine) AtLane(lane int, t Time, ev Event) EventID {
 	if n := len(l.q); n > l.head && t < l.q[n-1].at {
 		return e.At(t, ev)
 	}
+	if l.fixed {
+		panic(fmt.Sprintf("sim: AtLane on lane %d, which AtLaneFixed uses", lane))
+	}
 	en, id := e.enter(t, ev)
 	l.q = append(l.q, en)
 	if l.len() == 1 {
@@ -288,6 +302,42 @@ func (e *Engine) AtLane(lane int, t Time, ev Event) EventID {
 		}
 	}
 	return id
+}
+
+// AtLaneFixed is AtLane for an event that will never be cancelled, such as
+// the next arrival of a steady stream: it returns no ID, and the event is
+// kept in its lane, taking no slot. A lane given events this way must not
+// be given any with AtLane. An event earlier than the last one in its lane
+// goes to the heap, as with AtLane.
+func (e *Engine) AtLaneFixed(lane int, t Time, ev Event) {
+	if t < e.now {
+		t = e.now
+	}
+	l := &e.lanes[lane]
+	if n := len(l.q); n > l.head && t < l.q[n-1].at {
+		e.At(t, ev)
+		return
+	}
+	if !l.fixed {
+		if l.len() > 0 {
+			panic(fmt.Sprintf("sim: AtLaneFixed on lane %d, which AtLane uses", lane))
+		}
+		l.fixed = true
+	}
+	if e.seq >= e.seqLimit {
+		e.settle()
+		e.renumber()
+	}
+	en := entry{at: t, key: e.seq<<32 | noSlot}
+	e.seq++
+	l.q = append(l.q, en)
+	l.evs = append(l.evs, ev)
+	if l.len() == 1 {
+		e.active |= 1 << lane
+		if e.best < 0 || en.less(e.laneHead(e.best)) {
+			e.best = lane
+		}
+	}
 }
 
 // laneHead returns the first entry of lane i, which must not be empty.
@@ -410,7 +460,7 @@ func (e *Engine) Peek() (Time, bool) {
 			return 0, false
 		}
 		i := top.slot()
-		if e.slots[i].state != slotCancelled {
+		if i == noSlot || e.slots[i].state != slotCancelled {
 			return top.at, true
 		}
 		e.take(lane)
@@ -495,6 +545,22 @@ func (e *Engine) Run(until Time, maxEvents uint64) StopReason {
 			return QueueEmpty
 		}
 		i := top.slot()
+		if i == noSlot { // the head of a fixed lane
+			if top.at > until {
+				if until > e.now {
+					e.now = until
+				}
+				return TimeLimit
+			}
+			l := &e.lanes[lane]
+			ev := l.evs[l.head]
+			e.now = top.at
+			n++
+			e.executed++
+			e.take(lane)
+			e.handler(top.at, ev)
+			continue
+		}
 		s := &e.slots[i]
 		// A cancelled entry is dropped before the time limit is looked at,
 		// so that a queue holding only cancelled events is reported empty
@@ -552,9 +618,11 @@ func (e *Engine) Reset() {
 	for k := range e.lanes {
 		l := &e.lanes[k]
 		for _, en := range l.q[l.head:] {
-			e.release(en.slot())
+			if i := en.slot(); i != noSlot {
+				e.release(i)
+			}
 		}
-		l.q, l.head = l.q[:0], 0
+		l.q, l.evs, l.head, l.fixed = l.q[:0], l.evs[:0], 0, false
 	}
 	e.best = -1
 	e.active = 0
@@ -586,6 +654,9 @@ func (e *Engine) settle() {
 func (e *Engine) compact() {
 	for k := range e.lanes {
 		l := &e.lanes[k]
+		if l.fixed { // nothing in it can be cancelled
+			continue
+		}
 		q := l.q[:0]
 		for _, en := range l.q[l.head:] {
 			if i := en.slot(); e.slots[i].state == slotCancelled {
@@ -636,6 +707,9 @@ func (e *Engine) renumber() {
 		l := &e.lanes[k]
 		for _, en := range l.q[l.head:] {
 			all = append(all, tagged{en, k})
+		}
+		if l.fixed { // a lane's entries keep their order: evs stays parallel
+			l.evs = l.evs[:copy(l.evs, l.evs[l.head:])]
 		}
 		l.q, l.head = l.q[:0], 0
 	}

@@ -12,6 +12,7 @@ type scheduler interface {
 	Now() Time
 	At(t Time, ev Event) EventID
 	AtLane(lane int, t Time, ev Event) EventID
+	AtLaneFixed(lane int, t Time, ev Event)
 	After(d Time, ev Event) EventID
 	Cancel(id EventID) bool
 	Run(until Time, maxEvents uint64) StopReason
@@ -58,6 +59,9 @@ func (r *refEngine) At(t Time, ev Event) EventID {
 
 // AtLane is At: lanes are a hint that must change nothing.
 func (r *refEngine) AtLane(_ int, t Time, ev Event) EventID { return r.At(t, ev) }
+
+// AtLaneFixed is At too.
+func (r *refEngine) AtLaneFixed(_ int, t Time, ev Event) { r.At(t, ev) }
 
 func (r *refEngine) After(d Time, ev Event) EventID {
 	switch {
@@ -133,7 +137,11 @@ func randomWorkload(seed uint64, events int, mk func(Handler) scheduler) []strin
 		label++
 		e := Event{Kind: uint16(rng.IntN(4)), Target: label, A: rng.Int64(), B: int64(len(ids))}
 		var id EventID
-		switch rng.IntN(7) {
+		switch rng.IntN(8) {
+		case 7:
+			// Never cancelled, in a lane of their own, mostly in order.
+			s.AtLaneFixed(MaxLanes-2, s.Now()+Time(rng.IntN(60)), e)
+			return
 		case 0:
 			id = s.At(s.Now()+Time(rng.IntN(3)), e) // many ties
 		case 1:

@@ -76,8 +76,9 @@ const (
 
 // arrivalLane is the engine lane of arrivals (steady and burst): each
 // source schedules its next request later than the one it is handling, so
-// they come in time order and cost no heap operation (sim.Engine.AtLane).
-// The lanes below it are the timer lanes (world.laneDelays).
+// they come in time order and cost no heap operation; none is ever
+// cancelled, so they take no slot either (sim.Engine.AtLaneFixed). The
+// lanes below it are the timer lanes (world.laneDelays).
 const arrivalLane = sim.MaxLanes - 1
 
 var errUpstream = errors.New("upstream error")
@@ -389,7 +390,7 @@ func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, er
 		if w.poisson, err = workloads.NewPoisson(sc.Workload.Rate); err != nil {
 			return nil, fmt.Errorf("workload.rate: %w", err)
 		}
-		w.eng.AtLane(arrivalLane, sim.FromDuration(w.poisson.Next(w.rArrive)), sim.Event{Kind: evArrival})
+		w.eng.AtLaneFixed(arrivalLane, sim.FromDuration(w.poisson.Next(w.rArrive)), sim.Event{Kind: evArrival})
 		w.drawAhead()
 		w.drawAhead()
 	}
@@ -505,7 +506,7 @@ func (w *world) handle(now sim.Time, ev sim.Event) {
 	case evArrival:
 		id, key := w.aheadNode, w.aheadKey
 		if next := now + sim.FromDuration(w.poisson.Next(w.rArrive)); next < w.end {
-			w.eng.AtLane(arrivalLane, next, ev)
+			w.eng.AtLaneFixed(arrivalLane, next, ev)
 			w.drawAhead()
 		}
 		w.request(now, id, key)
@@ -612,7 +613,7 @@ func (w *world) drawAhead() {
 func (w *world) nextBurst(i int) {
 	b := &w.bursts[i]
 	if off, ok := b.spread.Next(w.rBurst); ok {
-		w.eng.AtLane(arrivalLane, b.start+sim.FromDuration(off), sim.Event{Kind: evBurst, A: int64(i)})
+		w.eng.AtLaneFixed(arrivalLane, b.start+sim.FromDuration(off), sim.Event{Kind: evBurst, A: int64(i)})
 	}
 }
 
