@@ -281,7 +281,9 @@ func (m *Machine[V]) Stats() Stats { return m.stats }
 // it add to the next batch.
 func (m *Machine[V]) Ready() []Effect[V] {
 	o := m.out
-	m.recycle()
+	if len(o.returned) > 0 || len(o.lent) > 0 {
+		m.recycle()
+	}
 	out := o.effects
 	spare := o.spare
 	// The batch before out is done with: drop what it holds that could be
@@ -597,7 +599,9 @@ func (m *Machine[V]) newFlight(key keyRef, owner ReqID, now Time) *flight[V] {
 
 func (m *Machine[V]) endFlight(f *flight[V]) {
 	for k := TimerKind(0); k < NumTimerKinds; k++ {
-		m.cancelTimer(f, k)
+		if f.timerOn[k] {
+			m.cancelTimer(f, k)
+		}
 	}
 	if f.inSub {
 		m.leaveSub(f)
