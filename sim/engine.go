@@ -172,9 +172,10 @@ type Engine struct {
 	// lanes hold events the caller promised to schedule in time order
 	// (AtLane), as FIFO queues beside the heap; best is the lane whose
 	// head comes first, or -1 when all are empty. See AtLane.
-	lanes  [MaxLanes]lane
-	best   int
-	active uint32 // bit i set: lanes[i] is not empty
+	lanes   [MaxLanes]lane
+	best    int
+	active  uint32 // bit i set: lanes[i] is not empty
+	laneLen int    // entries in all lanes
 
 	executed uint64
 	running  bool
@@ -244,13 +245,7 @@ func (e *Engine) Pending() int {
 }
 
 // queued returns the number of entries in the heap and the lanes.
-func (e *Engine) queued() int {
-	n := len(e.heap) - 1
-	for i := range e.lanes {
-		n += e.lanes[i].len()
-	}
-	return n
-}
+func (e *Engine) queued() int { return len(e.heap) - 1 + e.laneLen }
 
 // At schedules ev to be delivered at virtual time t and returns its ID.
 //
@@ -293,6 +288,7 @@ func (e *Engine) AtLane(lane int, t Time, ev Event) EventID {
 	}
 	en, id := e.enter(t, ev)
 	l.q = append(l.q, en)
+	e.laneLen++
 	if l.len() == 1 {
 		// The lane was empty: its new head is first if it comes before the
 		// head of the lane that was.
@@ -331,6 +327,7 @@ func (e *Engine) AtLaneFixed(lane int, t Time, ev Event) {
 	en := entry{at: t, key: e.seq<<32 | noSlot}
 	e.seq++
 	l.q = append(l.q, en)
+	e.laneLen++
 	l.evs = append(l.evs, ev)
 	if l.len() == 1 {
 		e.active |= 1 << lane
@@ -360,10 +357,11 @@ func (e *Engine) pickBest() {
 
 // resetActive recomputes active from the lanes, after they were rebuilt.
 func (e *Engine) resetActive() {
-	e.active = 0
+	e.active, e.laneLen = 0, 0
 	for i := range e.lanes {
-		if e.lanes[i].len() > 0 {
+		if n := e.lanes[i].len(); n > 0 {
 			e.active |= 1 << i
+			e.laneLen += n
 		}
 	}
 }
@@ -493,6 +491,7 @@ func (e *Engine) take(lane int) {
 	}
 	l := &e.lanes[lane]
 	l.popFront()
+	e.laneLen--
 	if l.len() == 0 {
 		e.active &^= 1 << lane
 	}
@@ -625,7 +624,7 @@ func (e *Engine) Reset() {
 		l.q, l.evs, l.head, l.fixed = l.q[:0], l.evs[:0], 0, false
 	}
 	e.best = -1
-	e.active = 0
+	e.active, e.laneLen = 0, 0
 	e.cancelled = 0
 	e.seq = 0
 	e.now = 0
