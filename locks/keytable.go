@@ -40,7 +40,13 @@ func (t *keyTable[V]) ref(key string) keyRef {
 	if t.number == nil {
 		return keyRef{name: key}
 	}
-	if n := t.number(key); n >= 0 && n < 1<<32-1 {
+	return t.numbered(key, t.number(key))
+}
+
+// numbered returns the keyRef of key, whose number under Config.KeyNumber
+// the caller already knows to be n (-1: not numbered).
+func (t *keyTable[V]) numbered(key string, n int) keyRef {
+	if t.number != nil && n >= 0 && n < 1<<32-1 {
 		return keyRef{name: key, num: uint32(n) + 1}
 	}
 	return keyRef{name: key}

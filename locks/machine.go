@@ -338,11 +338,7 @@ func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
 // keyNumber (it must be what KeyNumber returns for key): a simulator, which
 // draws its keys as numbers, saves the machine numbering each key again.
 func (m *Machine[V]) RequestNumbered(now Time, id ReqID, key string, keyNumber int) Handle {
-	k := keyRef{name: key}
-	if m.cfg.KeyNumber != nil && keyNumber >= 0 && keyNumber < 1<<32-1 {
-		k.num = uint32(keyNumber) + 1
-	}
-	return m.request(now, id, key, k)
+	return m.request(now, id, key, m.keys.numbered(key, keyNumber))
 }
 
 func (m *Machine[V]) request(now Time, id ReqID, key string, k keyRef) Handle {
@@ -1242,7 +1238,5 @@ func (m *Machine[V]) bigPooled() bool {
 // arrival before it handles the current one, calls it an arrival ahead, with
 // the number it drew (so no name is parsed twice).
 func (m *Machine[V]) Prefetch(keyNumber int) {
-	if m.cfg.KeyNumber != nil && keyNumber >= 0 && keyNumber < 1<<32-1 {
-		m.keys.prefetch(keyRef{num: uint32(keyNumber) + 1})
-	}
+	m.keys.prefetch(m.keys.numbered("", keyNumber))
 }

@@ -355,7 +355,8 @@ func (e *Engine) pickBest() {
 	}
 }
 
-// resetActive recomputes active from the lanes, after they were rebuilt.
+// resetActive recomputes active and laneLen from the lanes, after they
+// were rebuilt.
 func (e *Engine) resetActive() {
 	e.active, e.laneLen = 0, 0
 	for i := range e.lanes {

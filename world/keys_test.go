@@ -14,8 +14,8 @@ func TestKeyNames(t *testing.T) {
 		if want := fmt.Sprintf("k%d", i); name != want {
 			t.Fatalf("key %d is named %q, want %q", i, name, want)
 		}
-		if keyIndex(name) != i {
-			t.Fatalf("keyIndex(%q) = %d, want %d", name, keyIndex(name), i)
+		if keyNumber(name) != i {
+			t.Fatalf("keyNumber(%q) = %d, want %d", name, keyNumber(name), i)
 		}
 	}
 	if n := len(keyNames(0)); n != 0 {

@@ -857,15 +857,6 @@ func keyNumber(k string) int {
 // key of a world is numbered (keyNumber), so it is never 0.
 func opKey(keyNum uint32) int { return int(keyNum) - 1 }
 
-// keyIndex parses the number out of a key "k<number>".
-func keyIndex(k string) int {
-	n := 0
-	for i := 1; i < len(k); i++ {
-		n = n*10 + int(k[i]-'0')
-	}
-	return n
-}
-
 func bump(s []uint64, now sim.Time) []uint64 {
 	sec := int(now / sim.Time(time.Second))
 	for len(s) <= sec {
@@ -891,8 +882,8 @@ func (w *world) send(now sim.Time, id int32, op *locks.Op[V]) {
 }
 
 // netDelay draws the one-way delay of a message between a node and a store
-// of scope. With stores of one scope only (every topology but those with
-// two shared levels), the delays come from the network stream in the same
+// of scope. With stores of one scope only (every topology with at most one
+// shared level), the delays come from the network stream in the same
 // order whatever happens in between, so each is drawn one message ahead:
 // a lognormal draw ends in math.Exp, a chain of some twenty dependent
 // floating-point operations, and drawn ahead it overlaps with the work on
