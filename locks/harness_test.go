@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -508,6 +509,8 @@ func (w *world) dispatch(e *event) {
 		r := e.req
 		r.started, r.at = true, w.now // later than asked if the node was paused
 		if w.cfg.RequestNumbers != nil {
+			// A numbering driver may give hints; they must change nothing.
+			n.m.Prefetch(w.cfg.RequestNumbers(r.key))
 			r.handle = n.m.RequestNumbered(w.now, r.id, r.key, w.cfg.RequestNumbers(r.key))
 		} else {
 			r.handle = n.m.Request(w.now, r.id, r.key)
@@ -530,6 +533,10 @@ func (w *world) dispatch(e *event) {
 	case evOpArrive:
 		w.arrive(e)
 	case evOpReply:
+		if w.cfg.RequestNumbers != nil {
+			n.m.PrefetchFlight(e.op.Flight.Slot)
+			n.m.PrefetchFlight(math.MaxUint32) // no such flight: no effect
+		}
 		n.m.StoreDone(w.now, e.op, e.res)
 		w.flush(n)
 	case evNotify:

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/stampsim/stampsim/internal/prefetch"
 )
 
 // Config is what a Machine needs besides its topology.
@@ -1239,4 +1241,16 @@ func (m *Machine[V]) bigPooled() bool {
 // the number it drew (so no name is parsed twice).
 func (m *Machine[V]) Prefetch(keyNumber int) {
 	m.keys.prefetch(m.keys.numbered("", keyNumber))
+}
+
+// PrefetchFlight is a hint that a reply or timer for the flight in slot
+// (FlightID.Slot) is coming: it starts loading the flight into the CPU's
+// caches. It changes nothing the machine does or reports. A simulator calls
+// it as it starts handling a reply from a distant store, before it reads
+// the reply's record, so that the two loads overlap instead of following
+// each other.
+func (m *Machine[V]) PrefetchFlight(slot uint32) {
+	if int(slot) < len(m.flights) {
+		prefetch.Object(m.flights[slot])
+	}
 }

@@ -523,6 +523,10 @@ func (w *world) handle(now sim.Time, ev sim.Event) {
 		w.request(now, n, b.key)
 		return
 	case evStoreArrive:
+		if ev.B != 0 {
+			prefetch.Object(&w.ops.items[ev.A])
+			w.stores[ev.B>>32-1].kv.Prefetch(uint32(ev.B))
+		}
 		w.storeArrive(now, int32(ev.A))
 		return
 	case evFault:
@@ -544,6 +548,9 @@ func (w *world) deliver(now sim.Time, ev sim.Event) {
 	lnow := locks.Time(now)
 	switch ev.Kind {
 	case evReply:
+		if ev.B != 0 {
+			w.prefetchReply(n, ev)
+		}
 		r := &w.ops.items[ev.A]
 		op, res, inc := r.op, r.res, r.inc
 		w.ops.free(int32(ev.A))
@@ -588,6 +595,33 @@ func (w *world) deliver(now sim.Time, ev sim.Event) {
 		n.m.Fetched(lnow, flight, w.fetchSerial, err)
 	}
 	w.drain(now, ev.Target)
+}
+
+// farReply is how long after its operation was sent a reply must come for
+// its handling to prefetch (prefetchReply).
+var farReply = sim.FromDuration(4 * time.Millisecond)
+
+// replyHint packs what prefetchReply needs to know of a reply to op into
+// an event's B: the flight's slot and the key's number.
+func replyHint(op *locks.Op[V]) int64 {
+	return int64(op.Flight.Slot)<<32 | int64(op.KeyNum)
+}
+
+// prefetchReply has the CPU start loading, all at once, what handling the
+// reply ev will touch: its record, the flight it answers, the flight's
+// timers and the machine's entry for the key. A reply from a store tens of
+// milliseconds away finds all of them cold, and loaded one after the other
+// as the code reaches them, each miss would wait for the one before.
+func (w *world) prefetchReply(n *node, ev sim.Event) {
+	prefetch.Object(&w.ops.items[ev.A])
+	slot, keyNum := uint32(ev.B>>32), uint32(ev.B)
+	if s := int(slot) * int(locks.NumTimerKinds); s < len(n.timers) {
+		prefetch.At(&n.timers[s])
+	}
+	if keyNum > 0 {
+		n.m.Prefetch(opKey(keyNum))
+	}
+	n.m.PrefetchFlight(slot)
 }
 
 // drawAhead draws the node and key of a steady arrival two arrivals ahead,
@@ -877,8 +911,16 @@ func (w *world) send(now sim.Time, id int32, op *locks.Op[V]) {
 		w.fail(i, now+w.connectTimeout)
 		return
 	}
-	w.stores[r.store].kv.Prefetch(op.KeyNum)
-	w.eng.At(now+w.netDelay(op.Scope), sim.Event{Kind: evStoreArrive, A: int64(i)})
+	d := w.netDelay(op.Scope)
+	// The store will need the key's entry: load it now if the operation
+	// gets there soon, or have storeArrive load it if it is far.
+	var hint int64
+	if d > farReply/2 {
+		hint = int64(r.store+1)<<32 | int64(op.KeyNum)
+	} else {
+		w.stores[r.store].kv.Prefetch(op.KeyNum)
+	}
+	w.eng.At(now+d, sim.Event{Kind: evStoreArrive, A: int64(i), B: hint})
 }
 
 // netDelay draws the one-way delay of a message between a node and a store
@@ -902,7 +944,7 @@ func (w *world) fail(i int32, t sim.Time) {
 	r := &w.ops.items[i]
 	w.storeErrors++
 	r.res = locks.Result[V]{Status: locks.StatusError, Err: errStoreDown}
-	w.eng.At(t, sim.Event{Kind: evReply, Target: r.node, A: int64(i)})
+	w.eng.At(t, sim.Event{Kind: evReply, Target: r.node, A: int64(i), B: replyHint(&r.op)})
 }
 
 var errStoreDown = errors.New("store unreachable")
@@ -946,7 +988,12 @@ func (w *world) storeArrive(now sim.Time, i int32) {
 	w.opsByKind[r.op.Kind]++
 	w.sStoreOps = bump(w.sStoreOps, now) // always: it gives the peak rate
 	r.res = a.Result
-	w.eng.At(finish+w.netDelay(s.scope), sim.Event{Kind: evReply, Target: r.node, A: int64(i)})
+	at := finish + w.netDelay(s.scope)
+	var hint int64
+	if at-r.sent > farReply {
+		hint = replyHint(&r.op)
+	}
+	w.eng.At(at, sim.Event{Kind: evReply, Target: r.node, A: int64(i), B: hint})
 	if a.Notify {
 		for _, sub := range s.kv.Subscribers(r.op.Key) {
 			sn := &w.nodes[sub]
