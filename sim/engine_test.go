@@ -641,48 +641,59 @@ func TestRenumber(t *testing.T) {
 	const events = 300
 	want := runRandomWorkload(1, events, nil)
 	for _, limit := range []uint64{600, 601, 700} {
-		t.Run(fmt.Sprintf("seqLimit=%d", limit), func(t *testing.T) {
-			var e *Engine
-			got := runRandomWorkload(1, events, func(x *Engine) { e = x; e.seqLimit = limit })
-			if e.renumbers < 2 {
-				t.Errorf("the sequence numbers were renumbered %d times; the test wants at least 2", e.renumbers)
+		for mode := range numQueueModes {
+			t.Run(fmt.Sprintf("seqLimit=%d/queue=%v", limit, mode), func(t *testing.T) {
+				var e *Engine
+				got := runRandomWorkload(1, events, func(x *Engine) { e = x; e.seqLimit = limit; mode.configure(e) })
+				if e.renumbers < 2 {
+					t.Errorf("the sequence numbers were renumbered %d times; the test wants at least 2", e.renumbers)
+				}
+				if i := firstDiff(got, want); i >= 0 {
+					t.Errorf("with a sequence space of %d and the %v queue the trace departs from the normal one at line %d:\n got %s\nwant %s", limit, mode, i, at(got, i), at(want, i))
+				}
+			})
+		}
+	}
+	for mode := range numQueueModes {
+		t.Run(fmt.Sprintf("many ties/queue=%v", mode), func(t *testing.T) {
+			r := newRecorder(nil)
+			r.e.seqLimit = 16
+			mode.configure(r.e)
+			for i := range int32(2000) {
+				r.e.At(r.e.Now()+Time(i%3), ev(i))
+				if i%5 == 4 {
+					r.e.Run(r.e.Now()+1, 0) // keeps the queue short
+				}
 			}
-			if i := firstDiff(got, want); i >= 0 {
-				t.Errorf("with a sequence space of %d the trace departs from the normal one at line %d:\n got %s\nwant %s", limit, i, at(got, i), at(want, i))
+			r.e.Run(Forever, 0)
+			if r.e.renumbers < 10 {
+				t.Errorf("the sequence numbers were renumbered %d times; the test wants at least 10", r.e.renumbers)
+			}
+			byTime := map[Time][]int32{}
+			for _, f := range r.trace {
+				byTime[f.at] = append(byTime[f.at], f.ev.Target)
+			}
+			for tm, got := range byTime {
+				if !slices.IsSorted(got) {
+					t.Errorf("events due at %d fired in the order %v, want insertion order", tm, got)
+				}
+			}
+			if len(r.trace) != 2000 {
+				t.Errorf("%d events fired, want 2000", len(r.trace))
 			}
 		})
 	}
-	t.Run("many ties", func(t *testing.T) {
-		r := newRecorder(nil)
-		r.e.seqLimit = 16
-		for i := range int32(2000) {
-			r.e.At(r.e.Now()+Time(i%3), ev(i))
-			if i%5 == 4 {
-				r.e.Run(r.e.Now()+1, 0) // keeps the queue short
-			}
-		}
-		r.e.Run(Forever, 0)
-		if r.e.renumbers < 10 {
-			t.Errorf("the sequence numbers were renumbered %d times; the test wants at least 10", r.e.renumbers)
-		}
-		byTime := map[Time][]int32{}
-		for _, f := range r.trace {
-			byTime[f.at] = append(byTime[f.at], f.ev.Target)
-		}
-		for tm, got := range byTime {
-			if !slices.IsSorted(got) {
-				t.Errorf("events due at %d fired in the order %v, want insertion order", tm, got)
-			}
-		}
-		if len(r.trace) != 2000 {
-			t.Errorf("%d events fired, want 2000", len(r.trace))
-		}
-	})
 }
 
 // TestMatchesStableSort checks a static schedule against the obvious
 // reference: a stable sort by time of everything not cancelled.
 func TestMatchesStableSort(t *testing.T) {
+	for mode := range numQueueModes {
+		t.Run(fmt.Sprintf("queue=%v", mode), func(t *testing.T) { matchesStableSort(t, mode) })
+	}
+}
+
+func matchesStableSort(t *testing.T, mode queueMode) {
 	for seed := range uint64(50) {
 		rng := NewStreams(seed).Stream("schedule")
 		n := 1 + rng.IntN(3000)
@@ -695,6 +706,7 @@ func TestMatchesStableSort(t *testing.T) {
 		items := make([]item, n)
 		ids := make([]EventID, n)
 		r := newRecorder(nil)
+		mode.configure(r.e)
 		// Three events in four are given to lanes, most in time order (the
 		// others go to the heap), and up to three in four are cancelled, so
 		// that the heap and the lanes are compacted together, the lanes

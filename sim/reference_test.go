@@ -242,21 +242,68 @@ func TestMatchesReference(t *testing.T) {
 
 func checkAgainstReference(t *testing.T, seed uint64, events int) {
 	t.Helper()
-	got := randomWorkload(seed, events, engineScheduler)
+	checkAgainstReferenceWith(t, seed, events, queueSmall)
+}
+
+// queueMode says which priority queue the engine under test uses (see
+// Engine.big).
+type queueMode uint8
+
+const (
+	queueSmall    queueMode = iota // the defaults: these workloads stay in the binary heap
+	queueBig                       // the radix heap from the first event on, never back
+	queueSwitches                  // from one to the other and back, every few dozen events
+	numQueueModes
+)
+
+func (m queueMode) String() string {
+	return [...]string{"small", "big", "switches"}[m]
+}
+
+// configure sets e's queue thresholds for mode m.
+func (m queueMode) configure(e *Engine) {
+	switch m {
+	case queueBig:
+		e.bigAt, e.smallAt = 0, 0
+	case queueSwitches:
+		e.bigAt, e.smallAt = 24, 8
+	}
+}
+
+func checkAgainstReferenceWith(t *testing.T, seed uint64, events int, mode queueMode) {
+	t.Helper()
+	got := runRandomWorkload(seed, events, mode.configure)
 	want := randomWorkload(seed, events, refScheduler)
 	if i := firstDiff(got, want); i >= 0 {
-		t.Fatalf("seed %d: the engine departs from the reference at line %d of %d:\n got %s\nwant %s",
-			seed, i, len(want), at(got, i), at(want, i))
+		t.Fatalf("seed %d, queue %v: the engine departs from the reference at line %d of %d:\n got %s\nwant %s",
+			seed, mode, i, len(want), at(got, i), at(want, i))
+	}
+}
+
+// TestMatchesReferenceBigQueue is TestMatchesReference with the engine's
+// queue in the radix heap, or moving between it and the binary heap, as it
+// does in a stampede.
+func TestMatchesReferenceBigQueue(t *testing.T) {
+	seeds := uint64(50)
+	if testing.Short() {
+		seeds = 10
+	}
+	for _, mode := range []queueMode{queueBig, queueSwitches} {
+		for seed := range seeds {
+			checkAgainstReferenceWith(t, seed, 500, mode)
+		}
 	}
 }
 
 // FuzzMatchesReference searches for a seed on which the engine and the
 // reference disagree.
 func FuzzMatchesReference(f *testing.F) {
-	f.Add(uint64(0), uint16(100))
-	f.Add(uint64(42), uint16(2000))
-	f.Fuzz(func(t *testing.T, seed uint64, events uint16) {
-		checkAgainstReference(t, seed, int(events%1024))
+	f.Add(uint64(0), uint16(100), uint8(queueSmall))
+	f.Add(uint64(42), uint16(2000), uint8(queueSmall))
+	f.Add(uint64(7), uint16(700), uint8(queueBig))
+	f.Add(uint64(9), uint16(900), uint8(queueSwitches))
+	f.Fuzz(func(t *testing.T, seed uint64, events uint16, mode uint8) {
+		checkAgainstReferenceWith(t, seed, int(events%1024), queueMode(mode%uint8(numQueueModes)))
 	})
 }
 

@@ -67,23 +67,47 @@ func TestNoWallClockNoGoroutines(t *testing.T) {
 }
 
 // TestNoAllocationPerEvent checks the engine's steady state: once its
-// storage has grown, executing and scheduling events allocates nothing.
+// storage has grown, executing and scheduling events allocates nothing,
+// with the queue in the binary heap and in the radix heap. The radix heap's
+// chunk lists pass from one bucket to the next, so time moving on into
+// larger powers of two allocates nothing either.
 func TestNoAllocationPerEvent(t *testing.T) {
-	var e *Engine
-	k := 0
-	e = New(func(now Time, ev Event) {
-		k++
-		id := e.After(Time(k%97), ev)
-		if k%3 == 0 {
-			e.Cancel(id)
-			e.After(Time(k%89), ev)
-		}
-	})
-	for i := range 1000 {
-		e.At(Time(i), ev(int32(i)))
-	}
-	e.Run(Forever, 100000) // warm up
-	if allocs := testing.AllocsPerRun(10, func() { e.Run(Forever, 10000) }); allocs != 0 {
-		t.Errorf("running 10000 events allocated %v times, want 0", allocs)
+	for _, c := range []struct {
+		name           string
+		pending        int
+		delay, redelay int // the handler schedules k%delay ahead, and every third time cancels it for k%redelay
+		bigAt, smallAt int // 0: the defaults
+		warm, per      uint64
+		wantBig        bool
+	}{
+		{name: "binary heap", pending: 1000, delay: 97, redelay: 89, warm: 100000, per: 10000},
+		{name: "radix heap", pending: 30000, delay: 9973, redelay: 8191, bigAt: 1000, smallAt: 100,
+			warm: 1000000, per: 100000, wantBig: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var e *Engine
+			k := 0
+			e = New(func(now Time, ev Event) {
+				k++
+				id := e.After(Time(k%c.delay), ev)
+				if k%3 == 0 {
+					e.Cancel(id)
+					e.After(Time(k%c.redelay), ev)
+				}
+			})
+			if c.bigAt > 0 {
+				e.bigAt, e.smallAt = c.bigAt, c.smallAt
+			}
+			for i := range c.pending {
+				e.At(Time(i), ev(int32(i)))
+			}
+			e.Run(Forever, c.warm)
+			if e.big != c.wantBig {
+				t.Fatalf("with %d events pending the queue is in the radix heap: %v, want %v", e.Pending(), e.big, c.wantBig)
+			}
+			if allocs := testing.AllocsPerRun(10, func() { e.Run(Forever, c.per) }); allocs != 0 {
+				t.Errorf("running %d events allocated %v times, want 0", c.per, allocs)
+			}
+		})
 	}
 }
