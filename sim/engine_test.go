@@ -605,8 +605,22 @@ func TestPeek(t *testing.T) {
 }
 
 func TestReset(t *testing.T) {
+	for mode := range numQueueModes {
+		t.Run(fmt.Sprintf("queue=%v", mode), func(t *testing.T) { reset(t, mode) })
+	}
+}
+
+func reset(t *testing.T, mode queueMode) {
 	r := newRecorder(nil)
+	mode.configure(r.e)
+	for i := range int32(40) { // enough to move the queue for queueSwitches
+		r.e.At(Time(100+i), ev(100+i))
+	}
 	r.e.At(1, ev(0))
+	r.e.Run(1, 0)
+	if mode != queueSmall && !r.e.big {
+		t.Fatalf("with %d events pending the queue is not in the radix heap", r.e.Pending())
+	}
 	r.e.Run(Forever, 0)
 	stale := r.e.At(5, ev(1))
 	staleLane := r.e.AtLane(0, 5, ev(5))
@@ -628,6 +642,9 @@ func TestReset(t *testing.T) {
 	r.e.Run(Forever, 0)
 	if got, want := r.targets(), []int32{3, 4}; !slices.Equal(got, want) {
 		t.Errorf("fired %v after Reset, want %v", got, want)
+	}
+	if r.e.big && mode != queueBig {
+		t.Error("after Reset and two events, the queue is still in the radix heap")
 	}
 	if r.e.Cancel(fresh) {
 		t.Error("Cancel of a fired event returned true")
