@@ -96,8 +96,9 @@ type heldLock struct {
 
 // flight's fields are ordered so that those every flight touches share its
 // first three cache lines (a simulator runs hundreds of machines, whose
-// flights are cold each time they are touched). It is 416 bytes, one of
-// the Go allocator's size classes, so no space is wasted.
+// flights are cold each time they are touched). It is 232 bytes, in the Go
+// allocator's 240-byte class: a topology without a node level makes every
+// request a flight, and a stampede keeps millions of them at once.
 type flight[V any] struct {
 	id    FlightID
 	phase phase
@@ -139,7 +140,9 @@ type flight[V any] struct {
 	// can still find it.
 	hedgeOf Handle
 
-	held [MaxLevels]heldLock
+	// held is the state of the shared locks f holds, from its first
+	// acquisition on (nil before): holding > 0 implies held != nil.
+	held *[MaxLevels]heldLock
 }
 
 // waiting reports whether waiters[i] still waits.
@@ -471,7 +474,7 @@ func (m *Machine[V]) releaseLateGrant(f *flight[V], now Time, op Op[V], res Resu
 	if res.Status != StatusAcquired || int(op.Level) >= len(m.levels) {
 		return
 	}
-	if f != nil && f.held[op.Level].acquired && f.held[op.Level].token == op.Token {
+	if f != nil && f.held != nil && f.held[op.Level].acquired && f.held[op.Level].token == op.Token {
 		return // a duplicate of the reply that made f the holder
 	}
 	m.emitOp(Op[V]{
@@ -623,7 +626,7 @@ func (m *Machine[V]) endFlight(f *flight[V]) {
 	f.key = keyRef{}
 	f.contend = [MaxLevels]bool{}
 	if f.holding > 0 { // every way to end a flight gives its locks back first
-		f.held = [MaxLevels]heldLock{}
+		*f.held = [MaxLevels]heldLock{}
 		f.holding = 0
 	}
 	// A list of more than one waiter goes back to the pool, unless
@@ -698,6 +701,13 @@ func (m *Machine[V]) readOrAcquireDone(f *flight[V], now Time, res Result[V]) {
 		m.stats.Levels[i].Acquisitions++
 		// The store started the lease when it ran the read, no earlier than
 		// when the read was sent.
+		if f.held == nil {
+			// The flight's first lock: most flights never take one (all
+			// but one per lock key wait for its value), so the lock state
+			// lives apart, allocated for the flight the first time it
+			// takes a lock and kept when the flight is reused.
+			f.held = new([MaxLevels]heldLock)
+		}
 		if !f.held[i].acquired {
 			f.holding++
 		}
@@ -974,7 +984,7 @@ func (m *Machine[V]) holdsRenewable(f *flight[V]) bool {
 }
 
 func (m *Machine[V]) renew(f *flight[V], now Time) {
-	if f.phase != phaseFetching {
+	if f.phase != phaseFetching || f.held == nil {
 		return
 	}
 	for i := m.firstLevel; i < len(m.levels); i++ {
@@ -1003,6 +1013,9 @@ func (m *Machine[V]) extendDone(now Time, op Op[V], res Result[V]) {
 	f := m.lookup(op.Flight)
 	if f == nil || f.phase != phaseFetching {
 		m.stats.LateReplies++
+		return
+	}
+	if f.held == nil {
 		return
 	}
 	h := &f.held[op.Level]
