@@ -57,8 +57,9 @@ import (
 //	radix heap         62     61     55     51      51      53       54
 //
 // Each run of BenchmarkCDNSteadyDay, whose queue holds a few thousand
-// events and peaks near 14,000 (global), was 4 to 8% slower with the radix
-// heap from 4,096 events on, and no faster from 8,192. So the engine keeps
+// events and peaks near 14,000 (global), was 4 to 9% slower with the radix
+// heap for every size, 3 to 8% slower on global and fanout-tree with it
+// from 4,096 events on, and no faster from 8,192 (medians of 5). So the engine keeps
 // the binary heap and moves the queue to the radix heap beyond 16,384
 // events (Engine.big), back below 4,096: a stampede of a million requests
 // for one key on the one-level topology, which keeps hundreds of thousands

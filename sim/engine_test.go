@@ -671,7 +671,9 @@ func TestRenumber(t *testing.T) {
 			})
 		}
 	}
-	for mode := range numQueueModes {
+	// The queue stays a few events long here, so queueSwitches would never
+	// leave the binary heap: it would only repeat queueSmall.
+	for _, mode := range []queueMode{queueSmall, queueBig} {
 		t.Run(fmt.Sprintf("many ties/queue=%v", mode), func(t *testing.T) {
 			r := newRecorder(nil)
 			r.e.seqLimit = 16

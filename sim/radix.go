@@ -179,15 +179,10 @@ func (q *radix) spill() {
 	q.last = q.low.at
 	q.lowOK = false
 	q.mask &^= 1 << i
-	b := &q.b[i]
-	chunks, tail := b.chunks, b.tail
-	b.chunks, b.tail = nil, 0 // nothing is dealt back to b[i]
-	for k, c := range chunks {
-		n := chunkLen
-		if k == len(chunks)-1 {
-			n = tail
-		}
-		for _, en := range c[:n] {
+	old := q.b[i]
+	q.b[i] = bucket{} // nothing is dealt back to b[i]
+	for k, c := range old.chunks {
+		for _, en := range old.entries(k) {
 			if j := bits.Len64(uint64(en.at ^ q.last)); j == 0 {
 				q.first = append(q.first, en)
 			} else {
@@ -196,11 +191,11 @@ func (q *radix) spill() {
 		}
 		q.free = append(q.free, c) // dealt: the next bucket to grow takes it
 	}
-	clear(chunks)
+	clear(old.chunks)
 	if q.lists == nil {
 		q.lists = make([][]*chunk, 0, len(q.b))
 	}
-	q.lists = append(q.lists, chunks[:0])
+	q.lists = append(q.lists, old.chunks[:0])
 	// The entries at the new last came in the bucket's order (there is
 	// almost always one).
 	q.sortFirst()
@@ -209,15 +204,8 @@ func (q *radix) spill() {
 // sortFirst puts first in key order, after entries were added to it out of
 // order: by spill, or by a load of entries in no order.
 func (q *radix) sortFirst() {
-	f := q.first[q.head:]
-	if len(f) > 16 {
+	if f := q.first[q.head:]; len(f) > 1 {
 		slices.SortFunc(f, func(a, b entry) int { return cmp.Compare(a.key, b.key) })
-		return
-	}
-	for k := 1; k < len(f); k++ {
-		for m := k; m > 0 && f[m].key < f[m-1].key; m-- {
-			f[m], f[m-1] = f[m-1], f[m]
-		}
 	}
 }
 

@@ -944,7 +944,19 @@ func (w *world) fail(i int32, t sim.Time) {
 	r := &w.ops.items[i]
 	w.storeErrors++
 	r.res = locks.Result[V]{Status: locks.StatusError, Err: errStoreDown}
-	w.eng.At(t, sim.Event{Kind: evReply, Target: r.node, A: int64(i), B: replyHint(&r.op)})
+	w.scheduleReply(i, t)
+}
+
+// scheduleReply delivers op i's result to its node at t. A reply that comes
+// more than farReply after its operation left carries what prefetchReply
+// needs.
+func (w *world) scheduleReply(i int32, t sim.Time) {
+	r := &w.ops.items[i]
+	var hint int64
+	if t-r.sent > farReply {
+		hint = replyHint(&r.op)
+	}
+	w.eng.At(t, sim.Event{Kind: evReply, Target: r.node, A: int64(i), B: hint})
 }
 
 var errStoreDown = errors.New("store unreachable")
@@ -988,12 +1000,7 @@ func (w *world) storeArrive(now sim.Time, i int32) {
 	w.opsByKind[r.op.Kind]++
 	w.sStoreOps = bump(w.sStoreOps, now) // always: it gives the peak rate
 	r.res = a.Result
-	at := finish + w.netDelay(s.scope)
-	var hint int64
-	if at-r.sent > farReply {
-		hint = replyHint(&r.op)
-	}
-	w.eng.At(at, sim.Event{Kind: evReply, Target: r.node, A: int64(i), B: hint})
+	w.scheduleReply(i, finish+w.netDelay(s.scope))
 	if a.Notify {
 		for _, sub := range s.kv.Subscribers(r.op.Key) {
 			sn := &w.nodes[sub]
