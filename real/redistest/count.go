@@ -30,12 +30,17 @@ const dialTimeout = 5 * time.Second
 // returns its reply: a simple or bulk string as is, an integer in decimal,
 // an array's elements joined by newlines.
 func Do(addr string, args ...string) (string, error) {
-	c, err := net.DialTimeout("tcp", addr, dialTimeout)
+	return doWithin(dialTimeout, addr, args...)
+}
+
+// doWithin is Do with a time limit for the connection and the reply.
+func doWithin(limit time.Duration, addr string, args ...string) (string, error) {
+	c, err := net.DialTimeout("tcp", addr, limit)
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(dialTimeout))
+	_ = c.SetDeadline(time.Now().Add(limit))
 	if _, err := c.Write(encode(args)); err != nil {
 		return "", err
 	}

@@ -31,6 +31,12 @@ const EnvRequire = "STAMPSIM_REQUIRE_REDIS"
 // a Cluster to reach cluster_state:ok.
 const startTimeout = 20 * time.Second
 
+// probeTimeout bounds one probe of a starting server. A server on loopback
+// answers in well under a millisecond; what does not answer in time is not a
+// server (a listener of another process that holds the port), and the probe
+// is tried again until startTimeout.
+const probeTimeout = 200 * time.Millisecond
+
 // Binary returns the path of redis-server.
 func Binary() (string, error) {
 	p, err := exec.LookPath("redis-server")
@@ -71,7 +77,21 @@ func need(tb testing.TB, err error) {
 	tb.Skipf("skipping: %v (install the redis-server and redis-tools packages, or set %s=1 to make this a failure)", err, EnvRequire)
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// portAttempts bounds how often Start picks new ports when the ones it
+// picked were taken before the server could bind them.
+const portAttempts = 10
+
+// freePort is FreePort; tests replace it to hand out a port that is taken.
+var freePort = FreePort
+
+// errPortTaken says that a server could not bind its port: another process
+// took it between FreePort and the server's bind.
+var errPortTaken = errors.New("port taken")
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago. Another
+// process may take it before the caller binds it (tests run in parallel and
+// start servers of their own), so a caller that starts a server on it must
+// be ready to pick another, as Start is.
 func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -88,34 +108,52 @@ type Server struct {
 	Port int
 	Dir  string
 
-	bin  string
-	args []string
-	mu   sync.Mutex
-	cmd  *exec.Cmd
+	bin    string
+	args   []string
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when cmd has exited
 }
 
 // Start starts redis-server on 127.0.0.1:port (a free port when port is 0)
 // in dir, without persistence, with the extra arguments given, and waits
-// until it answers PING.
+// until it answers PING. When it picked the port itself and another process
+// took it first, it picks another.
 func Start(dir string, port int, extra ...string) (*Server, error) {
+	return startOn(dir, port, func(int) ([]string, error) { return extra, nil })
+}
+
+// startOn is Start with the extra arguments made for the port chosen, so
+// that a Cluster node can pick its bus port afresh on each attempt.
+func startOn(dir string, port int, extra func(port int) ([]string, error)) (*Server, error) {
 	bin, err := Binary()
 	if err != nil {
 		return nil, err
 	}
-	if port == 0 {
-		if port, err = FreePort(); err != nil {
+	pick := port == 0
+	for attempt := 1; ; attempt++ {
+		if pick {
+			if port, err = freePort(); err != nil {
+				return nil, err
+			}
+		}
+		more, err := extra(port)
+		if err != nil {
+			return nil, err
+		}
+		s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Port: port, Dir: dir, bin: bin}
+		s.args = append([]string{
+			"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+			"--dir", dir, "--daemonize", "no", "--logfile", "",
+		}, more...)
+		err = s.start()
+		if err == nil {
+			return s, nil
+		}
+		if !pick || !errors.Is(err, errPortTaken) || attempt == portAttempts {
 			return nil, err
 		}
 	}
-	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Port: port, Dir: dir, bin: bin}
-	s.args = append([]string{
-		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", dir, "--daemonize", "no", "--logfile", "",
-	}, extra...)
-	if err := s.start(); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func (s *Server) start() error {
@@ -131,35 +169,69 @@ func (s *Server) start() error {
 	if err != nil {
 		return fmt.Errorf("starting redis-server on port %d: %w", s.Port, err)
 	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
 	s.mu.Lock()
-	s.cmd = cmd
+	s.cmd, s.exited = cmd, exited
 	s.mu.Unlock()
 	deadline := time.Now().Add(startTimeout)
 	for {
-		r, err := Do(s.Addr, "PING")
-		if err == nil && r == "PONG" {
+		select {
+		case <-exited:
+			s.mu.Lock()
+			s.cmd = nil
+			s.mu.Unlock()
+			if logged, _ := os.ReadFile(log.Name()); strings.Contains(string(logged), "Address already in use") {
+				return fmt.Errorf("redis-server on port %d: %w by another process (see %s)", s.Port, errPortTaken, log.Name())
+			}
+			return fmt.Errorf("redis-server on port %d exited at start (%v); see %s", s.Port, cmd.ProcessState, log.Name())
+		default:
+		}
+		// The answer must come from this process: a server of another
+		// test that holds the port would answer PING too.
+		pid, err := processID(s.Addr, probeTimeout)
+		if err == nil && pid == cmd.Process.Pid {
 			return nil
+		}
+		if err == nil {
+			_ = s.Kill()
+			return fmt.Errorf("redis-server on port %d: %w by the server with pid %d", s.Port, errPortTaken, pid)
 		}
 		if time.Now().After(deadline) {
 			_ = s.Kill()
-			return fmt.Errorf("redis-server on port %d did not answer PING within %v (last error: %v); see %s", s.Port, startTimeout, err, log.Name())
+			return fmt.Errorf("redis-server on port %d did not answer within %v (last error: %v); see %s", s.Port, startTimeout, err, log.Name())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// processID returns the process_id that the server at addr reports within
+// limit.
+func processID(addr string, limit time.Duration) (int, error) {
+	info, err := doWithin(limit, addr, "INFO", "server")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
+			return strconv.Atoi(v)
+		}
+	}
+	return 0, fmt.Errorf("INFO server of %s has no process_id", addr)
 }
 
 // Kill kills the server at once (SIGKILL) and waits for it to exit. Killing
 // a server that is not running does nothing.
 func (s *Server) Kill() error {
 	s.mu.Lock()
-	cmd := s.cmd
+	cmd, exited := s.cmd, s.exited
 	s.cmd = nil
 	s.mu.Unlock()
 	if cmd == nil {
 		return nil
 	}
 	_ = cmd.Process.Kill()
-	_ = cmd.Wait() // "signal: killed" is what we asked for
+	<-exited // "signal: killed" is what we asked for
 	return nil
 }
 
@@ -220,18 +292,16 @@ func StartCluster(dir string, n int) (*Cluster, error) {
 	}
 	c := &Cluster{}
 	for i := 0; i < n; i++ {
-		port, err := FreePort()
-		if err != nil {
-			c.Kill()
-			return nil, err
-		}
-		bus, err := FreePort()
-		if err != nil {
-			c.Kill()
-			return nil, err
-		}
-		s, err := Start(dir, port, "--cluster-enabled", "yes", "--cluster-config-file", fmt.Sprintf("nodes-%d.conf", port),
-			"--cluster-port", strconv.Itoa(bus), "--cluster-node-timeout", "5000")
+		// The bus port is picked with the port, and afresh when either
+		// was taken.
+		s, err := startOn(dir, 0, func(port int) ([]string, error) {
+			bus, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			return []string{"--cluster-enabled", "yes", "--cluster-config-file", fmt.Sprintf("nodes-%d.conf", port),
+				"--cluster-port", strconv.Itoa(bus), "--cluster-node-timeout", "5000"}, nil
+		})
 		if err != nil {
 			c.Kill()
 			return nil, err
