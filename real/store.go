@@ -91,6 +91,7 @@ var (
 	errNotSent            = errors.New("request not sent")
 	errNoSubscriber       = errors.New("no subscriber connection")
 	errSubscribeAbandoned = errors.New("subscription abandoned")
+	errConnRetired        = errors.New("pub/sub connection retired")
 )
 
 // store is the Redis of one shared scope, as the driver reaches it.

@@ -18,6 +18,16 @@ import (
 // the node waits on, and a reader goroutine per connection that feeds
 // notifications to the machine and confirms subscriptions.
 //
+// On a Cluster, go-redis picks a pub/sub connection's master when it first
+// connects, by the slot of the first channel it knows of, and picks a random
+// master when it knows of none. So a connection's reader starts only once its
+// first subscription has been written (an idle reader would connect first,
+// to a random master), and a master that answers MOVED or ASK, because the
+// slot map has changed or the connection reached the wrong master after a
+// reconnection, retires the connection: its unconfirmed subscriptions fail
+// at once, so that their waiters poll, and the next subscription makes a new
+// connection, routed by the reloaded slot map.
+//
 // Subscriptions and unsubscriptions are written in the order the machine
 // asked for them: they are queued under the driver's mutex and written by
 // whichever operation goroutine holds writeMu, so that an unsubscription
@@ -41,7 +51,10 @@ type subscriber struct {
 // order).
 type psConn struct {
 	ps      *redis.PubSub
+	addr    string // its key in subscriber.conns
 	pending map[string][]*pendingSub
+	reading bool // its reader has been started
+	retired bool // out of subscriber.conns; subscriptions on it fail at once
 }
 
 // pendingSub is a subscription written and not yet confirmed.
@@ -110,16 +123,26 @@ func (s *subscriber) conn(ctx context.Context, channel string) (*psConn, error) 
 	if c := s.conns[addr]; c != nil {
 		return c, nil
 	}
-	c := &psConn{pending: make(map[string][]*pendingSub)}
+	c := &psConn{addr: addr, pending: make(map[string][]*pendingSub)}
 	if s.st.cluster != nil {
 		c.ps = s.st.cluster.SSubscribe(ctx)
 	} else {
 		c.ps = s.st.client.Subscribe(ctx)
 	}
 	s.conns[addr] = c
+	return c, nil
+}
+
+// startReader starts c's reader unless it runs already. Called under s.mu,
+// after a subscription was written on c, from an operation goroutine (counted
+// in opsWG, so that Close waits for it before it waits for the readers).
+func (s *subscriber) startReader(c *psConn) {
+	if c.reading || c.retired || s.closed {
+		return
+	}
+	c.reading = true
 	s.d.readWG.Add(1)
 	go s.read(c)
-	return c, nil
 }
 
 func (s *subscriber) subscribe(op locks.Op[[]byte]) {
@@ -136,6 +159,11 @@ func (s *subscriber) subscribe(op locks.Op[[]byte]) {
 		p.deadline = &timerItem{at: op.Deadline, idx: -1, kind: timerSubscribe, sub: p}
 	}
 	s.mu.Lock()
+	if c.retired {
+		s.mu.Unlock()
+		s.d.storeDone(true, op, failed(outcome{}, fmt.Errorf("%s on %s store: %w", op.Kind, s.st.scope, errors.Join(errConnRetired, errNotSent))))
+		return
+	}
 	c.pending[ch] = append(c.pending[ch], p)
 	s.mu.Unlock()
 	if p.deadline != nil {
@@ -153,6 +181,9 @@ func (s *subscriber) subscribe(op locks.Op[[]byte]) {
 		err = c.ps.Subscribe(ctx, ch)
 	}
 	if err == nil {
+		s.mu.Lock()
+		s.startReader(c)
+		s.mu.Unlock()
 		return // the reader confirms it
 	}
 	s.mu.Lock()
@@ -260,7 +291,9 @@ func (s *subscriber) expire(p *pendingSub) {
 
 // read receives on c until it is closed: notifications go to the machine,
 // confirmations answer subscriptions. go-redis reconnects and subscribes
-// again by itself; read backs off while the server cannot be reached.
+// again by itself; read backs off while the server cannot be reached. A
+// MOVED or ASK reply, to a subscription sent to a master that does not own
+// its channel, retires c.
 func (s *subscriber) read(c *psConn) {
 	defer s.d.readWG.Done()
 	const minBackoff, maxBackoff = 10 * time.Millisecond, time.Second
@@ -269,6 +302,10 @@ func (s *subscriber) read(c *psConn) {
 		msg, err := c.ps.Receive(context.Background())
 		if err != nil {
 			if errors.Is(err, redis.ErrClosed) || s.isClosed() {
+				return
+			}
+			if redis.HasErrorPrefix(err, "MOVED") || redis.HasErrorPrefix(err, "ASK") {
+				s.retire(c, err)
 				return
 			}
 			s.d.cfg.log.Debug("pub/sub receive failed", "scope", s.st.scope, "err", err)
@@ -292,6 +329,38 @@ func (s *subscriber) read(c *psConn) {
 				s.d.notified(s.st.scope, key)
 			}
 		}
+	}
+}
+
+// retire takes c out of use after its master refused a subscription with err
+// (MOVED or ASK): c's unconfirmed subscriptions fail, so that their flights
+// poll instead of waiting for a confirmation that will not come; c is closed,
+// and the Cluster client reloads its slot map, so that the next subscription
+// makes a connection to the channel's master. Channels confirmed on c are
+// heard no more: their waiters fall back on the poll that covers a lost
+// notification.
+func (s *subscriber) retire(c *psConn, err error) {
+	s.d.cfg.log.Debug("pub/sub connection retired", "scope", s.st.scope, "addr", c.addr, "err", err)
+	s.mu.Lock()
+	c.retired = true
+	if s.conns[c.addr] == c {
+		delete(s.conns, c.addr)
+	}
+	var failing []*pendingSub
+	for ch, q := range c.pending {
+		for _, p := range q {
+			p.done = true
+		}
+		failing = append(failing, q...)
+		delete(c.pending, ch)
+	}
+	s.mu.Unlock()
+	_ = c.ps.Close()
+	if s.st.cluster != nil {
+		s.st.cluster.ReloadState(s.d.life)
+	}
+	for _, p := range failing {
+		s.finish(false, p, failed(p.counted, fmt.Errorf("%s on %s store: %w", p.op.Kind, s.st.scope, err)))
 	}
 }
 
