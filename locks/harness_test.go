@@ -809,17 +809,6 @@ func (w *world) served() map[locks.Served]int {
 	return c
 }
 
-// calls returns the upstream calls for key.
-func (w *world) calls(key string) []*fetchRec {
-	var out []*fetchRec
-	for _, f := range w.fetches {
-		if f.fetch.Key == key {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // causes counts the upstream calls by cause.
 func (w *world) causes() map[locks.Cause]int {
 	c := make(map[locks.Cause]int)
@@ -844,15 +833,6 @@ func (w *world) peak(level int, st *store, key string) int {
 		return g.peak
 	}
 	return 0
-}
-
-// ops sums the store operations of kind served by every store.
-func (w *world) ops(kind locks.OpKind) int {
-	total := 0
-	for _, st := range w.stores {
-		total += st.ops[kind]
-	}
-	return total
 }
 
 // nodeOps returns the store operations node n sent, by kind.

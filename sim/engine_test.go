@@ -275,8 +275,7 @@ func TestCancel(t *testing.T) {
 			func(r *recorder) []bool {
 				var results []bool
 				later := r.e.At(5, ev(2))
-				var own EventID
-				own = r.e.At(1, ev(1))
+				own := r.e.At(1, ev(1))
 				r.e.At(9, ev(3))
 				r.hook = func(r *recorder, now Time, ev Event) {
 					if ev.Target == 1 {

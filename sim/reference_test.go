@@ -213,8 +213,7 @@ func randomWorkload(seed uint64, events int, mk func(Handler) scheduler) []strin
 	return trace
 }
 
-func engineScheduler(h Handler) scheduler { return New(h) }
-func refScheduler(h Handler) scheduler    { return newRef(h) }
+func refScheduler(h Handler) scheduler { return newRef(h) }
 
 // runRandomWorkload runs randomWorkload on the real engine, after letting
 // configure adjust the engine's internals.

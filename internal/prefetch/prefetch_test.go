@@ -18,7 +18,7 @@ func TestPrefetchChangesNothing(t *testing.T) {
 	Lines(unsafe.Pointer(&buf[5]), 15)
 	type odd struct {
 		_ [3]byte
-		x [200]byte
+		_ [200]byte // an object that starts off a cache line and spans several
 	}
 	var o odd
 	Object(&o)
