@@ -242,6 +242,10 @@ type event struct {
 	fetch *fetchRec
 	req   *reqRec
 	fn    func()
+	// heldBack is set once the delivery has been held back by its node's
+	// pause; due is when it was due before that.
+	heldBack bool
+	due      locks.Time
 }
 
 func (e *event) String() string {
@@ -326,6 +330,23 @@ type world struct {
 	maxDeliveries int
 	// trace, when set, logs every delivery.
 	trace bool
+	// log, when set, is told of every delivery, effect and store operation
+	// as it happens (the transcripts print them).
+	log worldLog
+}
+
+// worldLog is told what happens in a world, in the order it happens.
+type worldLog interface {
+	// delivering is called as e is given to its node, the clock already at
+	// its time. Operations arriving at a store are reported by applied
+	// instead, and the harness's own calls (evCall) not at all.
+	delivering(e *event)
+	// effect is called for each effect n's machine produced, in order.
+	effect(n *node, eff *locks.Effect[int])
+	// applied is called when e's operation has reached its store: the
+	// store did f with it and, unless f is faultDrop, answered res and
+	// notified the nodes subs.
+	applied(e *event, f fault, res locks.Result[int], subs []int32)
 }
 
 func newWorld(tb testing.TB, cfg worldConfig) *world {
@@ -474,6 +495,9 @@ func (w *world) runUntil(t locks.Time) {
 func (w *world) step() {
 	e := heap.Pop(&w.q).(*event)
 	if n := e.target(); n != nil && n.pausedUntil > e.at {
+		if !e.heldBack {
+			e.heldBack, e.due = true, e.at
+		}
 		e.at = n.pausedUntil // keeps its seq: held-back deliveries stay in order
 		heap.Push(&w.q, e)
 		return
@@ -502,6 +526,9 @@ func (w *world) dispatch(e *event) {
 	}
 	if w.trace {
 		w.tb.Logf("%v: %v", dur(w.now), e)
+	}
+	if w.log != nil && e.kind != evOpArrive && e.kind != evCall {
+		w.log.delivering(e)
 	}
 	n := e.node
 	switch e.kind {
@@ -572,9 +599,13 @@ func (w *world) arrive(e *event) {
 		f = w.cfg.StoreFault(w.now, st, op)
 	}
 	var res locks.Result[int]
+	var subs []int32 // notified of a release or a write
 	switch f {
 	case faultDrop:
 		st.dropped++
+		if w.log != nil {
+			w.log.applied(e, f, res, nil)
+		}
 		return
 	case faultError:
 		st.errors++
@@ -610,17 +641,25 @@ func (w *world) arrive(e *event) {
 			}
 		}
 		if a.Notify {
-			for _, sub := range st.s.Subscribers(op.Key) {
+			subs = st.s.Subscribers(op.Key)
+			for _, sub := range subs {
 				w.schedule(w.now.Add(w.cfg.Latency[st.scope]), &event{kind: evNotify, node: w.nodes[sub], st: st, op: op})
 			}
 		}
+	}
+	if w.log != nil {
+		w.log.applied(e, f, res, subs)
 	}
 	w.schedule(w.now.Add(w.cfg.Latency[st.scope]), &event{kind: evOpReply, node: n, st: st, op: op, res: res})
 }
 
 // flush carries out the effects n produced.
 func (w *world) flush(n *node) {
-	for _, e := range n.m.Ready() {
+	effects := n.m.Ready()
+	for i, e := range effects {
+		if w.log != nil {
+			w.log.effect(n, &effects[i])
+		}
 		switch e.Kind {
 		case locks.EffStore:
 			if !e.Op.Scope.Shared() {
