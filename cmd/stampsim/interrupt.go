@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -135,6 +136,25 @@ func (a *app) interrupted(ctx context.Context, topos []locks.Topology, i int, re
 	}
 	if err != nil {
 		where += fmt.Sprintf("; and printing them failed: %v", err)
+	}
+	return &interruptedError{cause: context.Cause(ctx), where: where}
+}
+
+// validateInterrupted is the error of a validation that a signal cut
+// short. err is what validate.Run returned, which names the topology and
+// the side it stopped in ("running two-level for real: context canceled");
+// the cancellation it ends with is left out, since the message begins with
+// it. err may be nil if the signal came as the last real run ended: the
+// report is dropped all the same, since a real run cut short returns
+// counts that compare to nothing.
+func validateInterrupted(ctx context.Context, err error) error {
+	where := "in validate"
+	if err != nil {
+		msg := err.Error()
+		for _, tail := range []error{context.Cause(ctx), context.Canceled} {
+			msg = strings.TrimSuffix(msg, ": "+tail.Error())
+		}
+		where += ", while " + msg
 	}
 	return &interruptedError{cause: context.Cause(ctx), where: where}
 }

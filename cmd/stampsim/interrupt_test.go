@@ -222,3 +222,83 @@ func readResults(t *testing.T, path string) *reports.Results {
 	}
 	return res
 }
+
+// cancelOnLine is stderr for validate's progress log: once a line that
+// match accepts is written, it cancels after delay, with SIGINT as the
+// cause, and sends the time on cancelled.
+type cancelOnLine struct {
+	syncBuffer
+	match     func(line string) bool
+	delay     time.Duration
+	cancel    context.CancelCauseFunc
+	cancelled chan time.Time
+	once      sync.Once
+}
+
+func (c *cancelOnLine) Write(p []byte) (int, error) {
+	n, err := c.syncBuffer.Write(p)
+	if c.match(string(p)) {
+		c.once.Do(func() {
+			time.AfterFunc(c.delay, func() {
+				c.cancelled <- time.Now() // first: the command may return as soon as it is cancelled
+				c.cancel(&signalError{syscall.SIGINT})
+			})
+		})
+	}
+	return n, err
+}
+
+// validate interrupted while the real drivers run a topology stops within
+// a second, says which topology, prints no report and exits 130. The real
+// run of this scenario would last seconds: its upstream takes 5s, so the
+// interruption finds drivers waiting on it.
+func TestValidateInterrupted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "slow-upstream.yaml")
+	if err := os.WriteFile(path, []byte(slowUpstream), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	// Cancel once the real run of two-level is under way: the drivers,
+	// made and loaded with scripts, wait on the upstream (or, on a
+	// machine slow enough, are still being made: the message then says
+	// which step failed, after the topology).
+	stderr := &cancelOnLine{cancel: cancel, delay: 300 * time.Millisecond, cancelled: make(chan time.Time, 1), match: func(line string) bool {
+		return strings.HasPrefix(line, "validate: two-level: ") && strings.HasSuffix(line, " requests against real drivers\n")
+	}}
+	var out bytes.Buffer
+	a := newApp(&out, stderr)
+	code := a.main(ctx, []string{"validate", path, "-t", "two-level"})
+	var at time.Time
+	select {
+	case at = <-stderr.cancelled:
+	default:
+		t.Fatalf("validate ended before the interruption (exit %d); stderr:\n%s", code, stderr.String())
+	}
+	took := time.Since(at)
+	if took > time.Second {
+		t.Errorf("validate took %v to stop, want at most 1s", took)
+	}
+	if code != 130 {
+		t.Errorf("exit %d, want 130; stderr:\n%s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+	if last, want := lines[len(lines)-1], "stampsim: interrupted by SIGINT in validate, while running two-level for real"; !strings.HasPrefix(last, want) {
+		t.Errorf("last line %q, want it to begin %q", last, want)
+	} else {
+		t.Logf("%s, %v after the signal", last, took)
+	}
+	if out.Len() != 0 {
+		t.Errorf("a report was printed for an interrupted validation:\n%s", out.String())
+	}
+}
+
+// slowUpstream is a scenario whose real run takes seconds: every upstream
+// call takes 5s, so an interruption finds drivers waiting on it.
+const slowUpstream = `duration: 10s
+topology: {regions: 1, zones_per_region: 1, nodes_per_zone: 4}
+upstream: {latency: {dist: fixed, value: 5s}}
+workload:
+  keys: 1
+  bursts: [{at: 0s, key: 0, requests: 200, over: 100ms}]
+`
