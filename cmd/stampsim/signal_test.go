@@ -91,6 +91,7 @@ func TestSignalStopsARunMidTopology(t *testing.T) {
 			if took > time.Second {
 				t.Errorf("exited %v after the signal, want within 1s", took)
 			}
+			t.Logf("exit status %d, %v after %s", code, took, signalName(tc.sig))
 			want := "stampsim: interrupted by " + signalName(tc.sig) + " in topology poll-storm (2 of 2): the results are incomplete: 1 of 2 topologies finished, poll-storm stopped at "
 			if !strings.HasPrefix(c.stderr.String(), want) {
 				t.Errorf("stderr %q, want it to begin %q", c.stderr.String(), want)
@@ -159,6 +160,7 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	if code != 130 || took > time.Second {
 		t.Errorf("exit status %d %v after the second signal, want 130 within 1s", code, took)
 	}
+	t.Logf("exit status %d, %v after the second signal", code, took)
 	if want := "stampsim: SIGINT again: exiting at once"; !strings.HasPrefix(c.stderr.String(), want) {
 		t.Errorf("stderr %q, want it to begin %q", c.stderr.String(), want)
 	}
