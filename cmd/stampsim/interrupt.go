@@ -144,17 +144,11 @@ func (a *app) interrupted(ctx context.Context, topos []locks.Topology, i int, re
 // short. err is what validate.Run returned, which names the topology and
 // the side it stopped in ("running two-level for real: context canceled");
 // the cancellation it ends with is left out, since the message begins with
-// it. err may be nil if the signal came as the last real run ended: the
-// report is dropped all the same, since a real run cut short returns
-// counts that compare to nothing.
+// it.
 func validateInterrupted(ctx context.Context, err error) error {
-	where := "in validate"
-	if err != nil {
-		msg := err.Error()
-		for _, tail := range []error{context.Cause(ctx), context.Canceled} {
-			msg = strings.TrimSuffix(msg, ": "+tail.Error())
-		}
-		where += ", while " + msg
+	msg := err.Error()
+	for _, tail := range []error{context.Cause(ctx), context.Canceled} {
+		msg = strings.TrimSuffix(msg, ": "+tail.Error())
 	}
-	return &interruptedError{cause: context.Cause(ctx), where: where}
+	return &interruptedError{cause: context.Cause(ctx), where: "in validate, while " + msg}
 }
