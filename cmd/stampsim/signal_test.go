@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/stampsim/stampsim/reports"
 )
 
@@ -138,8 +136,8 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	}
 	defer r.Close()
 	// The smallest pipe there is, so that the document cannot fit.
-	if _, err := unix.FcntlInt(w.Fd(), unix.F_SETPIPE_SZ, 4096); err != nil {
-		t.Fatal(err)
+	if _, _, errno := syscall.Syscall(syscall.SYS_FCNTL, w.Fd(), syscall.F_SETPIPE_SZ, 4096); errno != 0 {
+		t.Fatal(errno)
 	}
 	c, results := startPollStorm(t, w, "-o", "json")
 	w.Close() // the child has its own copy
