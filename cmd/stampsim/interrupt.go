@@ -144,11 +144,18 @@ func (a *app) interrupted(ctx context.Context, topos []locks.Topology, i int, re
 // short. err is what validate.Run returned, which names the topology and
 // the side it stopped in ("running two-level for real: context canceled");
 // the cancellation it ends with is left out, since the message begins with
-// it.
+// it, and so is the error itself when it says nothing more.
 func validateInterrupted(ctx context.Context, err error) error {
 	msg := err.Error()
 	for _, tail := range []error{context.Cause(ctx), context.Canceled} {
+		if msg == tail.Error() {
+			msg = ""
+		}
 		msg = strings.TrimSuffix(msg, ": "+tail.Error())
 	}
-	return &interruptedError{cause: context.Cause(ctx), where: "in validate, while " + msg}
+	where := "in validate"
+	if msg != "" {
+		where += ", while " + msg
+	}
+	return &interruptedError{cause: context.Cause(ctx), where: where}
 }

@@ -75,6 +75,25 @@ func TestWatchSignals(t *testing.T) {
 	}
 }
 
+// validate's errors end with the cancellation, which the message already
+// begins with; it is said once.
+func TestValidateInterruptedMessage(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(&signalError{syscall.SIGTERM})
+	for err, want := range map[error]string{
+		fmt.Errorf("running two-level for real: %w", context.Canceled):                "interrupted by SIGTERM in validate, while running two-level for real",
+		fmt.Errorf("simulating global: %w", context.Cause(ctx)):                       "interrupted by SIGTERM in validate, while simulating global",
+		fmt.Errorf("calibrating redis 127.0.0.1:6379: %w", errors.New("i/o timeout")): "interrupted by SIGTERM in validate, while calibrating redis 127.0.0.1:6379: i/o timeout",
+		context.Cause(ctx): "interrupted by SIGTERM in validate",
+		context.Canceled:   "interrupted by SIGTERM in validate",
+	} {
+		got := validateInterrupted(ctx, err)
+		if got.Error() != want || exitCode(got) != 143 {
+			t.Errorf("validateInterrupted(%q) = %q, status %d; want %q, 143", err, got, exitCode(got), want)
+		}
+	}
+}
+
 // syncBuffer is a bytes.Buffer for writers on other goroutines.
 type syncBuffer struct {
 	mu sync.Mutex
