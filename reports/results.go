@@ -16,6 +16,11 @@ type Results struct {
 	Schema   string `json:"schema"`
 	Scenario string `json:"scenario"`
 	Seed     uint64 `json:"seed"`
+	// Complete says that every topology of the scenario ran to its end.
+	// An interrupted command writes the document with Complete false: Runs
+	// then holds the topologies that finished, followed by the one that was
+	// interrupted (marked [Run.Interrupted]) if it had started.
+	Complete bool `json:"complete"`
 	// Spec is the scenario as it ran, every default filled in, so the file
 	// can be replayed.
 	Spec      *scenarios.Scenario `json:"scenario_spec,omitempty"`
@@ -81,7 +86,11 @@ type QueueWait struct {
 // Run is one topology's run of the scenario.
 type Run struct {
 	Topology string `json:"topology"`
-	Requests uint64 `json:"requests"`
+	// Interrupted marks a run that was stopped part way, by a signal: its
+	// counts cover the simulated time up to SimSeconds only, and it is
+	// left out of the document (omitempty) when the run finished.
+	Interrupted bool   `json:"interrupted,omitempty"`
+	Requests    uint64 `json:"requests"`
 	// Unfinished counts requests still waiting when the run stopped (the
 	// drain after the scenario's duration has a limit).
 	Unfinished             uint64            `json:"unfinished"`

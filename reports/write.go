@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // WriteJSON writes the results document as indented JSON followed by a
@@ -26,17 +27,34 @@ func WriteJSON(w io.Writer, r *Results) error {
 
 // ReadJSON reads a results document written by WriteJSON, and checks its
 // schema.
+//
+// A document written before the complete field existed is read as complete
+// when it holds a run for every topology of its scenario_spec: such
+// documents held finished runs only (an interrupted run left out the
+// topology it stopped in), so that count is exactly what complete means.
 func ReadJSON(r io.Reader) (*Results, error) {
-	var res Results
+	var doc struct {
+		*Results
+		// Complete shadows Results.Complete, to tell a document without
+		// the field from one that says false.
+		Complete *bool `json:"complete"`
+	}
+	doc.Results = new(Results)
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&res); err != nil {
+	if err := dec.Decode(&doc); err != nil {
 		return nil, fmt.Errorf("reading results: %w", err)
 	}
+	res := doc.Results
 	if res.Schema != Schema {
 		return nil, fmt.Errorf("reading results: schema %q, want %q", res.Schema, Schema)
 	}
-	return &res, nil
+	if doc.Complete != nil {
+		res.Complete = *doc.Complete
+	} else {
+		res.Complete = res.Spec != nil && len(res.Runs) == len(res.Spec.Topologies)
+	}
+	return res, nil
 }
 
 // tableHeader names the columns of WriteTable.
@@ -55,12 +73,18 @@ var numeric = []bool{false, true, true, true, true, true, false, true, true, tru
 // p99 request latency in milliseconds, the requests that failed, and those
 // still waiting when the run stopped (their latency is not in the
 // percentiles, which therefore flatter a run that leaves many).
-// Numbers are aligned right.
+// Numbers are aligned right. An interrupted run's topology reads
+// "two-level (interrupted at 1.25s)": its counts stop there.
 func WriteTable(w io.Writer, runs []Run) error {
 	rows := [][]string{tableHeader}
 	for _, r := range runs {
+		name := r.Topology
+		if r.Interrupted {
+			at := time.Duration(r.SimSeconds * float64(time.Second)).Round(time.Millisecond)
+			name += " (interrupted at " + at.String() + ")"
+		}
 		rows = append(rows, []string{
-			r.Topology,
+			name,
 			strconv.FormatUint(r.Requests, 10),
 			strconv.FormatUint(r.UpstreamCalls, 10),
 			strconv.FormatUint(r.DuplicateUpstreamCalls, 10),

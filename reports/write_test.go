@@ -78,7 +78,7 @@ func sampleResults(t *testing.T) *Results {
 		t.Fatal(err)
 	}
 	return &Results{
-		Schema: Schema, Scenario: sc.Name, Seed: sc.Seed, Spec: sc,
+		Schema: Schema, Scenario: sc.Name, Seed: sc.Seed, Complete: true, Spec: sc,
 		Version: "v0.0.0-test", Commit: "0123abc", GoVersion: "go1.26.0",
 		Runs: sampleRuns(),
 	}

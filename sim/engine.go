@@ -64,6 +64,10 @@ const (
 	// Stopped means that a handler called [Engine.Stop]. The clock stays at
 	// the time of the event whose handler stopped the run.
 	Stopped
+	// Interrupted means that the function given to [Engine.SetInterrupt]
+	// reported true. The clock stays at the last event executed, and the
+	// events still pending stay queued.
+	Interrupted
 )
 
 // String returns the reason's name, for example "time limit".
@@ -77,6 +81,8 @@ func (r StopReason) String() string {
 		return "queue empty"
 	case Stopped:
 		return "stopped"
+	case Interrupted:
+		return "interrupted"
 	}
 	return fmt.Sprintf("StopReason(%d)", uint8(r))
 }
@@ -197,6 +203,34 @@ type Engine struct {
 	executed uint64
 	running  bool
 	stop     bool
+
+	// interrupted, if set, is asked every InterruptEvery events whether
+	// the run must end; see SetInterrupt.
+	interrupted func() bool
+}
+
+// InterruptEvery is how many events [Engine.Run] executes between two calls
+// of the function given to [Engine.SetInterrupt]. A few thousand events take
+// well under a millisecond even in a large world, so an interruption is
+// noticed at once in wall time; and asking once per event would put a call
+// on the hot path that the check exists to stay off.
+const InterruptEvery = 4096
+
+// SetInterrupt makes [Engine.Run] call interrupted before its first event
+// and then once every [InterruptEvery] events, and return [Interrupted] as
+// soon as it reports true. This is how a run is stopped from outside the
+// simulation, for example on a signal: interrupted may read state that
+// another goroutine sets (an atomic flag, or whether a context is done),
+// and it is the only engine code that does; the engine itself stays
+// single-threaded. Unlike the time limit, it works whether or not the
+// virtual clock advances, so it also ends a run whose events all fall at
+// one instant. A nil interrupted switches the check off. SetInterrupt must
+// not be called from inside a handler; Reset keeps the function.
+func (e *Engine) SetInterrupt(interrupted func() bool) {
+	if e.running {
+		panic("sim: SetInterrupt called from inside a handler")
+	}
+	e.interrupted = interrupted
 }
 
 // MaxLanes is the number of lanes an engine has; see [Engine.AtLane].
@@ -539,6 +573,9 @@ func (e *Engine) take(lane int) {
 //   - a handler has called [Engine.Stop]: returns [Stopped];
 //   - maxEvents events have run in this call: returns [EventLimit]
 //     (maxEvents == 0 means no limit);
+//   - the function given to [Engine.SetInterrupt] reports true (it is
+//     asked before the first event and after every [InterruptEvery]):
+//     returns [Interrupted];
 //   - no event is pending: returns [QueueEmpty];
 //   - the next event is later than until: returns [TimeLimit].
 //
@@ -547,7 +584,8 @@ func (e *Engine) take(lane int) {
 // clock is left at until, as if an empty event had fired there, so a later
 // At or After counts from until; the one exception is until == [Forever],
 // which means no time limit and leaves the clock at the last event. When Run
-// returns EventLimit or Stopped the clock stays at the last event executed.
+// returns EventLimit, Stopped or Interrupted the clock stays at the last
+// event executed.
 // The clock never moves backwards: an until earlier than [Engine.Now] runs
 // nothing and leaves Now as it was.
 //
@@ -563,13 +601,25 @@ func (e *Engine) Run(until Time, maxEvents uint64) StopReason {
 		e.running = false
 	}()
 
-	var n uint64
+	// n counts the events executed in this call. The event limit and the
+	// interruption are checked only when n reaches check: one compare per
+	// event, the same cost as the event limit's test alone.
+	var n, check uint64
 	for {
 		if e.stop {
 			return Stopped
 		}
-		if maxEvents != 0 && n >= maxEvents {
-			return EventLimit
+		if n >= check {
+			if maxEvents != 0 && n >= maxEvents {
+				return EventLimit
+			}
+			if e.interrupted != nil && e.interrupted() {
+				return Interrupted
+			}
+			check = n + InterruptEvery
+			if maxEvents != 0 && check > maxEvents {
+				check = maxEvents
+			}
 		}
 		top, lane, ok := e.next()
 		if !ok {

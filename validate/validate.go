@@ -163,6 +163,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Report, err
 			prefix: fmt.Sprintf("stampsim:validate:%d:%d:", time.Now().UnixNano(), i), skipNode: opt.SkipNodeLevel,
 		}
 		realRun, err := rw.run(ctx, arrivals)
+		if err == nil {
+			// Drivers cancelled part way return what they counted so far,
+			// which compares to nothing: the run was interrupted.
+			err = context.Cause(ctx)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("running %s for real: %w", name, err)
 		}

@@ -232,14 +232,28 @@ type world struct {
 	crashedErrors uint64
 }
 
-// Run simulates one topology of a scenario; it returns ctx.Err() if ctx is
-// cancelled. The scenario must have been loaded (defaults filled in and
-// validated) by package scenarios.
+// Run simulates one topology of a scenario. The scenario must have been
+// loaded (defaults filled in and validated) by package scenarios.
+//
+// When ctx is done, Run stops within [sim.InterruptEvery] events, even if
+// the virtual clock stands still (a stampede whose requests all arrive at
+// one instant), and returns what happened until then, marked
+// [reports.Run.Interrupted], with context.Cause(ctx): the caller can keep
+// the partial counts or drop them. The zero Run comes back if ctx was done
+// before the simulation started.
 func Run(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt Options) (reports.Run, error) {
 	wallStart := time.Now()
-	w, err := build(sc, topo, opt)
+	if ctx.Err() != nil {
+		return reports.Run{}, context.Cause(ctx)
+	}
+	w, err := build(ctx, sc, topo, opt)
 	if err != nil {
 		return reports.Run{}, err
+	}
+	if ctx.Done() != nil {
+		// ctx.Err is an atomic load; the engine asks it every few
+		// thousand events, not per event.
+		w.eng.SetInterrupt(func() bool { return ctx.Err() != nil })
 	}
 	drain := opt.DrainLimit
 	if drain <= 0 {
@@ -251,8 +265,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt O
 	for {
 		t := min(w.eng.Now()+step, limit)
 		reason := w.eng.Run(t, 0)
-		if err := ctx.Err(); err != nil {
-			return reports.Run{}, err
+		if ctx.Err() != nil {
+			run := w.results()
+			run.Interrupted = true
+			run.WallSeconds = time.Since(wallStart).Seconds()
+			return run, context.Cause(ctx)
 		}
 		if opt.Progress != nil {
 			opt.Progress(min(w.eng.Now().Duration(), total), total)
@@ -269,7 +286,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt O
 	return run, nil
 }
 
-func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, error) {
+// build makes the world for one run. A fleet of a million nodes takes
+// seconds to build, so ctx is checked between nodes too.
+func build(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, error) {
 	if err := topo.Validate(); err != nil {
 		return nil, err
 	}
@@ -375,6 +394,9 @@ func build(sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, er
 	w.dups = make([]byKey[dupState], w.shape.Regions)
 	w.nodes = make([]node, w.shape.Nodes())
 	for id := range w.nodes {
+		if id%sim.InterruptEvery == 0 && ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
 		n := &w.nodes[id]
 		n.region = int32(w.shape.RegionID(id))
 		n.stores[locks.ScopeZone] = int32(w.shape.ZoneID(id))

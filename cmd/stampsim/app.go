@@ -169,7 +169,13 @@ replays the scenario it holds and gives the same numbers again.
 
 With --out DIR, DIR/results.json and DIR/series.csv (per-second time series,
 columns topology,second,metric,value) are written too, and rewritten after
-each topology, so that an interrupted run keeps the topologies it finished.`,
+each topology, so that an interrupted run keeps the topologies it finished.
+
+SIGINT (Ctrl-C) or SIGTERM stops the topology in progress within a second;
+the results document then says "complete": false, holds the topologies
+that finished and the one interrupted, marked "interrupted": true, and is
+written to --out and printed with -o json as usual. The exit status is 130
+(SIGINT) or 143 (SIGTERM). A second signal exits at once.`,
 		Args:              maxArgs(1, "a scenario file or built-in name"),
 		ValidArgsFunction: completeScenario,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -252,11 +258,12 @@ func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet b
 		bar.finish()
 		if err != nil {
 			if ctx.Err() != nil {
-				return a.interrupted(res, f, i, len(topos))
+				return a.interrupted(ctx, topos, i, res, run, f)
 			}
 			return fmt.Errorf("running %s on topology %s: %w", sc.Name, topo.Name, err)
 		}
 		res.Runs = append(res.Runs, run)
+		res.Complete = len(res.Runs) == len(topos)
 		if f.out != "" {
 			if err := writeOut(f.out, res); err != nil {
 				return err
@@ -270,21 +277,6 @@ func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet b
 		return reports.WriteJSON(a.stdout, res)
 	}
 	return reports.WriteTable(a.stdout, res.Runs)
-}
-
-// interrupted reports a run cancelled by a signal: the table of what
-// finished (in table mode) and where it was kept.
-func (a *app) interrupted(res *reports.Results, f runFlags, done, total int) error {
-	if f.output == "table" && done > 0 {
-		if err := reports.WriteTable(a.stdout, res.Runs); err != nil {
-			return err
-		}
-	}
-	kept := ""
-	if f.out != "" && done > 0 {
-		kept = fmt.Sprintf("; their results are in %s", filepath.Join(f.out, "results.json"))
-	}
-	return fmt.Errorf("interrupted: %d of %d topologies finished%s", done, total, kept)
 }
 
 // writeOut writes DIR/results.json and DIR/series.csv, each atomically, so

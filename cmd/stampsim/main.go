@@ -4,9 +4,10 @@
 //
 // Exit status: 0 on success, 2 for bad input (a scenario file with a
 // mistake, an unknown name, a bad flag or argument), 3 when `stampsim
-// validate` finds the simulation and the real run disagree, 1 for anything
-// else, an interruption included. No panic reaches the user: it is reported in one
-// line (set STAMPSIM_TRACEBACK=1 to see the stack).
+// validate` finds the simulation and the real run disagree, 130 when
+// interrupted by SIGINT and 143 by SIGTERM (as shells report a process the
+// signal killed), 1 for anything else. No panic reaches the user: it is
+// reported in one line (set STAMPSIM_TRACEBACK=1 to see the stack).
 package main
 
 import (
@@ -15,9 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/debug"
-	"syscall"
 
 	"github.com/stampsim/stampsim/scenarios"
 )
@@ -27,15 +26,12 @@ func main() {
 }
 
 // run runs the command line args, writing to stdout and stderr, and returns
-// the exit status. SIGINT and SIGTERM cancel the work in progress; a second
-// signal kills the process.
+// the exit status. SIGINT and SIGTERM cancel the work in progress, which
+// stops within a second, keeps what finished and returns 130 or 143; a
+// second signal exits at once (see interruptible).
 func run(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(stderr)
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // let a second signal have its default effect
-	}()
 	return newApp(stdout, stderr).main(ctx, args)
 }
 
@@ -54,9 +50,12 @@ func exitCode(err error) int {
 	var se *scenarios.Error
 	var nf *scenarios.NotFoundError
 	var ue *usageError
+	var sig *signalError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &sig):
+		return sig.exitCode()
 	case errors.As(err, &se), errors.As(err, &nf), errors.As(err, &ue):
 		return 2
 	case errors.Is(err, errDisagree):

@@ -303,40 +303,6 @@ func TestRunFlags(t *testing.T) {
 	}
 }
 
-// An interrupted run keeps, in --out, the topologies that finished, prints
-// their table, and exits 1 saying so.
-func TestInterruptKeepsFinishedRuns(t *testing.T) {
-	a, _ := stubApp(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a.afterRun = func(done int) {
-		if done == 1 {
-			cancel()
-		}
-	}
-	dir := t.TempDir()
-	code, out, errs := exec(t, a, ctx, "run", "-t", "none,two-level,global", "--out", dir)
-	if code != 1 {
-		t.Errorf("exit %d, want 1", code)
-	}
-	want := fmt.Sprintf("stampsim: interrupted: 1 of 3 topologies finished; their results are in %s\n", filepath.Join(dir, "results.json"))
-	if errs != want {
-		t.Errorf("stderr %q, want %q", errs, want)
-	}
-	if !strings.Contains(out, "none") || strings.Contains(out, "two-level") {
-		t.Errorf("table of the finished runs:\n%s", out)
-	}
-	f, err := os.Open(filepath.Join(dir, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	res, err := reports.ReadJSON(f)
-	if err != nil || len(res.Runs) != 1 || res.Runs[0].Topology != "none" {
-		t.Errorf("results.json: %v, %+v", err, res)
-	}
-}
-
 func TestProgressBar(t *testing.T) {
 	clock := time.Unix(0, 0)
 	wallNow = func() time.Time { clock = clock.Add(700 * time.Millisecond); return clock }

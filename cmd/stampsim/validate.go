@@ -104,6 +104,11 @@ func (a *app) validate(cmd *cobra.Command, arg string, f validateFlags) error {
 		opt.Log = func(format string, args ...any) { fmt.Fprintf(a.stderr, "validate: "+format+"\n", args...) }
 	}
 	rep, err := validate.Run(cmd.Context(), sc, opt)
+	if ctx := cmd.Context(); err != nil && ctx.Err() != nil {
+		// A signal that comes once every run is compared changes
+		// nothing: the report is whole, and printed.
+		return validateInterrupted(ctx, err)
+	}
 	if err != nil {
 		return err
 	}
