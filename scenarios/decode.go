@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,42 +17,102 @@ import (
 )
 
 // Load reads, completes and validates the scenario file at path. Errors in
-// the file are *Error values naming path, the line and the field.
+// the file are *Error values naming path, the line and the field, or an
+// *ErrorList of them when the file has several mistakes.
 func Load(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(path, data)
+	s, _, err := LoadPositions(path)
+	return s, err
 }
 
 // Parse decodes the scenario in data strictly, fills in the defaults and
 // validates it. name is the file name that errors carry; it also gives the
 // scenario its name when the document has none. Every error it returns is
-// an *Error.
+// an *Error, or, when the file has several mistakes, an *ErrorList of up to
+// MaxErrors of them in line order (errors.As finds the first *Error in
+// either).
 func Parse(name string, data []byte) (*Scenario, error) {
+	s, _, err := ParsePositions(name, data)
+	return s, err
+}
+
+// ParsePositions is Parse that also returns where each field was written.
+//
+// Every mistake is reported, not only the first, but none that is only a
+// consequence of another. A top-level section that does not decode (an
+// unknown field, a wrong type) is not checked further, nor is anything
+// that reads it; a check that finds a mistake keeps the checks that read
+// that field from running (a burst is not checked against a duration that
+// is itself wrong).
+func ParsePositions(name string, data []byte) (*Scenario, *Positions, error) {
 	root, err := parseNode(name, data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	d := &decoder{file: name, lines: map[string]int{}, nulls: map[string]bool{}, budget: maxNodes}
-	if err := d.walk(root, reflect.TypeFor[Scenario](), ""); err != nil {
-		return nil, err
-	}
-	// The walk has checked every field and type; the strict decoder is the
-	// second opinion, and the one that fills the struct.
+	d.walk(root, reflect.TypeFor[Scenario](), "")
 	var s Scenario
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
-		return nil, yamlError(name, err)
+	pos := &Positions{file: name, lines: d.lines}
+	c := &checker{pos: pos, nulls: d.nulls}
+	if len(d.errs) == 0 {
+		// The walk has checked every field and type; the strict decoder
+		// is the second opinion, and the one that fills the struct.
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
+			return nil, nil, yamlError(name, err)
+		}
+	} else {
+		// Decode only the sections that have no mistake: the decoder may
+		// give up on a whole mapping for one bad field, and checks of
+		// fields it left unset would report mistakes the file does not
+		// have.
+		for _, f := range append(errorFields(d.errs), d.meant...) {
+			c.bad = append(c.bad, section(f))
+		}
+		if d.aborted || !decodeClean(root, c.bad, &s) {
+			return nil, nil, JoinErrors(d.errs)
+		}
 	}
-	c := &checker{file: name, lines: d.lines, nulls: d.nulls}
 	c.fillDefaults(&s)
-	if err := c.validate(&s); err != nil {
-		return nil, err
+	c.validate(&s)
+	if err := JoinErrors(append(d.errs, c.errs...)); err != nil {
+		return nil, nil, err
 	}
-	return &s, nil
+	return &s, pos, nil
+}
+
+// errorFields returns the fields the errors are about.
+func errorFields(errs []*Error) []string {
+	fields := make([]string, len(errs))
+	for i, e := range errs {
+		fields[i] = e.Field
+	}
+	return fields
+}
+
+// section returns the top-level field that path is in.
+func section(path string) string {
+	if i := strings.IndexAny(path, ".["); i >= 0 {
+		return path[:i]
+	}
+	return path
+}
+
+// decodeClean decodes into s the sections of the root mapping that are
+// not in bad, and reports whether it could. A merge key at the top level
+// could bring any section in, so a document with one is not decoded.
+func decodeClean(root *yaml.Node, bad []string, s *Scenario) bool {
+	clean := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k := root.Content[i]
+		if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!merge" {
+			return false
+		}
+		if !slices.Contains(bad, k.Value) && !slices.Contains(bad, "") {
+			clean.Content = append(clean.Content, k, root.Content[i+1])
+		}
+	}
+	return clean.Decode(s) == nil
 }
 
 // maxNodes bounds the YAML nodes a document may expand to (anchors and
@@ -153,17 +213,22 @@ func yamlError(file string, err error) *Error {
 
 // decoder walks a YAML node tree against the Go type it will be decoded
 // into, so that unknown fields and wrong types are reported with their
-// field path, and records the line of every field for later messages.
+// field path, and records the line of every field for later messages. It
+// goes on past a mistake, so that every one is reported, unless the
+// document is too big to walk (aborted).
 type decoder struct {
 	file      string
 	lines     map[string]int
 	nulls     map[string]bool
 	budget    int
 	expanding []*yaml.Node
+	errs      []*Error
+	meant     []string // the fields that unknown ones were probably meant to be
+	aborted   bool
 }
 
-func (d *decoder) errorf(line int, path, format string, args ...any) *Error {
-	return &Error{File: d.file, Line: line, Field: path, Msg: fmt.Sprintf(format, args...)}
+func (d *decoder) errorf(line int, path, format string, args ...any) {
+	d.errs = append(d.errs, &Error{File: d.file, Line: line, Field: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (d *decoder) record(path string, line int) {
@@ -174,52 +239,60 @@ func (d *decoder) record(path string, line int) {
 
 var durationType = reflect.TypeFor[Duration]()
 
-func (d *decoder) walk(n *yaml.Node, t reflect.Type, path string) *Error {
+func (d *decoder) walk(n *yaml.Node, t reflect.Type, path string) {
+	if d.aborted {
+		return
+	}
 	d.budget--
 	if d.budget < 0 {
-		return d.errorf(n.Line, path, "document expands to too many YAML nodes (more than %d; check anchors and aliases)", maxNodes)
+		d.errorf(n.Line, path, "document expands to too many YAML nodes (more than %d; check anchors and aliases)", maxNodes)
+		d.aborted = true
+		return
 	}
 	d.record(path, n.Line)
 	if n.Kind == yaml.AliasNode {
 		for _, a := range d.expanding {
 			if a == n.Alias {
-				return d.errorf(n.Line, path, "alias *%s refers to a value that contains it", n.Value)
+				d.errorf(n.Line, path, "alias *%s refers to a value that contains it", n.Value)
+				return
 			}
 		}
 		if n.Alias == nil {
-			return d.errorf(n.Line, path, "alias *%s refers to nothing", n.Value)
+			d.errorf(n.Line, path, "alias *%s refers to nothing", n.Value)
+			return
 		}
 		d.expanding = append(d.expanding, n.Alias)
-		err := d.walk(n.Alias, t, path)
+		d.walk(n.Alias, t, path)
 		d.expanding = d.expanding[:len(d.expanding)-1]
-		return err
+		return
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		d.nulls[path] = true
-		return nil // left at its zero value, then defaulted or validated
+		return // left at its zero value, then defaulted or validated
 	}
 	if t == durationType {
 		var v Duration
 		if err := v.UnmarshalYAML(n); err != nil {
-			return d.errorf(n.Line, path, "%v", err)
+			d.errorf(n.Line, path, "%v", err)
 		}
-		return nil
+		return
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		return d.walk(n, t.Elem(), path)
+		d.walk(n, t.Elem(), path)
+		return
 	case reflect.Struct:
-		return d.walkStruct(n, t, path)
+		d.walkStruct(n, t, path)
+		return
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			return d.errorf(n.Line, path, "must be a list, got %s", describe(n))
+			d.errorf(n.Line, path, "must be a list, got %s", describe(n))
+			return
 		}
 		for i, item := range n.Content {
-			if err := d.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
+			d.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
 		}
-		return nil
+		return
 	}
 	want := map[reflect.Kind]string{
 		reflect.String: "a string", reflect.Bool: "true or false",
@@ -227,18 +300,20 @@ func (d *decoder) walk(n *yaml.Node, t reflect.Type, path string) *Error {
 		reflect.Float64: "a number",
 	}[t.Kind()]
 	if want == "" {
-		return d.errorf(n.Line, path, "internal error: no rule for Go type %s", t)
+		d.errorf(n.Line, path, "internal error: no rule for Go type %s", t)
+		return
 	}
 	if n.Kind != yaml.ScalarNode {
-		return d.errorf(n.Line, path, "must be %s, got %s", want, describe(n))
+		d.errorf(n.Line, path, "must be %s, got %s", want, describe(n))
+		return
 	}
 	if err := n.Decode(reflect.New(t).Interface()); err != nil {
-		return d.errorf(n.Line, path, "must be %s, got %s", want, describe(n))
+		d.errorf(n.Line, path, "must be %s, got %s", want, describe(n))
+		return
 	}
 	if t.Kind() == reflect.String && n.ShortTag() != "!!str" {
-		return d.errorf(n.Line, path, "must be a string, got %s (quote it if you mean the text)", describe(n))
+		d.errorf(n.Line, path, "must be a string, got %s (quote it if you mean the text)", describe(n))
 	}
-	return nil
 }
 
 // describe shows a node in a message: a scalar's text, or its kind.
@@ -249,55 +324,55 @@ func describe(n *yaml.Node) string {
 	return "a " + kindName(n)
 }
 
-func (d *decoder) walkStruct(n *yaml.Node, t reflect.Type, path string) *Error {
+func (d *decoder) walkStruct(n *yaml.Node, t reflect.Type, path string) {
 	if n.Kind != yaml.MappingNode {
-		return d.errorf(n.Line, path, "must be a mapping of %s, got %s", strings.Join(fieldNames(t), ", "), describe(n))
+		d.errorf(n.Line, path, "must be a mapping of %s, got %s", strings.Join(fieldNames(t), ", "), describe(n))
+		return
 	}
 	fields := fieldsOf(t)
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.ShortTag() == "!!merge" {
-			if err := d.walkMerge(v, t, path); err != nil {
-				return err
-			}
+			d.walkMerge(v, t, path)
 			continue
 		}
 		if k.Kind != yaml.ScalarNode {
-			return d.errorf(k.Line, path, "field names must be plain text, got a %s", kindName(k))
+			d.errorf(k.Line, path, "field names must be plain text, got a %s", kindName(k))
+			continue
 		}
 		fp := join(path, k.Value)
 		if first, dup := seen[k.Value]; dup {
-			return d.errorf(k.Line, fp, "set twice (first at line %d)", first)
+			d.errorf(k.Line, fp, "set twice (first at line %d)", first)
+			continue
 		}
 		seen[k.Value] = k.Line
 		f, ok := fields[k.Value]
 		if !ok {
 			if s := suggest(k.Value, fieldNames(t)); s != "" {
-				return d.errorf(k.Line, fp, "unknown field (did you mean %q?)", s)
+				d.errorf(k.Line, fp, "unknown field (did you mean %q?)", s)
+				// That the field meant is absent is the same mistake.
+				d.meant = append(d.meant, join(path, s))
+			} else {
+				d.errorf(k.Line, fp, "unknown field (known: %s)", strings.Join(fieldNames(t), ", "))
 			}
-			return d.errorf(k.Line, fp, "unknown field (known: %s)", strings.Join(fieldNames(t), ", "))
+			continue
 		}
 		d.record(fp, k.Line)
-		if err := d.walk(v, f.Type, fp); err != nil {
-			return err
-		}
+		d.walk(v, f.Type, fp)
 	}
-	return nil
 }
 
 // walkMerge checks the value of a YAML merge key ("<<: *defaults"): a
 // mapping, or a list of mappings, for the same struct.
-func (d *decoder) walkMerge(v *yaml.Node, t reflect.Type, path string) *Error {
+func (d *decoder) walkMerge(v *yaml.Node, t reflect.Type, path string) {
 	if v.Kind == yaml.SequenceNode {
 		for _, item := range v.Content {
-			if err := d.walk(item, t, path); err != nil {
-				return err
-			}
+			d.walk(item, t, path)
 		}
-		return nil
+		return
 	}
-	return d.walk(v, t, path)
+	d.walk(v, t, path)
 }
 
 func join(path, field string) string {
@@ -340,58 +415,6 @@ func fieldNames(t reflect.Type) []string {
 		}
 	}
 	return names
-}
-
-// suggest returns the known name closest to name, if it is close enough to
-// be a typo, or "".
-func suggest(name string, known []string) string {
-	best, bestD := "", 0
-	for _, k := range known {
-		dist := editDistance(strings.ToLower(name), k)
-		if best == "" || dist < bestD {
-			best, bestD = k, dist
-		}
-	}
-	limit := max(1, len(name)/3)
-	if best != "" && bestD <= limit {
-		return best
-	}
-	// A prefix or a different spelling of separators ("zonesPerRegion").
-	flat := func(s string) string { return strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(s)) }
-	for _, k := range known {
-		if flat(k) == flat(name) {
-			return k
-		}
-	}
-	return ""
-}
-
-// editDistance is the Damerau-Levenshtein (optimal string alignment)
-// distance between a and b.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	rows := make([][]int, len(ra)+1)
-	for i := range rows {
-		rows[i] = make([]int, len(rb)+1)
-		rows[i][0] = i
-	}
-	for j := range rb {
-		rows[0][j+1] = j + 1
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			v := min(rows[i-1][j]+1, rows[i][j-1]+1, rows[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				v = min(v, rows[i-2][j-2]+1)
-			}
-			rows[i][j] = v
-		}
-	}
-	return rows[len(ra)][len(rb)]
 }
 
 // defaultName gives a scenario with no name the base name of its file.
