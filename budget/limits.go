@@ -172,7 +172,7 @@ func (c Cost) requestsField() (field, what string) {
 			what = fmt.Sprintf("%d requests", b.Requests)
 		}
 	}
-	if most < c.Requests {
+	if Number(most) != Number(c.Requests) {
 		what += fmt.Sprintf(", %s in all", Number(c.Requests))
 	}
 	return field, what

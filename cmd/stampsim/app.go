@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -96,56 +94,6 @@ func maxArgs(n int, what string) cobra.PositionalArgs {
 	}
 }
 
-// loadScenario reads arg as a file if it names one (or looks like a path),
-// otherwise as a built-in name.
-func loadScenario(arg string) (*scenarios.Scenario, error) {
-	if arg == "" {
-		arg = scenarios.DefaultBuiltin
-	}
-	looksLikePath := strings.ContainsAny(arg, `/\`) || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") || strings.HasSuffix(arg, ".json")
-	if strings.HasSuffix(arg, ".json") {
-		return loadResultsSpec(arg)
-	}
-	if _, err := os.Stat(arg); err == nil || looksLikePath {
-		sc, err := scenarios.Load(arg)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, usagef("no scenario file %s", arg)
-		}
-		return sc, err
-	}
-	sc, err := scenarios.Builtin(arg)
-	var nf *scenarios.NotFoundError
-	if errors.As(err, &nf) {
-		return nil, usagef("%q is neither a scenario file nor a built-in scenario (%s)", arg, strings.Join(scenarios.BuiltinNames(), ", "))
-	}
-	return sc, err
-}
-
-// loadResultsSpec reads the scenario a results document ran (its
-// scenario_spec, seed and topologies as run), so that the run can be
-// replayed. The spec is checked again like any scenario file.
-func loadResultsSpec(path string) (*scenarios.Scenario, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, usagef("no results file %s", path)
-	} else if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	res, err := reports.ReadJSON(f)
-	if err != nil {
-		return nil, usagef("%s: %v", path, err)
-	}
-	if res.Spec == nil {
-		return nil, usagef("%s: the results document holds no scenario_spec to replay", path)
-	}
-	data, err := yaml.Marshal(res.Spec)
-	if err != nil {
-		return nil, err
-	}
-	return scenarios.Parse(path+" (scenario_spec as YAML)", data)
-}
-
 type runFlags struct {
 	topologies []string
 	output     string
@@ -153,6 +101,7 @@ type runFlags struct {
 	out        string
 	quiet      bool
 	cpuprofile string
+	limits     limitFlags
 }
 
 func (a *app) runCommand() *cobra.Command {
@@ -193,6 +142,7 @@ written to --out and printed with -o json as usual. The exit status is 130
 	fl.StringVar(&f.out, "out", "", "also write results.json and series.csv into this directory")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
 	fl.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the simulation to this file (for go tool pprof)")
+	addLimitFlags(fl, &f.limits)
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("topology", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return scenarios.BuiltinTopologies(), cobra.ShellCompDirectiveNoFileComp
@@ -205,7 +155,7 @@ func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet b
 	if f.output != "table" && f.output != "json" {
 		return usagef("-o %s: want table or json", f.output)
 	}
-	sc, err := loadScenario(arg)
+	sc, pos, err := loadScenarioPositions(arg)
 	if err != nil {
 		return err
 	}
@@ -227,6 +177,11 @@ func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet b
 			return usagef("--topology %s: %v", n, err)
 		}
 	}
+	lim, err := a.checkCost(sc, pos, topos, f)
+	if err != nil || f.limits.dryRun {
+		return err
+	}
+	defer a.guardMemory(lim)()
 	// The document records the scenario as it runs: seed and topologies
 	// included, so that its spec replays this run.
 	sc.Topologies = names

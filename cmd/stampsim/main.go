@@ -87,7 +87,7 @@ func (a *app) main(ctx context.Context, args []string) (code int) {
 		// or the wrong number of arguments.
 		err = &usageError{err}
 	}
-	fmt.Fprintf(a.stderr, "stampsim: %v\n", err)
+	printError(a.stderr, err)
 	if !a.started {
 		fmt.Fprintf(a.stderr, "Run 'stampsim --help' for usage.\n")
 	}
