@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -162,15 +161,7 @@ func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet b
 	if seedSet {
 		sc.Seed = f.seed
 	}
-	names := sc.Topologies
-	if len(f.topologies) > 0 {
-		names = nil
-		for _, n := range f.topologies {
-			if n = strings.TrimSpace(n); n != "" && !slices.Contains(names, n) {
-				names = append(names, n)
-			}
-		}
-	}
+	names := topologyNames(f.topologies, sc.Topologies)
 	topos := make([]locks.Topology, len(names))
 	for i, n := range names {
 		if topos[i], err = sc.Resolve(n); err != nil {
@@ -191,7 +182,7 @@ func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet b
 		Runs: []reports.Run{},
 	}
 	if f.out != "" {
-		if err := os.MkdirAll(f.out, 0o755); err != nil {
+		if err := makeOutDir(f.out); err != nil {
 			return err
 		}
 	}

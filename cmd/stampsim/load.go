@@ -20,7 +20,9 @@ func loadScenario(arg string) (*scenarios.Scenario, error) {
 }
 
 // loadScenarioPositions is loadScenario that also returns where each field
-// was written, for checks made after loading.
+// was written, for checks made after loading. Whatever makes arg unusable
+// is bad input (exit status 2): a file that does not exist, a directory, a
+// file that cannot be read, a mistake in it.
 func loadScenarioPositions(arg string) (*scenarios.Scenario, *scenarios.Positions, error) {
 	if arg == "" {
 		arg = scenarios.DefaultBuiltin
@@ -29,10 +31,18 @@ func loadScenarioPositions(arg string) (*scenarios.Scenario, *scenarios.Position
 	if strings.HasSuffix(arg, ".json") {
 		return loadResultsSpec(arg)
 	}
-	if _, err := os.Stat(arg); err == nil || looksLikePath {
+	st, err := os.Stat(arg)
+	if err == nil && st.IsDir() {
+		return nil, nil, usagef("%s is a directory, not a scenario file", arg)
+	}
+	if err == nil || looksLikePath {
 		sc, pos, err := scenarios.LoadPositions(arg)
-		if errors.Is(err, fs.ErrNotExist) {
+		var pe *fs.PathError
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			return nil, nil, usagef("no scenario file %s", arg)
+		case errors.As(err, &pe):
+			return nil, nil, usagef("cannot read scenario file %s: %v", arg, pe.Err)
 		}
 		return sc, pos, err
 	}
@@ -51,6 +61,8 @@ func loadResultsSpec(path string) (*scenarios.Scenario, *scenarios.Positions, er
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, usagef("no results file %s", path)
+	} else if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		return nil, nil, usagef("cannot read results file %s: %v", path, pe.Err)
 	} else if err != nil {
 		return nil, nil, err
 	}

@@ -24,9 +24,14 @@ type validateFlags struct {
 	maxRequests int
 	seed        uint64
 	quiet       bool
+	verbose     bool
 	skipNode    bool
 	storeLoad   float64
 }
+
+// runValidation is validate.Run; tests replace it to see what the command
+// asks for.
+var runValidation = validate.Run
 
 func (a *app) validateCommand() *cobra.Command {
 	var f validateFlags
@@ -55,14 +60,15 @@ The store is an embedded miniredis unless --redis or --redis-cluster names one.`
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&f.output, "output", "o", "table", "table or json")
-	fl.StringVar(&f.redis, "redis", "", "run against this Redis server (redis://host:port/db)")
+	fl.StringVar(&f.redis, "redis", "", "run against this Redis server (host:port, or a URL redis://host:port/db)")
 	fl.StringVar(&f.cluster, "redis-cluster", "", "run against this Redis Cluster (comma-separated addresses)")
-	fl.StringArrayVarP(&f.topologies, "topology", "t", nil, "run only this topology (repeatable)")
+	fl.StringSliceVarP(&f.topologies, "topology", "t", nil, "run only this topology (repeatable, or comma-separated)")
 	fl.IntVar(&f.maxNodes, "max-nodes", 20, "scale the fleet down to at most this many nodes")
 	fl.IntVar(&f.maxRequests, "max-requests", 10000, "scale the traffic down to at most this many requests")
-	fl.Float64Var(&f.storeLoad, "store-load", validate.DefaultStoreLoad, "scale traffic so that one store operation per request at its peak keeps the real store at most this busy")
+	fl.Float64Var(&f.storeLoad, "store-load", validate.DefaultStoreLoad, "scale traffic so that one store operation per request at its peak keeps the real store at most this busy (above 0, at most 1)")
 	fl.Uint64Var(&f.seed, "seed", 0, "override the scenario's seed")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not report progress on stderr")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also show the Redis client's own log lines on stderr")
 	fl.BoolVar(&f.skipNode, "break-real-node-level", false, "fault injection: the real drivers skip the node level (validate must then disagree)")
 	_ = fl.MarkHidden("break-real-node-level")
 	return cmd
@@ -75,11 +81,26 @@ func (a *app) validate(cmd *cobra.Command, arg string, f validateFlags) error {
 	if f.maxNodes < 1 || f.maxRequests < 1 {
 		return usagef("--max-nodes and --max-requests must be positive, got %d and %d", f.maxNodes, f.maxRequests)
 	}
-	if !(f.storeLoad > 0) {
-		return usagef("--store-load must be positive, got %v", f.storeLoad)
+	if !(f.storeLoad > 0 && f.storeLoad <= 1) {
+		return usagef("--store-load %v: want the share of the store's time one operation per request may take, above 0 and at most 1 (0.1: 10%% busy)", f.storeLoad)
 	}
 	if f.redis != "" && f.cluster != "" {
 		return usagef("--redis and --redis-cluster: name one store, not both")
+	}
+	opt := validate.Options{
+		MaxNodes: f.maxNodes, MaxRequests: f.maxRequests,
+		SkipNodeLevel: f.skipNode, StoreLoad: f.storeLoad,
+	}
+	var err error
+	if f.redis != "" {
+		if opt.Redis, err = redisURL(f.redis); err != nil {
+			return err
+		}
+	}
+	if f.cluster != "" {
+		if opt.Cluster, err = clusterAddrs(f.cluster); err != nil {
+			return err
+		}
 	}
 	sc, err := loadScenario(arg)
 	if err != nil {
@@ -88,28 +109,32 @@ func (a *app) validate(cmd *cobra.Command, arg string, f validateFlags) error {
 	if cmd.Flags().Changed("seed") {
 		sc.Seed = f.seed
 	}
-	for _, n := range f.topologies {
+	opt.Topologies = topologyNames(f.topologies, nil)
+	for _, n := range opt.Topologies {
 		if _, err := sc.Resolve(n); err != nil {
 			return usagef("--topology %s: %v", n, err)
 		}
 	}
-	opt := validate.Options{
-		MaxNodes: f.maxNodes, MaxRequests: f.maxRequests, Redis: f.redis,
-		Topologies: f.topologies, SkipNodeLevel: f.skipNode, StoreLoad: f.storeLoad,
-	}
-	if f.cluster != "" {
-		opt.Cluster = strings.Split(f.cluster, ",")
-	}
 	if !f.quiet {
 		opt.Log = func(format string, args ...any) { fmt.Fprintf(a.stderr, "validate: "+format+"\n", args...) }
 	}
-	rep, err := validate.Run(cmd.Context(), sc, opt)
+	var clientLines int
+	defer captureRedisLog(func(line string) {
+		clientLines++
+		if f.verbose {
+			fmt.Fprintf(a.stderr, "validate: redis client: %s\n", line)
+		}
+	})()
+	rep, err := runValidation(cmd.Context(), sc, opt)
 	if ctx := cmd.Context(); err != nil && ctx.Err() != nil {
 		// A signal that comes once every run is compared changes
 		// nothing: the report is whole, and printed.
 		return validateInterrupted(ctx, err)
 	}
 	if err != nil {
+		if clientLines > 0 && !f.verbose {
+			err = fmt.Errorf("%w (-v also shows the Redis client's log: %s)", err, plural(clientLines, "line"))
+		}
 		return err
 	}
 	if f.output == "json" {

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/stampsim/stampsim/scenarios"
+	"github.com/stampsim/stampsim/validate"
+)
+
+// stubValidation replaces validate.Run for the test, recording the options
+// each run was given.
+func stubValidation(t *testing.T) *[]validate.Options {
+	var got []validate.Options
+	runValidation = func(_ context.Context, sc *scenarios.Scenario, opt validate.Options) (*validate.Report, error) {
+		got = append(got, opt)
+		return &validate.Report{Schema: validate.Schema, Scenario: sc.Name, Agree: true}, nil
+	}
+	t.Cleanup(func() { runValidation = validate.Run })
+	return &got
+}
+
+// Bad input on the command line exits 2 with a message naming the flag or
+// argument and its value; nothing runs.
+func TestBadFlagValues(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "results")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", dir}, dir + " is a directory, not a scenario file"},
+		{[]string{"validate", dir}, dir + " is a directory, not a scenario file"},
+		{[]string{"run", "-t", "none", "--out", file}, "--out " + file + ": is a file; --out names a directory"},
+		{[]string{"run", "-t", "none", "--out", filepath.Join(file, "sub")}, "--out " + filepath.Join(file, "sub") + ": cannot create the directory: not a directory"},
+		{[]string{"run", "--max-memory", "8"}, `invalid argument "8" for "--max-memory" flag: want a size with a unit`},
+		{[]string{"run", "--max-memory", "-1GB"}, `invalid argument "-1GB" for "--max-memory" flag: want a positive size`},
+		{[]string{"run", "--max-requests", "-1"}, "--max-requests -1: want a number of requests, 0 for no limit"},
+		{[]string{"run", "--max-nodes", "-5"}, "--max-nodes -5: want a number of nodes"},
+		{[]string{"validate", "--redis", "foo://bar"}, "--redis foo://bar: invalid URL scheme: foo"},
+		{[]string{"validate", "--redis", "127.0.0.1:99999"}, "--redis 127.0.0.1:99999: want host:port or a URL"},
+		{[]string{"validate", "--redis", "localhost"}, "--redis localhost: want host:port or a URL such as redis://host:port/db (address localhost: missing port in address)"},
+		{[]string{"validate", "--redis-cluster", "127.0.0.1:7000,nowhere"}, "--redis-cluster 127.0.0.1:7000,nowhere: nowhere: want host:port"},
+		{[]string{"validate", "--store-load", "5"}, "--store-load 5: want the share of the store's time one operation per request may take, above 0 and at most 1"},
+		{[]string{"validate", "--store-load", "0"}, "--store-load 0: want"},
+		{[]string{"validate", "--store-load", "NaN"}, "--store-load NaN: want"},
+		{[]string{"validate", "-t", "two-level,mesh"}, `--topology mesh: unknown topology "mesh"`},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			a, opts := stubApp(t)
+			validations := stubValidation(t)
+			code, _, errs := exec(t, a, context.Background(), c.args...)
+			if code != 2 || !strings.Contains(errs, c.want) || strings.Count(errs, "stampsim:") != 1 {
+				t.Errorf("exit %d, stderr %q; want 2 and one message with %q", code, errs, c.want)
+			}
+			if len(*opts) != 0 || len(*validations) != 0 {
+				t.Error("something ran")
+			}
+		})
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the refused --out left %d entries in %s", len(entries), dir)
+	}
+}
+
+// validate takes --topology as run does, repeated or comma-separated, and
+// --redis as host:port as the example service does.
+func TestValidateFlagsLikeRun(t *testing.T) {
+	for _, c := range []struct {
+		args     []string
+		topos    []string
+		redis    string
+		clusters []string
+	}{
+		{[]string{"-t", "two-level,global"}, []string{"two-level", "global"}, "", nil},
+		{[]string{"-t", "two-level", "-t", "global,two-level"}, []string{"two-level", "global"}, "", nil},
+		{[]string{"--redis", "127.0.0.1:6379"}, nil, "redis://127.0.0.1:6379", nil},
+		{[]string{"--redis", "[::1]:6380"}, nil, "redis://[::1]:6380", nil},
+		{[]string{"--redis", "redis://127.0.0.1:6379/2"}, nil, "redis://127.0.0.1:6379/2", nil},
+		{[]string{"--redis-cluster", "127.0.0.1:7000, 127.0.0.1:7001"}, nil, "", []string{"127.0.0.1:7000", "127.0.0.1:7001"}},
+	} {
+		validations := stubValidation(t)
+		a := newApp(nil, nil)
+		code, _, errs := exec(t, a, context.Background(), append([]string{"validate", "-q"}, c.args...)...)
+		if code != 0 || len(*validations) != 1 {
+			t.Errorf("%v: exit %d: %s", c.args, code, errs)
+			continue
+		}
+		opt := (*validations)[0]
+		if !reflect.DeepEqual(opt.Topologies, c.topos) || opt.Redis != c.redis || !reflect.DeepEqual(opt.Cluster, c.clusters) {
+			t.Errorf("%v: topologies %q, redis %q, cluster %q; want %q, %q, %q", c.args, opt.Topologies, opt.Redis, opt.Cluster, c.topos, c.redis, c.clusters)
+		}
+	}
+}
+
+// A refused connection is one message, the command's: the Redis client's
+// own log line (redis: 2026/12/01 ... pool.go:770: ...) comes to validate,
+// which says it has it, and prints it only when -v asks for it. (The
+// client has one logger for the process: lines that reach validate's are
+// not printed by the client's own.)
+func TestRedisClientLogFolded(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now: connections are refused
+
+	code, _, errs := exec(t, newApp(nil, nil), context.Background(), "validate", "-q", "--redis", addr)
+	if code != 1 || strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, "stampsim: calibrating redis "+addr+": ") ||
+		!strings.Contains(errs, "connection refused (-v also shows the Redis client's log: ") || strings.Contains(errs, "pool.go") {
+		t.Errorf("exit %d, stderr:\n%s\nwant 1 and one line from stampsim", code, errs)
+	}
+	code, _, errs = exec(t, newApp(nil, nil), context.Background(), "validate", "-q", "-v", "--redis", addr)
+	if code != 1 || !strings.Contains(errs, "validate: redis client: ") || strings.Contains(errs, "pool.go") {
+		t.Errorf("-v: exit %d, stderr:\n%s\nwant the client's lines as validate's", code, errs)
+	}
+}
