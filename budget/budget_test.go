@@ -210,7 +210,11 @@ func TestAvailable(t *testing.T) {
 		}
 		return p
 	}
-	defer func(a, b, c string) { meminfoPath, cgroupMaxPath, cgroupCurPath = a, b, c }(meminfoPath, cgroupMaxPath, cgroupCurPath)
+	defer func(a, b, c string, as func() (float64, bool)) {
+		meminfoPath, cgroupMaxPath, cgroupCurPath, addressSpaceLimit = a, b, c, as
+	}(meminfoPath, cgroupMaxPath, cgroupCurPath, addressSpaceLimit)
+	var ulimit float64 // 0: none
+	addressSpaceLimit = func() (float64, bool) { return ulimit, ulimit > 0 }
 	meminfo := write("meminfo", "MemTotal:       24683584 kB\nMemFree:        23415124 kB\nMemAvailable:   4000000 kB\n")
 	for _, c := range []struct {
 		name                  string
@@ -224,14 +228,19 @@ func TestAvailable(t *testing.T) {
 		{"cgroup without a limit", meminfo, write("maxnone", "max\n"), "/nonexistent", 4000000 * 1024, "MemAvailable", true},
 		{"nothing to read", "/nonexistent", "/nonexistent", "/nonexistent", 0, "", false},
 		{"no MemAvailable", write("old", "MemTotal: 1000 kB\n"), "/nonexistent", "/nonexistent", 0, "", false},
+		{"ulimit -v", meminfo, "/nonexistent", "/nonexistent", 1e9, "a third of ulimit -v, 3 GB", true},
 	} {
 		meminfoPath, cgroupMaxPath, cgroupCurPath = c.meminfo, c.cgMax, c.cgCur
+		ulimit = 0
+		if c.name == "ulimit -v" {
+			ulimit = 3e9
+		}
 		got, from, ok := Available()
 		if ok != c.ok || (ok && (got != c.want || !strings.Contains(from, c.from))) {
 			t.Errorf("%s: Available() = %v, %q, %v; want %v, %q, %v", c.name, got, from, ok, c.want, c.from, c.ok)
 		}
 	}
-	meminfoPath = "/nonexistent"
+	meminfoPath, cgroupMaxPath, ulimit = "/nonexistent", "/nonexistent", 0
 	if l := DefaultLimits(); l.Memory != 0 || l.Requests != DefaultRequests {
 		t.Errorf("without /proc/meminfo: %+v, want no memory bound and the other defaults", l)
 	}

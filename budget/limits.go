@@ -54,7 +54,7 @@ func DefaultLimits() Limits {
 	l := Limits{Requests: DefaultRequests, Events: DefaultEvents, Nodes: DefaultNodes, Duration: DefaultDuration}
 	if avail, from, ok := Available(); ok {
 		l.Memory = DefaultMemoryShare * avail
-		l.MemoryFrom = fmt.Sprintf("%.0f%% of the %s available (%s)", 100*DefaultMemoryShare, Bytes(avail), from)
+		l.MemoryFrom = fmt.Sprintf("%.0f%% of %s, %s", 100*DefaultMemoryShare, Bytes(avail), from)
 	}
 	return l
 }

@@ -18,18 +18,27 @@ var (
 	meminfoPath   = "/proc/meminfo"
 	cgroupMaxPath = "/sys/fs/cgroup/memory.max"
 	cgroupCurPath = "/sys/fs/cgroup/memory.current"
+
+	addressSpaceLimit = addressSpace
 )
+
+// addressSpaceShare is the share of an address-space limit (ulimit -v)
+// the heap can have: the Go runtime reserves address space well beyond
+// what it uses (under a 3 GB limit, a stampede failed to allocate with
+// 1.06 GB in use).
+const addressSpaceShare = 1.0 / 3
 
 // Available returns how much memory this process could take without
 // pushing anything out: MemAvailable of /proc/meminfo, or what is left
-// under the process's cgroup (v2) limit when that is lower. from says
-// which. ok is false when neither can be read (not Linux, say), and the
-// caller has no bound from the machine.
+// under the process's cgroup (v2) limit, or a third of its address-space
+// limit (ulimit -v), when those are lower. from says which. ok is false
+// when none can be read (not Linux, say), and the caller has no bound from
+// the machine.
 func Available() (bytes float64, from string, ok bool) {
 	bytes = math.Inf(1)
 	if data, err := os.ReadFile(meminfoPath); err == nil {
 		if kb, found := meminfoField(data, "MemAvailable"); found {
-			bytes, from = kb*1024, "MemAvailable in "+meminfoPath
+			bytes, from = kb*1024, "the MemAvailable of "+meminfoPath
 		}
 	}
 	if max, err := readNumber(cgroupMaxPath); err == nil {
@@ -38,8 +47,11 @@ func Available() (bytes float64, from string, ok bool) {
 			left = max - cur
 		}
 		if left < bytes {
-			bytes, from = math.Max(left, 0), "the cgroup's limit in "+cgroupMaxPath
+			bytes, from = math.Max(left, 0), "what is left under the cgroup limit of "+cgroupMaxPath
 		}
+	}
+	if as, ok := addressSpaceLimit(); ok && as*addressSpaceShare < bytes {
+		bytes, from = as*addressSpaceShare, fmt.Sprintf("a third of ulimit -v, %s", Bytes(as))
 	}
 	return bytes, from, !math.IsInf(bytes, 1)
 }
