@@ -121,7 +121,7 @@ type Options struct {
 func Estimate(sc *scenarios.Scenario, topos []locks.Topology, opt Options) Cost {
 	c := Cost{
 		Scenario: sc.Name, Duration: Duration(sc.Duration.D()), Nodes: sc.Shape().Nodes(), Keys: sc.Workload.Keys,
-		Requests: requests(sc), sc: sc, series: opt.Series,
+		Requests: math.Ceil(requests(sc)), sc: sc, series: opt.Series,
 	}
 	for _, t := range topos {
 		c.Runs = append(c.Runs, c.run(t))
@@ -145,6 +145,7 @@ func (c Cost) run(t locks.Topology) RunCost {
 	reqs := c.Requests
 	pairs := float64(c.Nodes) * float64(c.Keys) // (node, key): what a node level collapses requests onto
 	r.InFlight, r.inFlightField = c.inFlight(t, r.nodeLevel, pairs)
+	r.InFlight = math.Ceil(r.InFlight)
 
 	// Flights: without a node level each request is one; with one, a
 	// node's requests for a key share one.
@@ -195,7 +196,7 @@ func (c Cost) run(t locks.Topology) RunCost {
 		}
 		r.pollEvents = math.Min(r.pollEvents, 2*served)
 	}
-	r.Events = reqs + total*perFlight + r.pollEvents
+	r.Events = math.Ceil(reqs + total*perFlight + r.pollEvents)
 
 	r.flightBytes = peak * (flightBytes + shared*levelFlightBytes)
 	if r.nodeLevel {
