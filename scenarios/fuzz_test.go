@@ -8,12 +8,14 @@ import (
 )
 
 // FuzzParse checks that no input makes Parse panic, and that every error
-// it returns is an *Error naming the file. The seed corpus is every good
-// and bad test file, the built-ins, and testdata/fuzz/FuzzParse.
+// it returns is an *Error naming the file (or a list of them). The seed
+// corpus is every good, bad and multi test file, the built-ins, and
+// testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/bad/*.yaml")
 	good, _ := filepath.Glob("testdata/good/*.yaml")
-	for _, path := range append(files, good...) {
+	multi, _ := filepath.Glob("testdata/multi/*.yaml")
+	for _, path := range append(append(files, good...), multi...) {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			f.Fatal(err)
@@ -36,6 +38,17 @@ func FuzzParse(f *testing.F) {
 			}
 			if e.File != "fuzz.yaml" {
 				t.Fatalf("error names file %q", e.File)
+			}
+			var l *ErrorList
+			if errors.As(err, &l) {
+				if len(l.Errors) < 2 || len(l.Errors) > MaxErrors {
+					t.Fatalf("a list of %d mistakes", len(l.Errors))
+				}
+				for i, e := range l.Errors {
+					if e.File != "fuzz.yaml" || (i > 0 && e.Line < l.Errors[i-1].Line) {
+						t.Fatalf("mistake %d of %v: file %q, out of line order", i, err, e.File)
+					}
+				}
 			}
 			return
 		}
