@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -115,13 +117,21 @@ func (a *app) validate(cmd *cobra.Command, arg string, f validateFlags) error {
 			return usagef("--topology %s: %v", n, err)
 		}
 	}
+	// The Redis client logs from its own goroutines.
+	var mu sync.Mutex
 	if !f.quiet {
-		opt.Log = func(format string, args ...any) { fmt.Fprintf(a.stderr, "validate: "+format+"\n", args...) }
+		opt.Log = func(format string, args ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(a.stderr, "validate: "+format+"\n", args...)
+		}
 	}
-	var clientLines int
+	var clientLines atomic.Int64
 	defer captureRedisLog(func(line string) {
-		clientLines++
+		clientLines.Add(1)
 		if f.verbose {
+			mu.Lock()
+			defer mu.Unlock()
 			fmt.Fprintf(a.stderr, "validate: redis client: %s\n", line)
 		}
 	})()
@@ -132,8 +142,8 @@ func (a *app) validate(cmd *cobra.Command, arg string, f validateFlags) error {
 		return validateInterrupted(ctx, err)
 	}
 	if err != nil {
-		if clientLines > 0 && !f.verbose {
-			err = fmt.Errorf("%w (-v also shows the Redis client's log: %s)", err, plural(clientLines, "line"))
+		if n := int(clientLines.Load()); n > 0 && !f.verbose {
+			err = fmt.Errorf("%w (-v also shows the Redis client's log: %s)", err, plural(n, "line"))
 		}
 		return err
 	}
