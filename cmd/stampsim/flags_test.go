@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -9,21 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stampsim/stampsim/scenarios"
-	"github.com/stampsim/stampsim/validate"
+	"github.com/alicebob/miniredis/v2"
 )
-
-// stubValidation replaces validate.Run for the test, recording the options
-// each run was given.
-func stubValidation(t *testing.T) *[]validate.Options {
-	var got []validate.Options
-	runValidation = func(_ context.Context, sc *scenarios.Scenario, opt validate.Options) (*validate.Report, error) {
-		got = append(got, opt)
-		return &validate.Report{Schema: validate.Schema, Scenario: sc.Name, Agree: true}, nil
-	}
-	t.Cleanup(func() { runValidation = validate.Run })
-	return &got
-}
 
 // Bad input on the command line exits 2 with a message naming the flag or
 // argument and its value; nothing runs.
@@ -56,13 +44,12 @@ func TestBadFlagValues(t *testing.T) {
 	} {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			a, opts := stubApp(t)
-			validations := stubValidation(t)
 			code, _, errs := exec(t, a, context.Background(), c.args...)
 			if code != 2 || !strings.Contains(errs, c.want) || strings.Count(errs, "stampsim:") != 1 {
 				t.Errorf("exit %d, stderr %q; want 2 and one message with %q", code, errs, c.want)
 			}
-			if len(*opts) != 0 || len(*validations) != 0 {
-				t.Error("something ran")
+			if len(*opts) != 0 {
+				t.Error("a simulation ran")
 			}
 		})
 	}
@@ -72,31 +59,55 @@ func TestBadFlagValues(t *testing.T) {
 }
 
 // validate takes --topology as run does, repeated or comma-separated, and
-// --redis as host:port as the example service does.
+// --redis as host:port as the example service does, or as a URL.
 func TestValidateFlagsLikeRun(t *testing.T) {
+	m := miniredis.NewMiniRedis()
+	m.ClockTTL(true) // leases expire, as on a server
+	if err := m.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	tiny := filepath.Join("testdata", "tiny.yaml")
 	for _, c := range []struct {
-		args     []string
-		topos    []string
-		redis    string
-		clusters []string
+		args  []string
+		topos []string
 	}{
-		{[]string{"-t", "two-level,global"}, []string{"two-level", "global"}, "", nil},
-		{[]string{"-t", "two-level", "-t", "global,two-level"}, []string{"two-level", "global"}, "", nil},
-		{[]string{"--redis", "127.0.0.1:6379"}, nil, "redis://127.0.0.1:6379", nil},
-		{[]string{"--redis", "[::1]:6380"}, nil, "redis://[::1]:6380", nil},
-		{[]string{"--redis", "redis://127.0.0.1:6379/2"}, nil, "redis://127.0.0.1:6379/2", nil},
-		{[]string{"--redis-cluster", "127.0.0.1:7000, 127.0.0.1:7001"}, nil, "", []string{"127.0.0.1:7000", "127.0.0.1:7001"}},
+		{[]string{"--redis", m.Addr(), "-t", "two-level,none"}, []string{"two-level", "none"}},
+		{[]string{"--redis", "redis://" + m.Addr() + "/0", "-t", "two-level", "-t", "none,two-level"}, []string{"two-level", "none"}},
 	} {
-		validations := stubValidation(t)
-		a := newApp(nil, nil)
-		code, _, errs := exec(t, a, context.Background(), append([]string{"validate", "-q"}, c.args...)...)
-		if code != 0 || len(*validations) != 1 {
-			t.Errorf("%v: exit %d: %s", c.args, code, errs)
+		args := append([]string{"validate", tiny, "-q", "-o", "json"}, c.args...)
+		code, out, errs := exec(t, newApp(nil, nil), context.Background(), args...)
+		if code != 0 {
+			t.Errorf("%v: exit %d: %s", args, code, errs)
 			continue
 		}
-		opt := (*validations)[0]
-		if !reflect.DeepEqual(opt.Topologies, c.topos) || opt.Redis != c.redis || !reflect.DeepEqual(opt.Cluster, c.clusters) {
-			t.Errorf("%v: topologies %q, redis %q, cluster %q; want %q, %q, %q", c.args, opt.Topologies, opt.Redis, opt.Cluster, c.topos, c.redis, c.clusters)
+		var doc struct {
+			Store string `json:"store"`
+			Runs  []struct {
+				Topology string `json:"topology"`
+			} `json:"runs"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		var ran []string
+		for _, r := range doc.Runs {
+			ran = append(ran, r.Topology)
+		}
+		if !reflect.DeepEqual(ran, c.topos) || doc.Store != "redis "+m.Addr() {
+			t.Errorf("%v: ran %q against %q; want %q against redis %s", args, ran, doc.Store, c.topos, m.Addr())
+		}
+	}
+}
+
+func TestClusterAddrs(t *testing.T) {
+	got, err := clusterAddrs("127.0.0.1:7000, 127.0.0.1:7001,,[::1]:7002")
+	if want := []string{"127.0.0.1:7000", "127.0.0.1:7001", "[::1]:7002"}; err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("clusterAddrs = %q, %v; want %q", got, err, want)
+	}
+	for _, bad := range []string{",", "127.0.0.1", "host:port", "a:0"} {
+		if _, err := clusterAddrs(bad); err == nil {
+			t.Errorf("clusterAddrs(%q) accepted", bad)
 		}
 	}
 }

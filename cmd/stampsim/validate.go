@@ -31,10 +31,6 @@ type validateFlags struct {
 	storeLoad   float64
 }
 
-// runValidation is validate.Run; tests replace it to see what the command
-// asks for.
-var runValidation = validate.Run
-
 func (a *app) validateCommand() *cobra.Command {
 	var f validateFlags
 	cmd := &cobra.Command{
@@ -76,7 +72,7 @@ The store is an embedded miniredis unless --redis or --redis-cluster names one.`
 	return cmd
 }
 
-func (a *app) validate(cmd *cobra.Command, arg string, f validateFlags) error {
+func (a *app) validate(cmd *cobra.Command, arg string, f validateFlags) (err error) {
 	if f.output != "table" && f.output != "json" {
 		return usagef("-o %s: want table or json", f.output)
 	}
@@ -93,7 +89,6 @@ func (a *app) validate(cmd *cobra.Command, arg string, f validateFlags) error {
 		MaxNodes: f.maxNodes, MaxRequests: f.maxRequests,
 		SkipNodeLevel: f.skipNode, StoreLoad: f.storeLoad,
 	}
-	var err error
 	if f.redis != "" {
 		if opt.Redis, err = redisURL(f.redis); err != nil {
 			return err
@@ -127,24 +122,27 @@ func (a *app) validate(cmd *cobra.Command, arg string, f validateFlags) error {
 		}
 	}
 	var clientLines atomic.Int64
-	defer captureRedisLog(func(line string) {
+	release := captureRedisLog(func(line string) {
 		clientLines.Add(1)
 		if f.verbose {
 			mu.Lock()
 			defer mu.Unlock()
 			fmt.Fprintf(a.stderr, "validate: redis client: %s\n", line)
 		}
-	})()
-	rep, err := runValidation(cmd.Context(), sc, opt)
+	})
+	defer func() {
+		release()
+		if n := int(clientLines.Load()); err != nil && n > 0 && !f.verbose {
+			err = fmt.Errorf("%w (-v also shows the Redis client's log: %s)", err, plural(n, "line"))
+		}
+	}()
+	rep, err := validate.Run(cmd.Context(), sc, opt)
 	if ctx := cmd.Context(); err != nil && ctx.Err() != nil {
 		// A signal that comes once every run is compared changes
 		// nothing: the report is whole, and printed.
 		return validateInterrupted(ctx, err)
 	}
 	if err != nil {
-		if n := int(clientLines.Load()); n > 0 && !f.verbose {
-			err = fmt.Errorf("%w (-v also shows the Redis client's log: %s)", err, plural(n, "line"))
-		}
 		return err
 	}
 	if f.output == "json" {
