@@ -55,7 +55,7 @@ func TestEveryMistakeReported(t *testing.T) {
 			if err == nil {
 				t.Fatal("loaded without error")
 			}
-			got := []*Error{}
+			var got []*Error
 			var l *ErrorList
 			var e *Error
 			switch {

@@ -141,7 +141,7 @@ written to --out and printed with -o json as usual. The exit status is 130
 	fl.StringVar(&f.out, "out", "", "also write results.json and series.csv into this directory")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
 	fl.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the simulation to this file (for go tool pprof)")
-	addLimitFlags(fl, &f.limits)
+	addLimitFlags(cmd, &f.limits)
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("topology", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return scenarios.BuiltinTopologies(), cobra.ShellCompDirectiveNoFileComp

@@ -12,7 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"github.com/stampsim/stampsim/budget"
 	"github.com/stampsim/stampsim/locks"
@@ -37,7 +37,9 @@ var limitFlagNames = map[string]string{
 	"Duration": "--max-duration", "Memory": "--max-memory",
 }
 
-func addLimitFlags(fl *pflag.FlagSet, l *limitFlags) {
+// addLimitFlags adds the limit flags and --dry-run to cmd.
+func addLimitFlags(cmd *cobra.Command, l *limitFlags) {
+	fl := cmd.Flags()
 	fl.Float64Var(&l.requests, "max-requests", budget.DefaultRequests, "refuse a scenario that makes more requests than this per topology (0: no limit)")
 	fl.Float64Var(&l.events, "max-events", budget.DefaultEvents, "refuse a scenario whose run of a topology may take more simulator events than this (0: no limit)")
 	fl.IntVar(&l.nodes, "max-nodes", budget.DefaultNodes, "refuse a fleet of more nodes than this (0: no limit)")
