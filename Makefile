@@ -15,11 +15,13 @@ all: lint test
 test:
 	go test -race ./...
 
-## lint: fails if any file needs gofmt, if go mod tidy would change go.mod or
+## lint: fails if any file needs gofmt, if a file points at ../shared, if go mod tidy would change go.mod or
 ## go.sum, or if go vet or staticcheck (pinned by the tool line in go.mod) finds anything.
 lint:
 	@out="$$(gofmt -l .)"; \
 	if [ -n "$$out" ]; then echo "gofmt -l: these files need formatting:"; echo "$$out"; exit 1; fi
+	@refs="$$(git grep -n --untracked -e '\.\./shared' -- ':!Makefile' || true)"; \
+	if [ -n "$$refs" ]; then echo "the project must be self-contained; these point outside it:"; echo "$$refs"; exit 1; fi
 	@go mod tidy -diff >/dev/null || { echo "go mod tidy would change go.mod or go.sum (run go mod tidy):"; go mod tidy -diff; exit 1; }
 	go vet ./...
 	go tool staticcheck ./...

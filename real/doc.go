@@ -34,12 +34,14 @@
 //
 // # Counting
 //
-// Stats counts round trips and commands as DESIGN.md defines them: a script
-// call is one round trip and, with the commands it ran, as many commands as
-// INFO commandstats counts; when the server has lost the script, the
-// refused EVALSHA and the EVAL after it are two round trips, and the refused
-// EVALSHA one command more; a SUBSCRIBE is one of each. Connection set-up is not counted, and neither is LoadScripts,
-// which validation tooling calls so that no EVALSHA is refused during a run.
+// Stats counts round trips and commands as docs/ARCHITECTURE.md ("What is
+// counted") defines them, the way the simulator counts them: a script call
+// is one round trip and, with the commands it ran, as many commands as INFO
+// commandstats counts; when the server has lost the script, the refused
+// EVALSHA and the EVAL after it are two round trips, and the refused EVALSHA
+// one command more; a SUBSCRIBE is one of each. Connection set-up is not
+// counted, and neither is LoadScripts, which validation tooling calls so
+// that no EVALSHA is refused during a run.
 // The counts are exact when the clients do not retry (MaxRetries -1): a
 // command that go-redis sends again after a network error is invisible to
 // the driver. During outages a failed request counts as a round trip when
