@@ -48,15 +48,27 @@ type LevelStats struct {
 
 // Stats counts what one machine did. Drivers add machines' stats together.
 type Stats struct {
-	Requests       uint64
-	Served         [NumServed]uint64
-	Fetches        [NumCauses]uint64
+	// Requests counts the requests the machine was given.
+	Requests uint64
+	// Served counts replies by how they were served; each follower of a
+	// flight counts once.
+	Served [NumServed]uint64
+	// Fetches counts upstream calls by cause.
+	Fetches [NumCauses]uint64
+	// UpstreamErrors counts upstream calls that failed.
 	UpstreamErrors uint64
-	Levels         [MaxLevels]LevelStats
-	Ops            [NumOpKinds]uint64
-	StoreErrors    uint64
-	LeasesLost     uint64
-	WritesRefused  uint64
+	// Levels counts what happened at each level of the topology.
+	Levels [MaxLevels]LevelStats
+	// Ops counts store operations sent, by kind.
+	Ops [NumOpKinds]uint64
+	// StoreErrors counts store replies with StatusError.
+	StoreErrors uint64
+	// LeasesLost counts leases that renewal found held by another token,
+	// or let run out.
+	LeasesLost uint64
+	// WritesRefused counts publishes whose value the store refused because
+	// a newer fence had written first.
+	WritesRefused uint64
 	// LateReplies counts replies and timers that arrived after their flight
 	// had moved on, and were dropped.
 	LateReplies uint64
@@ -67,26 +79,49 @@ type Stats struct {
 // one per request otherwise). It has no clock, no goroutines and no I/O:
 // every input carries the time, and every action is an Effect the driver
 // collects with Ready. A Machine is not safe for concurrent use.
+//
+// The inputs are Request, Cancel, StoreDone, Fired, Notified, Fetched and
+// Abort. Each runs to completion and leaves every flight in a phase in
+// which it waits for something outside the machine: a store reply, a
+// timer, a notification or the upstream call (see the table in the package
+// documentation).
 type Machine[V any] struct {
-	cfg        Config
-	levels     []Level
-	nodeLevel  bool
-	firstLevel int // index of the first shared level
+	cfg       Config
+	levels    []Level
+	nodeLevel bool // levels[0] is the node level
+	// firstLevel is the index of the first shared level: 1 with a node
+	// level, else 0. It is len(levels) when there is no shared level
+	// (none, node-only), and then every flight calls the upstream at once.
+	firstLevel int
 
-	keys         keyTable[V]
-	sinceSweep   int // values cached since the last sweep
-	afterSweep   int // entries the last sweep kept
-	flights      []*flight[V]
-	free         []uint32
-	subs         map[subKey]*subscription
-	subPool      []*subscription
-	out          *outbox[V]
-	ptrValues    bool // V may hold pointers: Ready clears whole batches
-	rng          *rand.ChaCha8
-	stats        Stats
+	keys       keyTable[V]
+	sinceSweep int // values cached since the last sweep
+	afterSweep int // entries the last sweep kept
+	// flights holds every flight the machine has had at once, by slot
+	// (FlightID.Slot); it never shrinks, and a flight's pointer stays put,
+	// so a slot's timers and operations can name it by number. free lists
+	// the slots whose flight ended, for newFlight to reuse.
+	flights []*flight[V]
+	free    []uint32
+	// subs holds this node's subscriptions to release notifications, one
+	// per (shared level, key) that some flight of the node waits on in
+	// notify mode (see subscription).
+	subs    map[subKey]*subscription
+	subPool []*subscription
+	// out is where effects are written until Ready takes them; machines
+	// that ShareEffects share one.
+	out       *outbox[V]
+	ptrValues bool // V may hold pointers: Ready clears whole batches
+	rng       *rand.ChaCha8
+	stats     Stats
+	// renewEvery is how often a holder extends its leases while the
+	// upstream call runs: a third of the shortest lease among the levels
+	// that renew (anyRenewable says there is one).
 	renewEvery   time.Duration
 	anyRenewable bool
-	hedges       int // flights of followers that hedged (see flight.hedgeOf)
+	// hedges counts the live flights of followers that hedged (see
+	// flight.hedgeOf); while it is 0, Cancel need not look for one.
+	hedges int
 }
 
 // NewMachine returns a machine for cfg, or an error naming the setting that
@@ -137,7 +172,9 @@ func (m *Machine[V]) InFlight() int { return len(m.flights) - len(m.free) }
 
 // Abort ends every flight at now: waiting requests get ErrAborted, held locks
 // are released, subscriptions and timers dropped. A driver calls it when it
-// closes.
+// closes. It emits, for each flight, the replies (EffReply), then what
+// abort emits: EffCancelFetch for an upstream call on its way, OpRelease for
+// each lock held, EffContend -1, EffCancelTimer and OpUnsubscribe.
 func (m *Machine[V]) Abort(now Time) {
 	for _, f := range m.flights {
 		if f.phase == phaseIdle && f.live == 0 {
@@ -150,6 +187,14 @@ func (m *Machine[V]) Abort(now Time) {
 
 // StoreDone is the input "the store answered op with res at now". op must be
 // the Op of the EffStore effect, unchanged.
+//
+// A read-or-acquire's reply moves its flight (readOrAcquireDone) only if
+// the flight still waits for that very operation: still in phaseRA, at the
+// same level, with the same Op.Seq. Any other is late: it is counted, and
+// a lock it granted is given back at once (releaseLateGrant). Replies to a
+// subscribe go to subscribeDone, to an extend to extendDone; a publish's
+// reply only counts a refused write, and those of release and unsubscribe
+// change nothing. Every StatusError is counted in Stats.StoreErrors.
 func (m *Machine[V]) StoreDone(now Time, op Op[V], res Result[V]) {
 	if res.Status == StatusError {
 		m.stats.StoreErrors++
@@ -174,7 +219,13 @@ func (m *Machine[V]) StoreDone(now Time, op Op[V], res Result[V]) {
 	}
 }
 
-// Fired is the input "timer t fired at now".
+// Fired is the input "timer t fired at now". A timer that was cancelled or
+// replaced since it was set, or whose flight has ended, is late: counted
+// and dropped. Otherwise: TimerDeadline ends the wait at the flight's
+// current level (levelTimedOut); TimerPoll makes a waiting flight read the
+// lock again; TimerFollower times out the followers whose node-level wait
+// has passed (followersTimedOut); TimerRenew extends the holder's leases
+// (renew).
 func (m *Machine[V]) Fired(now Time, t Timer) {
 	f := m.lookup(t.Flight)
 	if f == nil || t.Kind >= NumTimerKinds || !f.timerOn[t.Kind] || f.timerSeq[t.Kind] != t.Seq {

@@ -3,9 +3,14 @@ package locks
 // Handle names a request that is waiting, so that it can be cancelled. The
 // zero Handle names nothing (the request was answered at once).
 type Handle struct {
+	// Flight is the flight the request joined or started.
 	Flight FlightID
-	Index  uint32
-	valid  bool
+	// Index is the request's place among the flight's waiters: 0 for the
+	// request that started the flight (its owner, whose ID the flight's
+	// Fetch.Owner will carry), 1 and up for the followers that joined it
+	// on the node level. A follower that later hedges keeps its Handle.
+	Index uint32
+	valid bool
 }
 
 // Valid reports whether the handle names a waiting request.
@@ -18,6 +23,16 @@ func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
 	return m.request(now, id, key, m.keys.ref(key))
 }
 
+// request is Request and RequestNumbered once the key's keyRef is known.
+// On a fresh node-cache entry it emits the reply (ServedHit) and returns
+// the zero Handle. With a node level and a flight already in progress for
+// the key, whatever its phase, the request joins it as a follower, and if
+// no follower timer is pending it emits EffSetTimer (TimerFollower, at now
+// plus the node level's WaitTimeout). Otherwise it starts a flight (the
+// key's node-level flight when there is a node level) and enters the first
+// shared level: EffSetTimer (TimerDeadline) and the first read-or-acquire
+// (EffStore), or, with no shared level, the upstream call (EffFetch,
+// CauseNoLock).
 func (m *Machine[V]) request(now Time, id ReqID, key string, k keyRef) Handle {
 	m.stats.Requests++
 	e := m.keys.get(k)
@@ -60,7 +75,9 @@ func (m *Machine[V]) request(now Time, id ReqID, key string, k keyRef) Handle {
 // which case the flight is aborted (its locks released). A follower that
 // hedged after its node-level wait is still waiting, for its own upstream
 // call, which cancelling it aborts. Cancel reports whether the request was
-// still waiting.
+// still waiting. It emits nothing unless it aborts a flight, and then what
+// abort emits (EffCancelFetch, OpRelease, EffContend -1, EffCancelTimer,
+// OpUnsubscribe).
 func (m *Machine[V]) Cancel(now Time, h Handle) bool {
 	if !h.valid {
 		return false
@@ -84,7 +101,8 @@ func (m *Machine[V]) Cancel(now Time, h Handle) bool {
 }
 
 // hedgeFor returns the live flight of the follower that was given h and
-// hedged, or nil.
+// hedged, or nil. It walks every flight, which is why Machine.hedges
+// counts them: a machine with no hedge in progress pays nothing.
 func (m *Machine[V]) hedgeFor(h Handle) *flight[V] {
 	if m.hedges == 0 {
 		return nil
