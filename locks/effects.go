@@ -80,11 +80,16 @@ func (m *Machine[V]) contend(f *flight[V], l *Level, i int, delta int8) {
 	e.Op = Op[V]{Flight: f.id, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num}
 }
 
+// emitOp emits a store operation (EffStore) and counts it in Stats.Ops:
+// every operation the machine sends goes through it.
 func (m *Machine[V]) emitOp(op Op[V]) {
 	m.stats.Ops[op.Kind]++
 	m.push(EffStore).Op = op
 }
 
+// setTimer sets f's timer of kind k to fire at at (EffSetTimer), replacing
+// the pending one of that kind, if any: its new sequence number makes the
+// replaced timer late should the driver fire it anyway.
 func (m *Machine[V]) setTimer(f *flight[V], k TimerKind, at Time) {
 	f.timerSeq[k]++
 	f.timerOn[k] = true
@@ -93,6 +98,9 @@ func (m *Machine[V]) setTimer(f *flight[V], k TimerKind, at Time) {
 	e.At = at
 }
 
+// cancelTimer cancels f's pending timer of kind k (EffCancelTimer), and
+// emits nothing when none is pending. A timer the driver fires before it
+// sees the cancellation no longer matches and is dropped as late.
 func (m *Machine[V]) cancelTimer(f *flight[V], k TimerKind) {
 	if !f.timerOn[k] {
 		return
@@ -102,6 +110,10 @@ func (m *Machine[V]) cancelTimer(f *flight[V], k TimerKind) {
 	m.push(EffCancelTimer).Timer = Timer{Flight: f.id, Kind: k, Seq: f.timerSeq[k]}
 }
 
+// reply answers one request (an EffReply without Waiters) and counts it in
+// Stats.Served: a node-cache hit, a follower that timed out, the owner of a
+// flight in replyAll. An effect that carries an error is noted in refsAt,
+// so that Ready drops the error once the driver is done with the batch.
 func (m *Machine[V]) reply(id ReqID, key string, since Time, s Served, v V, err error, level int8) {
 	m.stats.Served[s]++
 	if err != nil {
@@ -116,7 +128,9 @@ func (m *Machine[V]) reply(id ReqID, key string, since Time, s Served, v V, err 
 // own effect, the followers with one effect that lends them f's waiter list
 // (compacted to those still waiting), so that a stampede of a million
 // requests costs one effect, not a million. The list is the driver's to read
-// until the next Ready; f takes a fresh one from the pool.
+// until the next Ready. replyAll leaves f with nobody waiting (live 0, gone
+// cleared) and, when it lent the list, without one: the caller ends f in
+// the same input.
 func (m *Machine[V]) replyAll(f *flight[V], owner, others Served, v V, err error, level int8) {
 	if f.live == 0 {
 		return
@@ -179,6 +193,8 @@ func (m *Machine[V]) recycle() {
 	o.returned, o.lent = o.lent, o.returned[:0]
 }
 
+// bigPooled reports whether the pool already keeps a list with room for
+// more than 1<<14 waiters; poolWaiters keeps at most one such.
 func (m *Machine[V]) bigPooled() bool {
 	for _, w := range m.out.pool {
 		if cap(w) > 1<<14 {

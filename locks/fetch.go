@@ -1,5 +1,15 @@
 package locks
 
+// startFetch moves f to phaseFetching and emits the upstream call
+// (EffFetch) on behalf of f's owner, counted under cause. It runs when f
+// holds every shared level or the topology has none (enterLevel:
+// CauseHolder or CauseNoLock), when a shared level's wait times out with
+// Invoke (levelTimedOut: CauseWaiterTimeout or CauseStoreError, a hedge
+// with that level), and for the flight of a follower whose node-level wait
+// timed out with Invoke (followersTimedOut: CauseFollowerTimeout, a hedge
+// with level 0). If f holds a lease to renew it also arms TimerRenew
+// (EffSetTimer). Only Fetched, the cancellation of its last waiter and
+// Abort take a flight out of phaseFetching.
 func (m *Machine[V]) startFetch(f *flight[V], now Time, cause Cause, level int8, hedge bool) {
 	f.phase = phaseFetching
 	f.hedge = hedge
@@ -12,6 +22,13 @@ func (m *Machine[V]) startFetch(f *flight[V], now Time, cause Cause, level int8,
 
 // Fetched is the input "the upstream call of flight id finished at now" with
 // the value, or with err when the upstream failed.
+//
+// It is late unless the flight is in phaseFetching. It cancels the renewal
+// timer. With a value the flight finishes: the owner is served fetched (or
+// hedged, for a hedge) and the followers collapsed, the node cache is
+// filled, and each held lock gets an OpPublish. With an error every waiter
+// gets err (ServedError) and the locks are released (OpRelease) without a
+// value. Either way the flight ends.
 func (m *Machine[V]) Fetched(now Time, id FlightID, value V, err error) {
 	f := m.lookup(id)
 	if f == nil || f.phase != phaseFetching {
@@ -36,6 +53,14 @@ func (m *Machine[V]) Fetched(now Time, id FlightID, value V, err error) {
 // finish replies to every waiter with value, fills the node cache and writes
 // the value to every shared cache whose lock f holds, outermost first,
 // releasing those locks.
+//
+// It runs when a flight has the value: from Fetched (the owner served
+// fetched or hedged) and from a read-or-acquire that found it in a shared
+// cache (the owner served hit, or collapsed if the flight had waited on its
+// way). A hedge's value fills the node cache too, but leaves the key's
+// node-level flight registered, since that flight still runs. It emits the
+// replies, an OpPublish and EffContend -1 per held lock, and what endFlight
+// emits; f ends.
 func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
 	if m.cfg.NodeCacheTTL > 0 {
 		e := keyEntry[V]{value: value, fresh: now.Add(m.cfg.NodeCacheTTL), cached: true}

@@ -1,9 +1,11 @@
 package locks
 
 // keyEntry is what a machine keeps about one key: its node-cache entry and
-// the node-level flight that collapses its requests. Both live in one map
-// (Machine.keys) so that a request costs one lookup, and a miss one more
-// write to register its flight.
+// the node-level flight that collapses its requests. Both live in one entry
+// of the key table (Machine.keys) so that a request costs one lookup, and a
+// miss one more write to register its flight. An entry with neither a
+// flight nor a value within its stale window is useless, and the sweep
+// drops it.
 type keyEntry[V any] struct {
 	value  V
 	fresh  Time   // the value is fresh before this time
@@ -12,7 +14,8 @@ type keyEntry[V any] struct {
 }
 
 // staleUntil returns until when the node cache keeps e's value for the stale
-// policy (it is fresh before e.fresh).
+// policy (it is fresh before e.fresh). A timeout under Stale serves the value
+// while now is before this, fresh or not.
 func (m *Machine[V]) staleUntil(e keyEntry[V]) Time { return e.fresh.Add(m.cfg.StaleFor) }
 
 // sweepCache drops node-cache entries past their stale window that no flight
@@ -24,6 +27,8 @@ func (m *Machine[V]) staleUntil(e keyEntry[V]) Time { return e.fresh.Add(m.cfg.S
 // entries no request can use are dropped, so the order in which the table is
 // walked changes nothing a run observes. A small table matters more than the
 // sweeps: a simulator's hundreds of machines must keep theirs in cache.
+//
+// It runs each time finish caches a value, and emits nothing.
 func (m *Machine[V]) sweepCache(now Time) {
 	m.sinceSweep++
 	if m.sinceSweep < max(sweepMin, m.afterSweep) {

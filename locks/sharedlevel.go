@@ -3,7 +3,14 @@ package locks
 import "time"
 
 // enterLevel moves f to shared level i, or to the upstream call when there
-// is none left.
+// is none left. It runs when a flight starts (request, at the first shared
+// level) and when it takes a level's lock (readOrAcquireDone, at the next
+// one). At a level it draws the token for the wait, arms the wait's
+// deadline (EffSetTimer, TimerDeadline) and sends the first read-or-acquire
+// (EffStore): f is in phaseRA. Past the last level f holds every lock, or
+// the topology has none, and startFetch emits the upstream call (EffFetch,
+// CauseHolder or CauseNoLock) and the renewal timer when a lease needs it:
+// f is in phaseFetching.
 func (m *Machine[V]) enterLevel(f *flight[V], now Time, i int) {
 	f.level = i
 	if i >= len(m.levels) {
@@ -23,6 +30,15 @@ func (m *Machine[V]) enterLevel(f *flight[V], now Time, i int) {
 	m.sendReadOrAcquire(f, now)
 }
 
+// sendReadOrAcquire sends f's read-or-acquire at its current level
+// (EffStore) and moves f to phaseRA. The same operation is the first read
+// at a level (enterLevel), a poll (Fired, TimerPoll), a wake-up (Notified),
+// a read again after a notification raced the last one
+// (readOrAcquireDone), and the last check once a subscription stands
+// (joinSub, subscribeDone). Each is numbered with the next raSeq, carries
+// the wait's token and deadline, and sets raSent, from which a lease it is
+// granted is counted. It is only called when no other read-or-acquire of f
+// is on its way.
 func (m *Machine[V]) sendReadOrAcquire(f *flight[V], now Time) {
 	l := &m.levels[f.level]
 	f.raSeq++
@@ -34,6 +50,31 @@ func (m *Machine[V]) sendReadOrAcquire(f *flight[V], now Time) {
 	})
 }
 
+// readOrAcquireDone is the reply to the read-or-acquire f waits for in
+// phaseRA (StoreDone has checked that it is that one). What it does depends
+// on the reply:
+//
+//   - StatusValue: the shared cache has the value (double-checked locking).
+//     f stops waiting (EffCancelTimer, perhaps OpUnsubscribe), reports
+//     EffContend -1 and finishes: the replies, the node-cache fill, an
+//     OpPublish for every inner level whose lock f holds. f ends.
+//   - StatusAcquired: f takes the lock, with its fence and a lease counted
+//     from when the read was sent. It stops waiting, reports EffContend +1
+//     and enters the next level (enterLevel): phaseRA there, or
+//     phaseFetching past the last.
+//   - StatusHeld: f waits; it reports EffContend +1 (and counts a wait) the
+//     first time at this level. If a notification came while the read was
+//     on its way, it reads again at once (phaseRA). Otherwise, in notify
+//     mode and not yet subscribed, it joins the level's subscription
+//     (joinSub): OpSubscribe and phaseSubscribing, or a last check
+//     (phaseRA), or neither. Otherwise it sets a poll timer (pollWait) and
+//     waits in phaseWaiting.
+//   - anything else (StatusError): the store failed. f polls again after
+//     PollInterval in phaseWaiting, and remembers the failure (lastErr) so
+//     that a timeout at this level hedges with CauseStoreError.
+//
+// The level's deadline timer runs on through every wait and retry, until
+// stopWaiting cancels it.
 func (m *Machine[V]) readOrAcquireDone(f *flight[V], now Time, res Result[V]) {
 	i := f.level
 	l := &m.levels[i]
@@ -97,7 +138,8 @@ func (m *Machine[V]) readOrAcquireDone(f *flight[V], now Time, res Result[V]) {
 // doubling from PollInterval, so that thousands of waiters (one-level and
 // global make every request one) do not poll the store flat while they
 // wait; it never waits past the lease's end, when a dead holder's lock
-// frees itself.
+// frees itself. Each call for a subscribed waiter counts one more
+// safety-net poll (f.polls, reset when f enters a level).
 func (m *Machine[V]) pollWait(f *flight[V], l *Level, ttl time.Duration) time.Duration {
 	wait := l.PollInterval
 	if l.Wake == Notify && f.inSub {
@@ -113,7 +155,10 @@ func (m *Machine[V]) pollWait(f *flight[V], l *Level, ttl time.Duration) time.Du
 }
 
 // stopWaiting ends f's wait at its current level: no more polls, no deadline,
-// no subscription.
+// no subscription. It runs when the wait is over (a value or the lock
+// found, or the deadline passed), and emits EffCancelTimer for the timers
+// still pending and, if f was the node's last flight in the subscription,
+// OpUnsubscribe.
 func (m *Machine[V]) stopWaiting(f *flight[V]) {
 	m.cancelTimer(f, TimerPoll)
 	m.cancelTimer(f, TimerDeadline)
@@ -122,6 +167,9 @@ func (m *Machine[V]) stopWaiting(f *flight[V]) {
 	}
 }
 
+// contendEnter reports (EffContend +1) that f holds or waits for the lock
+// of level i, unless f already has: it runs when a read-or-acquire finds
+// the lock held or takes it.
 func (m *Machine[V]) contendEnter(f *flight[V], i int) {
 	if f.contend[i] {
 		return
@@ -131,6 +179,11 @@ func (m *Machine[V]) contendEnter(f *flight[V], i int) {
 	m.contend(f, l, i, 1)
 }
 
+// contendLeave reports (EffContend -1) that f no longer holds or waits for
+// the lock of level i, if it had reported that it did: it runs when the
+// wait ends with a value or a timeout, when f publishes or releases the
+// lock, and when f is aborted. An i outside the levels (f.level before the
+// first level or past the last) reports nothing.
 func (m *Machine[V]) contendLeave(f *flight[V], i int) {
 	if i < 0 || i >= MaxLevels || !f.contend[i] {
 		return

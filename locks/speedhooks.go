@@ -1,5 +1,10 @@
 package locks
 
+// The simulator's speed hooks. None of them changes what a machine decides
+// or reports: they let a driver of hundreds of machines, which knows its
+// keys by number and what its next inputs will touch, keep that in the
+// CPU's caches. A production driver needs none of them.
+
 import "github.com/stampsim/stampsim/internal/prefetch"
 
 // RequestNumbered is Request for a key that Config.KeyNumber numbers
