@@ -20,4 +20,161 @@
 // The package must not do I/O, read a clock, sleep, or start goroutines: all
 // of that belongs to the drivers. It imports neither package sim nor package
 // real.
+//
+// # Reading the code
+//
+// The protocol is split by concept, one file each:
+//
+//   - machine.go: the Machine, its Config and Stats, and the inputs StoreDone,
+//     Fired and Abort, which hand each reply or timer to the file below that
+//     handles it.
+//   - requests.go: a request arriving (a node-cache hit, a follower joining
+//     its key's flight, or a new flight) and a request cancelled.
+//   - flight.go: the flight, its phases and its waiters; how a flight is
+//     found, started, ended and aborted. The rules every other file relies
+//     on are written on its fields.
+//   - sharedlevel.go: a flight at a shared level: entering it, the
+//     read-or-acquire and what each of its replies does, the poll back-off,
+//     contention reports.
+//   - subscriptions.go: notify mode: the per-(level, key) subscription, the
+//     last check once it is confirmed, and the Notified input.
+//   - timeouts.go: a shared level's wait deadline and the node level's
+//     follower timer, each applying its level's OnTimeout policy.
+//   - leases.go: the locks a flight holds, their renewal while the upstream
+//     call runs, and their release.
+//   - fetch.go: the upstream call, the Fetched input, and finish: replies,
+//     node-cache fill, publish.
+//   - nodecache.go and keytable.go: what a machine keeps per key, and the
+//     sweep that keeps it small.
+//   - effects.go: the effect batch that Ready returns, and the waiter lists
+//     it lends to the driver.
+//   - speedhooks.go: hints for a simulator's speed, which change nothing the
+//     machine decides.
+//   - types.go and topology.go: the types drivers exchange with the machine,
+//     and the levels and built-in topologies.
+//
+// # A flight's phases
+//
+// A flight is one attempt to get a key's value through the shared levels,
+// for its owner (the request that started it) and, with a node level, for
+// the followers that joined it. A request that misses the node cache and
+// finds no flight for its key (or every request, without a node level)
+// starts a flight at the first shared level, in phaseRA, or, when the
+// topology has no shared level, straight in phaseFetching; a follower whose
+// node-level wait times out with Invoke starts a flight of its own, in
+// phaseFetching. Between two inputs a flight is in one of four phases:
+//
+//   - RA (phaseRA): its read-or-acquire at the current level is on its way.
+//   - Sub (phaseSubscribing): the lock was held, the level is woken by
+//     notification, and the node's subscription is on its way; once it is
+//     confirmed the flight checks the lock once more.
+//   - Wait (phaseWaiting): the lock was held, or the store failed; a poll
+//     timer is set (and, in notify mode, a notification may come first).
+//   - Fetch (phaseFetching): the upstream call is on its way.
+//
+// Every flight of a level also has that level's deadline timer pending while
+// it is in RA, Sub or Wait there. Each input moves a flight as follows ("="
+// stays in its phase; RA' is phaseRA at the next level; "end": the flight
+// ends and its slot is freed; "late": the input is for a step the flight
+// has left, is counted in Stats.LateReplies and changes nothing; "·": the
+// input does not reach a flight in that phase):
+//
+//	input                                  RA           Sub          Wait         Fetch
+//	Request that joins the key's flight    =            =            =            =
+//	StoreDone read_or_acquire  value       end          late         late         late
+//	                           acquired    RA' | Fetch  late         late         late
+//	                           held        Wait|Sub|RA  late         late         late
+//	                           error       Wait         late         late         late
+//	StoreDone subscribe        ok          ·            RA           ·            ·
+//	                           failed      ·            Wait         ·            ·
+//	StoreDone extend           any status  late         late         late         =
+//	StoreDone publish, release, unsubscribe: no flight moves
+//	Fired deadline                         Fetch | end  Fetch | end  Fetch | end  late
+//	Fired poll                             late         late         RA           late
+//	Fired follower                         = | end      = | end      = | end      = | end
+//	Fired renew                            late         late         late         =
+//	Notified                               = (marked)   ·            RA           ·
+//	Fetched, a value or an error           late         late         late         end
+//	Cancel, others still waiting           =            =            =            =
+//	Cancel, the last one waiting           end          end          end          end
+//	Abort                                  end          end          end          end
+//
+// Row by row, with the function that handles the input and the effects it
+// may emit:
+//
+//   - Request (request): a fresh node-cache entry is a reply (ServedHit)
+//     and no flight. A request that joins its key's flight emits EffSetTimer
+//     (TimerFollower) when no follower timer is pending. A new flight emits
+//     EffSetTimer (TimerDeadline) and its read-or-acquire (EffStore), or,
+//     with no shared level, EffFetch (CauseNoLock).
+//   - StoreDone read_or_acquire, in general: only the reply to the flight's
+//     current read (phaseRA, same level, same Op.Seq) reaches
+//     readOrAcquireDone; any other is late, and a lock it granted is given
+//     back at once with an OpRelease of the read's token (releaseLateGrant).
+//   - read_or_acquire value: the flight stops waiting (EffCancelTimer,
+//     perhaps OpUnsubscribe), reports EffContend -1 and finishes (finish):
+//     the replies, the node-cache fill, an OpPublish and EffContend -1 per
+//     lock it holds.
+//   - read_or_acquire acquired: EffCancelTimer, perhaps OpUnsubscribe,
+//     EffContend +1, then the next level (enterLevel): RA' is phaseRA there
+//     (EffSetTimer, EffStore); past the last level, Fetch (EffFetch with
+//     CauseHolder, and EffSetTimer for TimerRenew when a lease it holds
+//     renews).
+//   - read_or_acquire held: EffContend +1 the first time at the level, then
+//     the first that applies: RA, reading again at once (EffStore), if a
+//     notification came while the read was on its way; in notify mode, not
+//     yet subscribed (joinSub), Sub (OpSubscribe, unless the subscription is
+//     already pending) or RA (a last check, when the subscription stands but
+//     was confirmed after this read was sent); otherwise Wait, with a poll
+//     timer (EffSetTimer, pollWait).
+//   - read_or_acquire error, or any status a read-or-acquire does not
+//     return: Wait, with a poll timer at PollInterval. While the last reply
+//     at the level is an error, a timeout there hedges with CauseStoreError.
+//   - StoreDone subscribe (subscribeDone): matched to the node's pending
+//     subscription by (level, key), and late if there is none. ok: each of
+//     its flights makes its last check (EffStore). failed: the subscription
+//     is dropped and each of its flights polls (EffSetTimer).
+//   - StoreDone extend (extendDone): ok moves the lease's end, not-held marks
+//     the lease lost, an error changes nothing; no effect.
+//   - StoreDone publish, release, unsubscribe: no flight moves; a publish
+//     whose value was refused is counted (Stats.WritesRefused).
+//   - Fired, in general: late when the timer was cancelled or replaced, or
+//     its flight ended. A timer of each kind is only pending in the phases
+//     the table gives it, so it is late in the others.
+//   - Fired deadline (levelTimedOut): EffCancelTimer, perhaps OpUnsubscribe,
+//     EffContend -1, then the level's OnTimeout. Invoke hedges: EffFetch with
+//     CauseWaiterTimeout (CauseStoreError after an error), keeping the inner
+//     locks it holds. Stale replies with the node cache's value within its
+//     stale window, and otherwise, as Fail, with ErrWaitTimeout; it then
+//     gives back its locks (OpRelease, EffContend -1) and ends.
+//   - Fired poll (Fired): a read-or-acquire (EffStore).
+//   - Fired follower (followersTimedOut): each follower past its node-level
+//     wait leaves and applies the node level's OnTimeout on its own: Invoke
+//     starts a flight of its own in Fetch (EffFetch, CauseFollowerTimeout);
+//     Stale and Fail reply to it (EffReply). The flight is aborted if nobody
+//     is left waiting (see Cancel), and otherwise the timer is set again
+//     (EffSetTimer).
+//   - Fired renew (renew): an OpExtend per lock that renews, and the timer
+//     again (EffSetTimer).
+//   - Notified (Notified): only for this node's confirmed subscription to
+//     (level, key). A waiting flight cancels its poll (EffCancelTimer) and
+//     reads (EffStore); one whose read is on its way is marked, so that a
+//     "held" reply makes it read again at once.
+//   - Fetched (Fetched): EffCancelTimer (TimerRenew). With a value, finish:
+//     the owner is served fetched (hedged, for a hedge), the rest collapsed,
+//     the node cache filled, an OpPublish and EffContend -1 per lock held.
+//     With an error, every waiter gets it (ServedError) and the locks are
+//     released (OpRelease, EffContend -1).
+//   - Cancel (Cancel): the request leaves its flight and gets no reply. If
+//     it was the last one waiting, the flight is aborted (abort):
+//     EffCancelFetch in Fetch, an OpRelease per lock held, EffContend -1,
+//     EffCancelTimer, perhaps OpUnsubscribe. A follower that hedged is
+//     cancelled by aborting its own flight.
+//   - Abort (Abort): every waiting request gets ErrAborted (EffReply), and
+//     every flight is aborted as above.
+//
+// A flight in Fetch stays there until Fetched, the cancellation of its last
+// waiter, or Abort. A flight whose wait timed out with Invoke is in Fetch
+// without the outer locks (a hedge): its Fetch.Cause says why and
+// Fetch.Level where.
 package locks

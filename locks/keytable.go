@@ -22,6 +22,8 @@ type keyTable[V any] struct {
 	names  map[string]keyEntry[V]
 }
 
+// newKeyTable returns an empty table that numbers keys with number
+// (Config.KeyNumber), or keeps every key by name when number is nil.
 func newKeyTable[V any](number func(string) int) keyTable[V] {
 	return keyTable[V]{number: number, names: make(map[string]keyEntry[V])}
 }
@@ -115,6 +117,7 @@ type numTable[V any] struct {
 	used  int
 }
 
+// numSlot is one slot of a numTable: a key number and its entry.
 type numSlot[V any] struct {
 	num uint32 // key number + 1; 0: empty
 	e   keyEntry[V]
@@ -141,6 +144,7 @@ func (t *numTable[V]) find(num uint32) int {
 	}
 }
 
+// get returns num's entry (the zero entry when none).
 func (t *numTable[V]) get(num uint32) keyEntry[V] {
 	if i := t.find(num); i >= 0 {
 		return t.slots[i].e
@@ -148,6 +152,7 @@ func (t *numTable[V]) get(num uint32) keyEntry[V] {
 	return keyEntry[V]{}
 }
 
+// prefetch starts loading the slot where the probe for num starts.
 func (t *numTable[V]) prefetch(num uint32) {
 	if len(t.slots) > 0 {
 		prefetch.At(&t.slots[t.home(num)])

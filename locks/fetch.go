@@ -1,0 +1,91 @@
+package locks
+
+// startFetch moves f to phaseFetching and emits the upstream call
+// (EffFetch) on behalf of f's owner, counted under cause. It runs when f
+// holds every shared level or the topology has none (enterLevel:
+// CauseHolder or CauseNoLock), when a shared level's wait times out with
+// Invoke (levelTimedOut: CauseWaiterTimeout or CauseStoreError, a hedge
+// with that level), and for the flight of a follower whose node-level wait
+// timed out with Invoke (followersTimedOut: CauseFollowerTimeout, a hedge
+// with level 0). If f holds a lease to renew it also arms TimerRenew
+// (EffSetTimer). Only Fetched, the cancellation of its last waiter and
+// Abort take a flight out of phaseFetching.
+func (m *Machine[V]) startFetch(f *flight[V], now Time, cause Cause, level int8, hedge bool) {
+	f.phase = phaseFetching
+	f.hedge = hedge
+	m.stats.Fetches[cause]++
+	m.push(EffFetch).Fetch = Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, Owner: f.waiters[0].ID, Cause: cause, Level: level}
+	if m.anyRenewable && m.holdsRenewable(f) {
+		m.setTimer(f, TimerRenew, now.Add(m.renewEvery))
+	}
+}
+
+// Fetched is the input "the upstream call of flight id finished at now" with
+// the value, or with err when the upstream failed.
+//
+// It is late unless the flight is in phaseFetching. It cancels the renewal
+// timer. With a value the flight finishes: the owner is served fetched (or
+// hedged, for a hedge) and the followers collapsed, the node cache is
+// filled, and each held lock gets an OpPublish. With an error every waiter
+// gets err (ServedError) and the locks are released (OpRelease) without a
+// value. Either way the flight ends.
+func (m *Machine[V]) Fetched(now Time, id FlightID, value V, err error) {
+	f := m.lookup(id)
+	if f == nil || f.phase != phaseFetching {
+		m.stats.LateReplies++
+		return
+	}
+	m.cancelTimer(f, TimerRenew)
+	if err != nil {
+		m.stats.UpstreamErrors++
+		m.replyAll(f, ServedError, ServedError, *new(V), err, -1)
+		m.releaseHeld(f, now)
+		m.endFlight(f)
+		return
+	}
+	owner := ServedFetched
+	if f.hedge {
+		owner = ServedHedged
+	}
+	m.finish(f, now, value, owner)
+}
+
+// finish replies to every waiter with value, fills the node cache and writes
+// the value to every shared cache whose lock f holds, outermost first,
+// releasing those locks.
+//
+// It runs when a flight has the value: from Fetched (the owner served
+// fetched or hedged) and from a read-or-acquire that found it in a shared
+// cache (the owner served hit, or collapsed if the flight had waited on its
+// way). A hedge's value fills the node cache too, but leaves the key's
+// node-level flight registered, since that flight still runs. It emits the
+// replies, an OpPublish and EffContend -1 per held lock, and what endFlight
+// emits; f ends.
+func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
+	if m.cfg.NodeCacheTTL > 0 {
+		e := keyEntry[V]{value: value, fresh: now.Add(m.cfg.NodeCacheTTL), cached: true}
+		if f.keyed {
+			f.keyed = false // the flight ends here: unregister it in the same write
+		} else {
+			e.flight = m.keys.get(f.key).flight // a hedge leaves its key's flight alone
+		}
+		m.keys.set(f.key, e)
+		m.sweepCache(now)
+	}
+	m.replyAll(f, owner, ServedCollapsed, value, nil, -1)
+	for i := len(m.levels) - 1; i >= m.firstLevel && f.holding > 0; i-- {
+		h := &f.held[i]
+		if !h.acquired {
+			continue
+		}
+		l := &m.levels[i]
+		m.emitOp(Op[V]{
+			Flight: f.id, Kind: OpPublish, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num,
+			Token: h.token, Fence: h.fence, TTL: m.cfg.SharedCacheTTL, Value: value, Deadline: now.Add(l.LeaseTTL),
+		})
+		h.acquired = false
+		f.holding--
+		m.contendLeave(f, i)
+	}
+	m.endFlight(f)
+}

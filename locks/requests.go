@@ -1,0 +1,116 @@
+package locks
+
+// Handle names a request that is waiting, so that it can be cancelled. The
+// zero Handle names nothing (the request was answered at once).
+type Handle struct {
+	// Flight is the flight the request joined or started.
+	Flight FlightID
+	// Index is the request's place among the flight's waiters: 0 for the
+	// request that started the flight (its owner, whose ID the flight's
+	// Fetch.Owner will carry), 1 and up for the followers that joined it
+	// on the node level. A follower that later hedges keeps its Handle.
+	Index uint32
+	valid bool
+}
+
+// Valid reports whether the handle names a waiting request.
+func (h Handle) Valid() bool { return h.valid }
+
+// Request is the input "a request for key arrived at now". It replies at once
+// on a node-cache hit (and returns the zero Handle); otherwise the request
+// joins or starts a flight, and the returned Handle can cancel it.
+func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
+	return m.request(now, id, key, m.keys.ref(key))
+}
+
+// request is Request and RequestNumbered once the key's keyRef is known.
+// On a fresh node-cache entry it emits the reply (ServedHit) and returns
+// the zero Handle. With a node level and a flight already in progress for
+// the key, whatever its phase, the request joins it as a follower, and if
+// no follower timer is pending it emits EffSetTimer (TimerFollower, at now
+// plus the node level's WaitTimeout). Otherwise it starts a flight (the
+// key's node-level flight when there is a node level) and enters the first
+// shared level: EffSetTimer (TimerDeadline) and the first read-or-acquire
+// (EffStore), or, with no shared level, the upstream call (EffFetch,
+// CauseNoLock).
+func (m *Machine[V]) request(now Time, id ReqID, key string, k keyRef) Handle {
+	m.stats.Requests++
+	e := m.keys.get(k)
+	if e.cached && now < e.fresh {
+		m.reply(id, key, now, ServedHit, e.value, nil, -1)
+		return Handle{}
+	}
+	if m.nodeLevel {
+		if e.flight != 0 {
+			f := m.flights[e.flight-1]
+			i := m.join(f, id, now)
+			st := &m.stats.Levels[0]
+			st.Waits++
+			if f.live > st.PeakContenders {
+				st.PeakContenders = f.live
+			}
+			if !f.timerOn[TimerFollower] {
+				m.setTimer(f, TimerFollower, now.Add(m.levels[0].WaitTimeout))
+			}
+			return Handle{Flight: f.id, Index: uint32(i), valid: true}
+		}
+	}
+	f := m.newFlight(k, id, now)
+	if m.nodeLevel {
+		f.keyed = true
+		e.flight = f.id.Slot + 1
+		m.keys.set(k, e)
+		st := &m.stats.Levels[0]
+		st.Acquisitions++
+		if st.PeakContenders < 1 {
+			st.PeakContenders = 1
+		}
+	}
+	m.enterLevel(f, now, m.firstLevel)
+	return Handle{Flight: f.id, Index: 0, valid: true}
+}
+
+// Cancel is the input "the request h was cancelled at now": it gets no reply.
+// Its flight goes on for the others, unless it was the last one waiting, in
+// which case the flight is aborted (its locks released). A follower that
+// hedged after its node-level wait is still waiting, for its own upstream
+// call, which cancelling it aborts. Cancel reports whether the request was
+// still waiting. It emits nothing unless it aborts a flight, and then what
+// abort emits (EffCancelFetch, OpRelease, EffContend -1, EffCancelTimer,
+// OpUnsubscribe).
+func (m *Machine[V]) Cancel(now Time, h Handle) bool {
+	if !h.valid {
+		return false
+	}
+	f := m.lookup(h.Flight)
+	if f != nil && int(h.Index) < len(f.waiters) && f.waiting(int(h.Index)) {
+		f.leave(int(h.Index))
+		if f.live == 0 {
+			m.abort(f, now)
+		}
+		return true
+	}
+	// A follower that hedged waits in a flight of its own, which may outlive
+	// the one it left.
+	if g := m.hedgeFor(h); g != nil {
+		g.leave(0)
+		m.abort(g, now)
+		return true
+	}
+	return false
+}
+
+// hedgeFor returns the live flight of the follower that was given h and
+// hedged, or nil. It walks every flight, which is why Machine.hedges
+// counts them: a machine with no hedge in progress pays nothing.
+func (m *Machine[V]) hedgeFor(h Handle) *flight[V] {
+	if m.hedges == 0 {
+		return nil
+	}
+	for _, f := range m.flights {
+		if f.hedgeOf == h && f.phase != phaseIdle && f.waiting(0) {
+			return f
+		}
+	}
+	return nil
+}
