@@ -318,6 +318,9 @@ func mix(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
+// relDiff is how far apart a and b are, as a fraction of the larger: the
+// one measure that both the table's DIFF column and the differences that
+// fail a validation give, so that a gap reads the same in both.
 func relDiff(a, b float64) float64 {
 	if a == b {
 		return 0
@@ -399,12 +402,15 @@ func num(x float64) string {
 	return fmt.Sprintf("%.1f", x)
 }
 
+// diff is the DIFF column: relDiff, signed by which side is larger (+ when
+// the real side counted more).
 func diff(a, b float64) string {
 	if a == b {
 		return "="
 	}
-	if a == 0 {
-		return "new"
+	d := relDiff(a, b)
+	if b < a {
+		d = -d
 	}
-	return fmt.Sprintf("%+.0f%%", 100*(b-a)/a)
+	return fmt.Sprintf("%+.0f%%", 100*d)
 }

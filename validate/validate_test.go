@@ -8,6 +8,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/stampsim/stampsim/real/redistest"
+	"github.com/stampsim/stampsim/reports"
 	"github.com/stampsim/stampsim/scenarios"
 )
 
@@ -123,3 +124,34 @@ func TestScale(t *testing.T) {
 // the drivers are several times slower), and lag in the drivers is what
 // moves counts on the real side.
 const testLoad = DefaultStoreLoad / 2
+
+// The table's DIFF column and the difference that fails a validation give
+// the same figure for the same gap: 11 against 15 is 27% of the larger in
+// both (it once read +36% in the table, of the smaller, and 27% below it).
+func TestTableAndDifferenceAgree(t *testing.T) {
+	sc := flashCrowd(t)
+	topo, err := sc.Resolve("one-level")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := compare(sc, topo, reports.Run{Requests: 100, StoreOps: 11}, reports.Run{Requests: 100, StoreOps: 15})
+	if len(p.Differences) != 1 || !strings.Contains(p.Differences[0], "sim 11, real 15, 27% apart") {
+		t.Fatalf("differences %q, want one naming 11, 15 and 27%%", p.Differences)
+	}
+	var b strings.Builder
+	if err := WriteTable(&b, &Report{Scenario: sc.Name, Runs: []Pair{p}}); err != nil {
+		t.Fatal(err)
+	}
+	row := ""
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.Contains(line, "store round trips") {
+			row = line
+		}
+	}
+	if f := strings.Fields(row); len(f) < 2 || f[len(f)-1] != "+27%" {
+		t.Errorf("table row %q, want DIFF +27%%\n%s", row, b.String())
+	}
+	if got := diff(15, 11); got != "-27%" {
+		t.Errorf("diff(15, 11) = %s, want -27%%", got)
+	}
+}
