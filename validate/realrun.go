@@ -188,15 +188,12 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 		}
 	}
 	w.start = time.Now()
+	pace := newPacer(w.start)
 	var wg sync.WaitGroup
 	for _, a := range arrivals {
-		if d := time.Until(w.start.Add(a.at)); d > 200*time.Microsecond {
-			select {
-			case <-time.After(d):
-			case <-ctx.Done():
-				wg.Wait()
-				return reports.Run{}, ctx.Err()
-			}
+		if _, err := pace.wait(ctx, a.at); err != nil {
+			wg.Wait()
+			return reports.Run{}, err
 		}
 		wg.Add(1)
 		go func(a arrival) {
