@@ -264,9 +264,45 @@ func connect(opt Options) (redis.UniversalClient, string, func(), error) {
 	if err := m.Start(); err != nil {
 		return nil, "", nil, fmt.Errorf("starting the embedded miniredis: %w", err)
 	}
-	m.ClockTTL(true) // leases and cache entries expire with the clock
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go runClock(m, stop, stopped)
 	c := redis.NewClient(&redis.Options{Addr: m.Addr(), MaxRetries: -1, ContextTimeoutEnabled: true, PoolSize: poolSize, PoolTimeout: time.Minute})
-	return c, "miniredis (embedded)", func() { c.Close(); m.Close() }, nil
+	return c, "miniredis (embedded)", func() { c.Close(); close(stop); <-stopped; m.Close() }, nil
+}
+
+// The embedded miniredis's clock moves in ticks of at least minTick, and at
+// least clockShare times as long as the last tick took.
+const (
+	minTick    = 2 * time.Millisecond
+	clockShare = 4
+)
+
+// runClock makes the keys of m expire with the wall clock, until stop is
+// closed. miniredis left to follow the wall clock (ClockTTL) walks and sorts
+// its whole key space on every command a script runs, whenever time has
+// moved since the last: with the thousands of keys of cdn-steady-day it fell
+// to a few scripts a second and queued the real side into timeouts. Moving
+// its clock in ticks pays for that walk once a tick, and the ticks are made
+// long enough that the walks take at most a fifth of a core. Leases and
+// cached values then end up to a tick early or late.
+func runClock(m *miniredis.Miniredis, stop <-chan struct{}, stopped chan<- struct{}) {
+	defer close(stopped)
+	m.SetTime(time.Now())
+	m.ClockTTL(true)
+	tick := minTick
+	for {
+		t := time.NewTimer(tick)
+		select {
+		case <-stop:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		start := time.Now()
+		m.SetTime(start)
+		m.DB(0) // the walk, now rather than in the next command
+		tick = max(minTick, clockShare*time.Since(start))
+	}
 }
 
 // compare lists where the two runs of one topology differ by more than the

@@ -226,3 +226,28 @@ func TestExpiresWhileAsked(t *testing.T) {
 		t.Errorf("requests over 1s with a node TTL of 500ms: no expiry seen")
 	}
 }
+
+// The embedded miniredis's clock moves keys' TTLs in ticks: a lease of 50ms
+// is gone after 50ms and a tick or so, and not much before.
+func TestMiniredisClockExpiresKeys(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	c, _, closeStore, err := connect(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeStore()
+	ctx := context.Background()
+	start := time.Now()
+	if err := c.Set(ctx, "k", "v", 50*time.Millisecond).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for c.Exists(ctx, "k").Val() == 1 {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("a key with a 50ms TTL is still there after 5s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if d := time.Since(start); d < 50*time.Millisecond-2*minTick {
+		t.Errorf("a key with a 50ms TTL was gone after %v", d)
+	}
+}
