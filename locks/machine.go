@@ -677,7 +677,8 @@ func (m *Machine[V]) sendReadOrAcquire(f *flight[V], now Time) {
 	f.phase = phaseRA
 	m.emitOp(Op[V]{
 		Flight: f.id, Seq: f.raSeq, Kind: OpReadOrAcquire, Level: uint8(f.level), Scope: l.Scope,
-		Key: f.key.name, KeyNum: f.key.num, Token: f.token, TTL: l.LeaseTTL, Deadline: f.deadline,
+		Key: f.key.name, KeyNum: f.key.num, Token: f.token, TTL: l.LeaseTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
+		Deadline: f.deadline,
 	})
 }
 
@@ -1001,7 +1002,8 @@ func (m *Machine[V]) renew(f *flight[V], now Time) {
 		h.sent = now
 		m.emitOp(Op[V]{
 			Flight: f.id, Kind: OpExtend, Level: uint8(i), Scope: l.Scope,
-			Key: f.key.name, KeyNum: f.key.num, Token: h.token, TTL: l.LeaseTTL, Deadline: h.leaseEnd,
+			Key: f.key.name, KeyNum: f.key.num, Token: h.token, TTL: l.LeaseTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
+			Deadline: h.leaseEnd,
 		})
 	}
 	if m.holdsRenewable(f) {
@@ -1056,7 +1058,8 @@ func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
 		l := &m.levels[i]
 		m.emitOp(Op[V]{
 			Flight: f.id, Kind: OpPublish, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num,
-			Token: h.token, Fence: h.fence, TTL: m.cfg.SharedCacheTTL, Value: value, Deadline: now.Add(l.LeaseTTL),
+			Token: h.token, Fence: h.fence, TTL: m.cfg.SharedCacheTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
+			Value: value, Deadline: now.Add(l.LeaseTTL),
 		})
 		h.acquired = false
 		f.holding--
@@ -1113,7 +1116,7 @@ const sweepMin = 64
 
 // push appends an effect of kind k to the batch and returns it for the
 // caller to fill in. Only the fields of k are written: the entry is reused
-// from an earlier batch, and building whole effects (248 bytes zeroed, then
+// from an earlier batch, and building whole effects (256 bytes zeroed, then
 // copied) for the few fields a kind has cost a simulation about 4% of its
 // time. Ready has cleared what could be large (waiter lists, errors, and
 // everything when V may hold pointers).
