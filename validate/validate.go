@@ -12,9 +12,12 @@ package validate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -93,8 +96,10 @@ type Report struct {
 }
 
 // Run validates sc. A report whose Agree is false is not an error: the
-// caller decides (the CLI exits 3).
-func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Report, error) {
+// caller decides (the CLI exits 3). Every key it creates in the store starts
+// with a prefix of the run's own, and is deleted before it returns, also
+// when it fails or ctx is cancelled.
+func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (rep *Report, err error) {
 	if opt.MaxNodes == 0 {
 		opt.MaxNodes = 20
 	}
@@ -116,10 +121,16 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Report, err
 		return nil, err
 	}
 	defer closeStore()
+	prefix := fmt.Sprintf("stampsim:validate:%d-%d:", os.Getpid(), time.Now().UnixNano())
+	defer func() {
+		if cerr := cleanup(ctx, client, prefix, logf); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("%s: %w", store, cerr))
+		}
+	}()
 	timer := &scriptTimer{}
 	client.AddHook(timer)
 	logf("calibrating against %s (%d round trips)", store, opt.CalibrationSamples)
-	cal, err := Calibrate(ctx, client, opt.CalibrationSamples)
+	cal, err := Calibrate(ctx, client, opt.CalibrationSamples, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("calibrating %s: %w", store, err)
 	}
@@ -141,7 +152,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Report, err
 	if len(names) == 0 {
 		names = scaled.Topologies
 	}
-	rep := &Report{
+	rep = &Report{
 		Schema: Schema, Scenario: sc.Name, Seed: sc.Seed, Store: store,
 		Notes: notes, Calibration: cal, Spec: scaled, Agree: true,
 	}
@@ -166,7 +177,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Report, err
 		logf("%s: %d requests against real drivers", name, len(arrivals))
 		rw := &realWorld{
 			sc: scaled, topo: topo, shape: scaled.Shape(), client: client, latency: latency,
-			prefix: fmt.Sprintf("stampsim:validate:%d:%d:", time.Now().UnixNano(), i), skipNode: opt.SkipNodeLevel,
+			prefix: prefix + strconv.Itoa(i) + ":", skipNode: opt.SkipNodeLevel,
 		}
 		rec := &timings{}
 		timer.rec.Store(rec)
@@ -180,6 +191,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Report, err
 		if err != nil {
 			return nil, fmt.Errorf("running %s for real: %w", name, err)
 		}
+		// The drivers are closed: nothing writes under the topology's
+		// prefix any more, and what it left would only slow the next
+		// topology's store (miniredis walks every key as time moves).
+		if err := cleanup(ctx, client, rw.prefix, logf); err != nil {
+			return nil, fmt.Errorf("%s: %w", store, err)
+		}
 		logf("%s: simulating again at the real run's timing", name)
 		rt, err := retime(ctx, scaled, topo, latency, rw.sent, rec.sorted(), scaled.Store.OpOverhead.D(), rw.pace)
 		if err != nil {
@@ -192,6 +209,19 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Report, err
 		rep.Runs = append(rep.Runs, p)
 	}
 	return rep, nil
+}
+
+// cleanup deletes the keys under prefix, under a context of its own that
+// outlives ctx by cleanupTimeout: an interrupted run cleans up too.
+func cleanup(ctx context.Context, c redis.UniversalClient, prefix string, logf func(string, ...any)) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	n, err := deleteKeys(ctx, c, prefix)
+	if err != nil {
+		return fmt.Errorf("deleting validate's keys %s*: %w", prefix, err)
+	}
+	logf("deleted the %d keys under %s", n, prefix)
+	return nil
 }
 
 // poolSize bounds the connections of the client all drivers share. The

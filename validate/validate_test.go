@@ -2,11 +2,14 @@ package validate
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
 	"github.com/stampsim/stampsim/real/redistest"
@@ -250,4 +253,74 @@ func TestMiniredisClockExpiresKeys(t *testing.T) {
 	if d := time.Since(start); d < 50*time.Millisecond-2*minTick {
 		t.Errorf("a key with a 50ms TTL was gone after %v", d)
 	}
+}
+
+// validate deletes every key it made in the user's Redis, and only those:
+// after a run that agrees, one that finds a difference and one interrupted
+// while its drivers run, the server holds the one key it held before.
+func TestNothingLeftBehindOnRedisServer(t *testing.T) {
+	srv := redistest.StartT(t)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer c.Close()
+	ctx := context.Background()
+	if err := c.Set(ctx, "the-users-own", "data", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string) {
+		t.Helper()
+		if n, err := c.DBSize(ctx).Result(); err != nil || n != 1 {
+			keys, _ := c.Keys(ctx, "*").Result()
+			t.Errorf("%s: DBSIZE %d (%v), want 1, the user's own key; keys %q", name, n, err, keys)
+		}
+		if v, err := c.Get(ctx, "the-users-own").Result(); err != nil || v != "data" {
+			t.Errorf("%s: the user's own key reads %q, %v", name, v, err)
+		}
+	}
+	deleted := func(logged *[]string) func(string, ...any) {
+		return func(format string, args ...any) {
+			if strings.HasPrefix(format, "deleted the") {
+				*logged = append(*logged, fmt.Sprintf(format, args...))
+			}
+		}
+	}
+	url := "redis://" + srv.Addr + "/0"
+
+	var logged []string
+	rep, err := Run(ctx, flashCrowd(t), Options{Topologies: []string{"two-level", "one-level"}, Redis: url, StoreLoad: testLoad, Log: deleted(&logged)})
+	if err != nil || !rep.Agree {
+		t.Fatalf("agreeing run: %v, %+v", err, rep)
+	}
+	check("after a run that agrees")
+	if len(logged) != 3 || strings.HasPrefix(logged[0], "deleted the 0 ") || strings.HasPrefix(logged[1], "deleted the 0 ") {
+		t.Errorf("deletions logged: %q; want one per topology, with keys, and one at the end", logged)
+	}
+
+	rep, err = Run(ctx, flashCrowd(t), Options{Topologies: []string{"two-level"}, Redis: url, SkipNodeLevel: true})
+	if err != nil || rep.Agree {
+		t.Fatalf("run with a broken real side: %v, agree %v", err, rep != nil && rep.Agree)
+	}
+	check("after a run that finds a difference")
+
+	// Interrupted once its drivers have written to the store.
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	interrupted := make(chan int)
+	go func() {
+		defer close(interrupted)
+		for cctx.Err() == nil {
+			if keys, _, err := c.Scan(ctx, 0, "stampsim:validate:*:0:*", 10000).Result(); err == nil && len(keys) > 0 {
+				cancel()
+				interrupted <- len(keys)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	_, err = Run(cctx, flashCrowd(t), Options{Topologies: []string{"one-level"}, Redis: url, StoreLoad: testLoad})
+	cancel()
+	if n := <-interrupted; n == 0 || !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v after seeing %d keys of the real run; want context.Canceled after some", err, n)
+	}
+	check("after an interrupted run")
 }
