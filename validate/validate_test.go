@@ -87,19 +87,30 @@ func TestFlashCrowdAgreesOnRedisServer(t *testing.T) {
 
 // A real side that does not run the protocol it was given (its drivers skip
 // the node level, so two-level acts as one-level) must be caught, and the
-// count that differs named.
+// count that differs named. The node level only shows where several
+// requests meet at a node, so the fleet is cut to six nodes and the store
+// may be kept busy at the burst's peak: on a loaded machine under the race
+// detector miniredis runs a few hundred scripts a second, which at the
+// default load leaves the flash crowd two or three requests, one a node.
 func TestBrokenRealSideIsCaught(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	rep, err := Run(context.Background(), flashCrowd(t), Options{Topologies: []string{"two-level"}, SkipNodeLevel: true})
+	rep, err := Run(context.Background(), flashCrowd(t), Options{Topologies: []string{"two-level"}, SkipNodeLevel: true, MaxNodes: 6, StoreLoad: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
+	p := rep.Runs[0]
 	if rep.Agree {
-		t.Fatalf("validate agreed with a real side that skips the node level: %+v", rep.Runs[0])
+		t.Fatalf("validate agreed with a real side that skips the node level: %d requests, round trips sim %d, retimed %s, real %d",
+			p.Sim.Requests, p.Sim.StoreOps, p.Retimed.StoreOps, p.Real.StoreOps)
 	}
-	if d := rep.Runs[0].Differences; len(d) == 0 || !strings.Contains(d[0], "store_ops") {
-		t.Errorf("differences %q, want store_ops (round trips) named", d)
+	named := false
+	for _, d := range p.Differences {
+		named = named || strings.HasPrefix(d, "store_ops (round trips)")
 	}
+	if !named {
+		t.Errorf("differences %q, want store_ops (round trips) named", p.Differences)
+	}
+	t.Logf("%d requests: round trips sim %d, retimed %s, real %d", p.Sim.Requests, p.Sim.StoreOps, p.Retimed.StoreOps, p.Real.StoreOps)
 }
 
 func TestScale(t *testing.T) {
