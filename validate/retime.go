@@ -2,6 +2,7 @@ package validate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -109,8 +110,15 @@ func retime(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, la
 }
 
 // scriptTimer is a go-redis hook that times every script call while a
-// recorder is set: the real side's store round trips, for retime.
-type scriptTimer struct{ rec atomic.Pointer[timings] }
+// recorder is set: the real side's store round trips, for retime. It also
+// notes whether the store ever answered.
+type scriptTimer struct {
+	rec atomic.Pointer[timings]
+	// answered: some command reached the store and came back (with a
+	// result or the store's own error). Until then nothing can be stored
+	// there, so there is nothing to delete.
+	answered atomic.Bool
+}
 
 type timings struct {
 	mu sync.Mutex
@@ -125,6 +133,14 @@ func (t *timings) sorted() []time.Duration {
 	return d
 }
 
+// note records that the store answered, unless err says it did not.
+func (h *scriptTimer) note(err error) {
+	var rerr redis.Error
+	if err == nil || err == redis.Nil || errors.As(err, &rerr) {
+		h.answered.Store(true)
+	}
+}
+
 func (*scriptTimer) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (*scriptTimer) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
@@ -135,10 +151,13 @@ func (h *scriptTimer) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		rec := h.rec.Load()
 		if rec == nil {
-			return next(ctx, cmd)
+			err := next(ctx, cmd)
+			h.note(err)
+			return err
 		}
 		start := time.Now()
 		err := next(ctx, cmd)
+		h.note(err)
 		if name := cmd.Name(); name == "evalsha" || name == "eval" {
 			d := time.Since(start)
 			rec.mu.Lock()

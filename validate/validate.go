@@ -122,13 +122,16 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (rep *Report,
 	}
 	defer closeStore()
 	prefix := fmt.Sprintf("stampsim:validate:%d-%d:", os.Getpid(), time.Now().UnixNano())
+	timer := &scriptTimer{}
+	client.AddHook(timer)
 	defer func() {
+		if !timer.answered.Load() {
+			return // a store that never answered holds nothing of ours
+		}
 		if cerr := cleanup(ctx, client, prefix, logf); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("%s: %w", store, cerr))
 		}
 	}()
-	timer := &scriptTimer{}
-	client.AddHook(timer)
 	logf("calibrating against %s (%d round trips)", store, opt.CalibrationSamples)
 	cal, err := Calibrate(ctx, client, opt.CalibrationSamples, prefix)
 	if err != nil {
