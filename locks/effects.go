@@ -55,7 +55,7 @@ func mayHoldPointers[V any]() bool {
 
 // push appends an effect of kind k to the batch and returns it for the
 // caller to fill in. Only the fields of k are written: the entry is reused
-// from an earlier batch, and building whole effects (248 bytes zeroed, then
+// from an earlier batch, and building whole effects (256 bytes zeroed, then
 // copied) for the few fields a kind has cost a simulation about 4% of its
 // time. Ready has cleared what could be large (waiter lists, errors, and
 // everything when V may hold pointers).

@@ -81,7 +81,8 @@ func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
 		l := &m.levels[i]
 		m.emitOp(Op[V]{
 			Flight: f.id, Kind: OpPublish, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num,
-			Token: h.token, Fence: h.fence, TTL: m.cfg.SharedCacheTTL, Value: value, Deadline: now.Add(l.LeaseTTL),
+			Token: h.token, Fence: h.fence, TTL: m.cfg.SharedCacheTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
+			Value: value, Deadline: now.Add(l.LeaseTTL),
 		})
 		h.acquired = false
 		f.holding--

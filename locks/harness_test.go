@@ -611,7 +611,7 @@ func (w *world) arrive(e *event) {
 		st.errors++
 		res = locks.Result[int]{Status: locks.StatusError, Err: fmt.Errorf("store %s unavailable", st.name)}
 	default:
-		granted, before := st.s.Fence(op.Key)
+		granted, before := st.s.Fence(w.now, op.Key)
 		a := st.s.Apply(w.now, int32(n.id), op)
 		st.commands += a.Commands
 		res = a.Result
@@ -619,7 +619,7 @@ func (w *world) arrive(e *event) {
 			st.acquisitions = append(st.acquisitions, acquisition{n.id, op.Key, op.Token, res.Fence, w.now})
 		}
 		if op.Kind == locks.OpPublish {
-			counter, after := st.s.Fence(op.Key)
+			counter, after := st.s.Fence(w.now, op.Key)
 			switch {
 			case after < before:
 				w.tb.Errorf("%v: %s: accepted fence of %q went down from %d to %d (publish with fence %d)", dur(w.now), st.name, op.Key, before, after, op.Fence)

@@ -42,7 +42,7 @@ func TestLeaseExpiresDuringPause(t *testing.T) {
 	if v, ok := region.s.Value(w.now, "k"); !ok || v != 2 {
 		t.Errorf("region cache holds %d, %v; want the second holder's value 2", v, ok)
 	}
-	if counter, accepted := region.s.Fence("k"); counter != 2 || accepted != 2 {
+	if counter, accepted := region.s.Fence(w.now, "k"); counter != 2 || accepted != 2 {
 		t.Errorf("fence counter %d, accepted %d; want 2 and 2", counter, accepted)
 	}
 	if trail := region.acceptedTrail["k"]; len(trail) != 1 || trail[0] != 2 {

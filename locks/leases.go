@@ -56,7 +56,8 @@ func (m *Machine[V]) renew(f *flight[V], now Time) {
 		h.sent = now
 		m.emitOp(Op[V]{
 			Flight: f.id, Kind: OpExtend, Level: uint8(i), Scope: l.Scope,
-			Key: f.key.name, KeyNum: f.key.num, Token: h.token, TTL: l.LeaseTTL, Deadline: h.leaseEnd,
+			Key: f.key.name, KeyNum: f.key.num, Token: h.token, TTL: l.LeaseTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
+			Deadline: h.leaseEnd,
 		})
 	}
 	if m.holdsRenewable(f) {

@@ -244,3 +244,33 @@ func Builtin(name string, defaults Level) (Topology, error) {
 	}
 	return Topology{}, fmt.Errorf("unknown topology %q (built-in: %s)", name, strings.Join(names, ", "))
 }
+
+// FenceTTL returns how long a store keeps a key's fence counter and last
+// accepted fence after each operation that sets them (Op.FenceTTL): the
+// longer of the level's lease and the shared cache TTL. The fences need not
+// outlive that, and without a TTL every key a service ever locked would
+// leave them behind for good.
+//
+// The fences order the writes of one level: a value is accepted only with a
+// fence no older than the last accepted one and no newer than the counter.
+// The counter is set to live FenceTTL after every acquisition, renewal and
+// accepted write, so it outlives every lock granted from it (a lock lives a
+// lease after it was taken or last renewed) and the accepted fence (which
+// only those writes set, with the same TTL). The accepted fence outlives the
+// value written with it (which lives the cache TTL). So while any lock or
+// any value that the fences order is alive, neither fence has expired and
+// they compare as if they never did: a holder whose lease ran out cannot
+// overwrite a value that a newer holder wrote and that is still cached, and
+// the next holder's fence is newer than that of any holder whose lock is
+// alive. Once they have expired, nothing they ordered is left: a late write
+// meets a fresh counter and is refused if its fence is beyond it, as after a
+// store restarted without its keys.
+//
+// What the TTL gives up: a holder delayed by more than FenceTTL between its
+// last acquisition or renewal and its write reaching the store can find its
+// fence number granted again, by the fresh counter, to a newer holder, and
+// its write then passes for as new as that holder's. Its value is older than
+// a whole cache TTL by then. A store that loses its keys has the same window.
+func FenceTTL(l Level, sharedCacheTTL time.Duration) time.Duration {
+	return max(l.LeaseTTL, sharedCacheTTL)
+}

@@ -602,7 +602,7 @@ func (tr *transcript) showStore(st *store, key string) {
 	if v, ok := st.s.Value(now, key); ok {
 		value = fmt.Sprintf("value=%d", v)
 	}
-	counter, accepted := st.s.Fence(key)
+	counter, accepted := st.s.Fence(now, key)
 	lock := "lock free"
 	if tok, ok := st.s.Holder(now, key); ok {
 		lock = "lock held by " + tr.token(tok)

@@ -158,7 +158,14 @@ type Op[V any] struct {
 	Token  Token         // OpReadOrAcquire, OpPublish, OpExtend, OpRelease
 	Fence  uint64        // OpPublish: the fence the holder got
 	TTL    time.Duration // lease TTL (acquire, extend) or cache TTL (publish)
-	Value  V             // OpPublish
+	// FenceTTL is how long the key's fence counter and last accepted fence
+	// must live on after this operation (OpReadOrAcquire that takes the
+	// lock, OpExtend that renews it, OpPublish that writes): the longer of
+	// the level's lease and the shared cache TTL, which is when every lock
+	// and every value that the fences order has expired (see FenceTTL).
+	// Zero means that they never expire.
+	FenceTTL time.Duration
+	Value    V // OpPublish
 	// Deadline is when the machine stops caring about the reply; a driver
 	// may use it as the operation's timeout.
 	Deadline Time

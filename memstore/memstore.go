@@ -14,18 +14,24 @@
 package memstore
 
 import (
+	"math"
+
 	"github.com/stampsim/stampsim/internal/prefetch"
 	"github.com/stampsim/stampsim/locks"
 )
 
-// entry is one key's state: 64 bytes, one cache line, when V is.
+// never is the expiry of a key without a TTL.
+const never = locks.Time(math.MaxInt64)
+
+// entry is one key's state but for its fences' expiries: 64 bytes, one cache
+// line, when V is.
 type entry[V any] struct {
 	value    V
 	valueExp locks.Time
 	lockExp  locks.Time
 	token    locks.Token
-	fence    uint64 // the fence counter: bumped by every acquisition
-	accepted uint64 // the fence of the last accepted write
+	fence    uint64 // the fence counter: bumped by every acquisition; 0 when absent
+	accepted uint64 // the fence of the last accepted write; 0 when absent
 	hasValue bool
 	locked   bool
 	used     bool // in a dense store: the key has been seen
@@ -34,23 +40,37 @@ type entry[V any] struct {
 	subscribed bool
 }
 
+// fenceExp is when a key's two fences expire (Op.FenceTTL), or never;
+// accepted is never later than fence. It is kept beside the entry rather
+// than in it: only operations that take a lock or write a value read it,
+// and a read that finds the value stays within the entry's cache line.
+type fenceExp struct{ fence, accepted locks.Time }
+
+// mapEntry is the state of a key kept in the map.
+type mapEntry[V any] struct {
+	entry[V]
+	exp fenceExp
+}
+
 // Store is one store's key space. The zero value is not usable; call New or
 // NewIndexed.
 type Store[V any] struct {
-	entries map[string]*entry[V]
+	entries map[string]*mapEntry[V]
 	subs    map[string][]int32 // subscribers, for keys that have any
 
 	// Keys the caller numbers (NewIndexed) below denseMax live in dense,
-	// by number, grown as numbers are used.
+	// by number, grown as numbers are used, and their fences' expiries in
+	// denseExp beside it.
 	index     func(key string) int
 	dense     []entry[V]
+	denseExp  []fenceExp
 	denseMax  int
 	denseUsed int
 }
 
 // New returns an empty store.
 func New[V any]() *Store[V] {
-	return &Store[V]{entries: make(map[string]*entry[V]), subs: make(map[string][]int32)}
+	return &Store[V]{entries: make(map[string]*mapEntry[V]), subs: make(map[string][]int32)}
 }
 
 // NewIndexed returns an empty store for keys the caller numbers: index
@@ -68,9 +88,10 @@ func NewIndexed[V any](index func(key string) int, n int) *Store[V] {
 	return s
 }
 
-// get returns key's entry, creating it if need be. num is the key's
-// number plus one when the caller knows it (Op.KeyNum), or 0.
-func (s *Store[V]) get(key string, num uint32) *entry[V] {
+// get returns key's entry and its fences' expiries, creating them if need
+// be. num is the key's number plus one when the caller knows it (Op.KeyNum),
+// or 0.
+func (s *Store[V]) get(key string, num uint32) (*entry[V], *fenceExp) {
 	if s.index != nil {
 		i := int(num) - 1
 		if num == 0 {
@@ -85,23 +106,26 @@ func (s *Store[V]) get(key string, num uint32) *entry[V] {
 				e.used = true
 				s.denseUsed++
 			}
-			return e
+			return e, &s.denseExp[i]
 		}
 	}
 	e := s.entries[key]
 	if e == nil {
-		e = &entry[V]{used: true}
+		e = &mapEntry[V]{entry: entry[V]{used: true}}
 		s.entries[key] = e
 	}
-	return e
+	return &e.entry, &e.exp
 }
 
-// grow makes the dense slice long enough for number i.
+// grow makes the dense slices long enough for number i.
 func (s *Store[V]) grow(i int) {
 	n := min(max(2*len(s.dense), i+1, 64), s.denseMax)
 	dense := make([]entry[V], n)
 	copy(dense, s.dense)
 	s.dense = dense
+	exp := make([]fenceExp, n)
+	copy(exp, s.denseExp)
+	s.denseExp = exp
 }
 
 // Prefetch is a hint that an operation on the key numbered num-1 (an Op's
@@ -115,17 +139,31 @@ func (s *Store[V]) Prefetch(num uint32) {
 	}
 }
 
-// find returns key's entry, or nil if the store has never seen the key.
-func (s *Store[V]) find(key string) *entry[V] {
+// find returns key's entry and its fences' expiries, or nil if the store has
+// never seen the key.
+func (s *Store[V]) find(key string) (*entry[V], *fenceExp) {
 	if s.index != nil {
 		if i := s.index(key); i >= 0 && i < s.denseMax {
 			if i < len(s.dense) && s.dense[i].used {
-				return &s.dense[i]
+				return &s.dense[i], &s.denseExp[i]
 			}
-			return nil
+			return nil, nil
 		}
 	}
-	return s.entries[key]
+	if e := s.entries[key]; e != nil {
+		return &e.entry, &e.exp
+	}
+	return nil, nil
+}
+
+// expireFences forgets the fences of e that have expired at now.
+func expireFences[V any](now locks.Time, e *entry[V], x *fenceExp) {
+	if e.accepted != 0 && now >= x.accepted {
+		e.accepted = 0
+	}
+	if e.fence != 0 && now >= x.fence {
+		e.fence, e.accepted = 0, 0
+	}
 }
 
 // Applied is what one operation did.
@@ -144,7 +182,7 @@ type Applied[V any] struct {
 // Apply runs op at time now on behalf of subscriber sub (the node's number,
 // used by OpSubscribe and OpUnsubscribe).
 func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
-	e := s.get(op.Key, op.KeyNum)
+	e, x := s.get(op.Key, op.KeyNum)
 	if e.hasValue && now >= e.valueExp {
 		e.hasValue = false
 		var zero V
@@ -156,7 +194,8 @@ func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
 	var a Applied[V]
 	switch op.Kind {
 	case locks.OpReadOrAcquire:
-		// GET value; SET lock NX PX; then INCR fence or PTTL lock.
+		// GET value; SET lock NX PX; then INCR fence [PEXPIRE fence] or
+		// PTTL lock.
 		a.Commands = 2
 		if e.hasValue {
 			a.Result = locks.Result[V]{Status: locks.StatusValue, Value: e.value}
@@ -165,23 +204,39 @@ func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
 		a.Commands += 2
 		if !e.locked {
 			e.locked, e.token, e.lockExp = true, op.Token, now.Add(op.TTL)
+			expireFences(now, e, x)
 			e.fence++
+			if e.fence == 1 {
+				x.fence = never // INCR creates the counter without a TTL
+			}
+			if op.FenceTTL > 0 {
+				x.fence = now.Add(op.FenceTTL)
+				a.Commands++
+			}
 			a.Result = locks.Result[V]{Status: locks.StatusAcquired, Fence: e.fence}
 			return a
 		}
 		a.Result = locks.Result[V]{Status: locks.StatusHeld, TTL: e.lockExp.Sub(now)}
 	case locks.OpPublish:
-		// MGET fence accepted; [SET value PX; SET accepted]; GET lock; [DEL lock]; [PUBLISH].
+		// MGET fence accepted; [SET value PX; SET accepted [PX]; [PEXPIRE
+		// fence]]; GET lock; [DEL lock]; [PUBLISH].
 		// A fence beyond the counter was granted before the store lost its
-		// keys (a restart): accepting it would make the store refuse every
-		// fresh write until the counter caught up, so it is refused.
+		// keys (a restart, or the fences' TTL): accepting it would make the
+		// store refuse every fresh write until the counter caught up, so it
+		// is refused.
 		a.Commands = 3
 		a.Result.Status = locks.StatusOK
+		expireFences(now, e, x)
 		if op.Fence >= e.accepted && op.Fence <= e.fence {
 			e.value, e.hasValue, e.valueExp = op.Value, true, now.Add(op.TTL)
-			e.accepted = op.Fence
+			e.accepted, x.accepted = op.Fence, never
 			a.Result.Written = true
 			a.Commands += 2
+			if op.FenceTTL > 0 {
+				x.accepted = now.Add(op.FenceTTL)
+				x.fence = x.accepted
+				a.Commands++
+			}
 		}
 		if e.locked && e.token == op.Token {
 			e.locked = false
@@ -193,11 +248,18 @@ func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
 			a.Commands++
 		}
 	case locks.OpExtend:
-		// GET lock; [PEXPIRE lock].
+		// GET lock; [PEXPIRE lock; [PEXPIRE fence]].
 		a.Commands = 2
 		if e.locked && e.token == op.Token {
 			e.lockExp = now.Add(op.TTL)
 			a.Commands++
+			if op.FenceTTL > 0 {
+				expireFences(now, e, x)
+				if e.fence != 0 { // PEXPIRE of a missing key does nothing
+					x.fence = now.Add(op.FenceTTL)
+				}
+				a.Commands++
+			}
 			a.Result.Status = locks.StatusOK
 			return a
 		}
@@ -244,24 +306,29 @@ func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
 // (an unsubscribe moves the last one into the gap). The slice is the store's
 // own: read it before the next Apply.
 func (s *Store[V]) Subscribers(key string) []int32 {
-	if e := s.find(key); e == nil || !e.subscribed {
+	if e, _ := s.find(key); e == nil || !e.subscribed {
 		return nil
 	}
 	return s.subs[key]
 }
 
 // Fence returns the key's fence counter and the fence of its last accepted
-// write, for tests and invariant checks.
-func (s *Store[V]) Fence(key string) (counter, accepted uint64) {
-	if e := s.find(key); e != nil {
-		return e.fence, e.accepted
+// write at now (0 for one that does not exist or has expired), for tests and
+// invariant checks.
+func (s *Store[V]) Fence(now locks.Time, key string) (counter, accepted uint64) {
+	e, x := s.find(key)
+	if e == nil || e.fence == 0 || now >= x.fence {
+		return 0, 0
 	}
-	return 0, 0
+	if e.accepted != 0 && now < x.accepted {
+		accepted = e.accepted
+	}
+	return e.fence, accepted
 }
 
 // Holder returns the token holding key's lock at now, if any.
 func (s *Store[V]) Holder(now locks.Time, key string) (locks.Token, bool) {
-	if e := s.find(key); e != nil && e.locked && now < e.lockExp {
+	if e, _ := s.find(key); e != nil && e.locked && now < e.lockExp {
 		return e.token, true
 	}
 	return locks.Token{}, false
@@ -269,7 +336,7 @@ func (s *Store[V]) Holder(now locks.Time, key string) (locks.Token, bool) {
 
 // Value returns key's cached value at now, if any.
 func (s *Store[V]) Value(now locks.Time, key string) (V, bool) {
-	if e := s.find(key); e != nil && e.hasValue && now < e.valueExp {
+	if e, _ := s.find(key); e != nil && e.hasValue && now < e.valueExp {
 		return e.value, true
 	}
 	var zero V
@@ -282,6 +349,7 @@ func (s *Store[V]) Clear() {
 	clear(s.entries)
 	clear(s.subs)
 	clear(s.dense)
+	clear(s.denseExp)
 	s.denseUsed = 0
 }
 

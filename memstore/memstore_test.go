@@ -41,6 +41,12 @@ func op(kind locks.OpKind, tok locks.Token, ttl time.Duration) locks.Op[string] 
 	return locks.Op[string]{Kind: kind, Key: "k", Token: tok, TTL: ttl}
 }
 
+// fenced gives o a fence TTL, as the machine gives its operations.
+func fenced(o locks.Op[string], fenceTTL time.Duration) locks.Op[string] {
+	o.FenceTTL = fenceTTL
+	return o
+}
+
 // stores are the ways to make a store; every test runs against each, and
 // they must behave alike. The indexed one numbers "k" 1 (in its slice) and
 // "k0" 0, puts "k1" beyond its slice (number 5) and gives other keys no
@@ -136,6 +142,23 @@ func TestOperations(t *testing.T) {
 			{at: 30 * ms, op: op(locks.OpRelease, tokA, 0), want: notHeld, commands: 2},
 			{at: 40 * ms, op: ra(tokB, time.Second), want: acquired(2), commands: 4},
 		}},
+		{"with a fence TTL, a stale write is refused while the newer value is cached; once the fences expire it meets a fresh counter", []step{
+			{at: 0, op: fenced(ra(tokA, 100*ms), time.Second), want: acquired(1), commands: 5},
+			{at: 200 * ms, op: fenced(ra(tokB, time.Second), time.Second), want: acquired(2), commands: 5},
+			{at: 300 * ms, op: fenced(publish(tokB, 2, "v2", time.Second), time.Second), want: wrote(true, true), commands: 8, notify: true},
+			{at: 400 * ms, op: fenced(publish(tokA, 1, "v1", time.Second), time.Second), want: wrote(false, false), commands: 3},
+			{at: 1200 * ms, op: fenced(ra(tokA, 100*ms), time.Second), want: value("v2"), commands: 2},
+			{at: 1300 * ms, op: fenced(ra(tokA, time.Second), time.Second), want: acquired(1), commands: 5},
+			{at: 1350 * ms, op: fenced(publish(tokB, 2, "v2 again", time.Second), time.Second), want: wrote(false, false), commands: 3},
+			{at: 1400 * ms, op: fenced(publish(tokA, 1, "v3", time.Second), time.Second), want: wrote(true, true), commands: 8, notify: true},
+		}},
+		{"with a fence TTL, renewals keep the counter as long as the lock, so the holder's late write is accepted", []step{
+			{at: 0, op: fenced(ra(tokA, 100*ms), 150*ms), want: acquired(1), commands: 5},
+			{at: 90 * ms, op: fenced(op(locks.OpExtend, tokA, 100*ms), 150*ms), want: ok, commands: 4},
+			{at: 180 * ms, op: fenced(op(locks.OpExtend, tokA, 100*ms), 150*ms), want: ok, commands: 4},
+			{at: 270 * ms, op: fenced(publish(tokA, 1, "v1", 50*ms), 150*ms), want: wrote(true, true), commands: 8, notify: true},
+			{at: 280 * ms, op: fenced(op(locks.OpExtend, tokA, 100*ms), 150*ms), want: notHeld, commands: 2},
+		}},
 		{"subscribe and unsubscribe are idempotent", []step{
 			{sub: 3, op: op(locks.OpSubscribe, locks.Token{}, 0), want: ok, commands: 1},
 			{sub: 3, op: op(locks.OpSubscribe, locks.Token{}, 0), want: ok, commands: 1},
@@ -201,14 +224,14 @@ func testInspection(t *testing.T, newStore func() *memstore.Store[string]) {
 	if _, ok := s.Holder(locks.Time(400*ms), "k"); ok {
 		t.Errorf("Holder at 400ms still there")
 	}
-	if c, a := s.Fence("k"); c != 2 || a != 1 {
+	if c, a := s.Fence(locks.Time(400*ms), "k"); c != 2 || a != 1 {
 		t.Errorf("Fence: counter %d, accepted %d; want 2, 1", c, a)
 	}
 	if s.Len() != 1 {
 		t.Errorf("Len %d, want 1", s.Len())
 	}
 	s.Clear()
-	if c, a := s.Fence("k"); c != 0 || a != 0 || s.Len() != 0 {
+	if c, a := s.Fence(locks.Time(400*ms), "k"); c != 0 || a != 0 || s.Len() != 0 {
 		t.Errorf("after Clear: fence %d/%d, %d keys", c, a, s.Len())
 	}
 }
@@ -234,7 +257,7 @@ func testWriteFromBeforeRestartIsRefused(t *testing.T, newStore func() *memstore
 	if a := s.Apply(20, 0, publish(tokA, 6, "stale", time.Second)); a.Result.Written {
 		t.Errorf("write with fence 6 after the restart was accepted")
 	}
-	if c, a := s.Fence("k"); a > c {
+	if c, a := s.Fence(20, "k"); a > c {
 		t.Errorf("accepted fence %d beyond the counter %d", a, c)
 	}
 	if a := s.Apply(30, 0, ra(tokB, time.Second)); a.Result != acquired(1) {
@@ -284,7 +307,7 @@ func TestIndexedGrowsAndClears(t *testing.T) {
 		}
 	}
 	for _, k := range keys {
-		if c, _ := s.Fence(k); c != 1 {
+		if c, _ := s.Fence(10, k); c != 1 {
 			t.Errorf("%s: fence counter %d after growing, want 1", k, c)
 		}
 	}
@@ -293,11 +316,32 @@ func TestIndexedGrowsAndClears(t *testing.T) {
 	}
 	s.Clear()
 	for _, k := range keys {
-		if c, _ := s.Fence(k); c != 0 {
+		if c, _ := s.Fence(10, k); c != 0 {
 			t.Errorf("%s: fence counter %d after Clear", k, c)
 		}
 	}
 	if s.Len() != 0 {
 		t.Errorf("Len %d after Clear", s.Len())
+	}
+}
+
+// Fence reports the fences as they stand at a time: the counter lives the
+// fence TTL after its last acquisition, renewal or write, the accepted fence
+// the fence TTL after its write.
+func TestFenceExpiry(t *testing.T) { forEachStore(t, testFenceExpiry) }
+
+func testFenceExpiry(t *testing.T, newStore func() *memstore.Store[string]) {
+	s := newStore()
+	at := func(d time.Duration) locks.Time { return locks.Time(d) }
+	s.Apply(at(0), 0, fenced(ra(tokA, 100*ms), time.Second))
+	s.Apply(at(50*ms), 0, fenced(publish(tokA, 1, "v", 500*ms), time.Second)) // both live to 1050ms
+	s.Apply(at(700*ms), 0, fenced(ra(tokB, 100*ms), time.Second))             // the counter to 1700ms
+	for _, c := range []struct {
+		at                time.Duration
+		counter, accepted uint64
+	}{{1049 * ms, 2, 1}, {1050 * ms, 2, 0}, {1699 * ms, 2, 0}, {1700 * ms, 0, 0}} {
+		if counter, accepted := s.Fence(at(c.at), "k"); counter != c.counter || accepted != c.accepted {
+			t.Errorf("at %v: counter %d, accepted %d; want %d, %d", c.at, counter, accepted, c.counter, c.accepted)
+		}
 	}
 }

@@ -23,6 +23,10 @@
 //	<prefix><scope>:{<key>}:w   the fence of the last accepted write
 //	<prefix><scope>:{<key>}:r   the channel announcing releases and writes
 //
+// Each key expires by itself: the value after the cache TTL, the lock after
+// its lease, the two fences after locks.FenceTTL (the longer of the two)
+// from the last acquisition, renewal or write that set them.
+//
 // The scripts run exactly the commands package memstore counts for the same
 // operation, and each reports how many it ran, so a driver counts round
 // trips and commands as redis-server's INFO commandstats does (see Stats).

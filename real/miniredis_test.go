@@ -64,6 +64,7 @@ func TestMiniredis(t *testing.T) {
 	}{
 		{"stampede", scenarioStampede},
 		{"round-trip budget", scenarioRoundTripBudget},
+		{"fence TTL", scenarioFenceTTL},
 		{"dead holder", scenarioDeadHolder},
 		{"stale token", scenarioStaleToken},
 		{"outage", scenarioOutage},

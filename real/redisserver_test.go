@@ -77,6 +77,7 @@ func TestRedisServer(t *testing.T) {
 	}{
 		{"stampede", scenarioStampede},
 		{"round-trip budget", scenarioRoundTripBudget},
+		{"fence TTL", scenarioFenceTTL},
 		{"dead holder", scenarioDeadHolder},
 		{"stale token", scenarioStaleToken},
 		{"outage", scenarioOutage},

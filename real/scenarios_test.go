@@ -245,7 +245,7 @@ func scenarioRoundTripBudget(t *testing.T, b *backend) {
 		served      locks.Served
 		trips, cmds uint64
 	}{
-		{name: "uncontended miss", d: a, served: locks.ServedFetched, trips: 2, cmds: 4 + 7},
+		{name: "uncontended miss", d: a, served: locks.ServedFetched, trips: 2, cmds: 5 + 8},
 		{name: "shared-cache hit", d: c, served: locks.ServedHit, trips: 1, cmds: 2},
 		{name: "node-cache hit", d: a, served: locks.ServedHit, trips: 0, cmds: 0},
 	} {
@@ -277,6 +277,41 @@ func scenarioRoundTripBudget(t *testing.T, b *backend) {
 			t.Errorf("%s: the store saw %d requests and ran %d commands, want %d and %d", step.name, srvTrips, srvCmds, step.trips, step.cmds)
 		}
 	}
+}
+
+// The fence counter and the accepted fence expire like everything else the
+// driver writes, at locks.FenceTTL (the longer of lease and cache TTL) after
+// they were last set: once a key's value and lock are gone, nothing of it is
+// left behind in the store.
+func scenarioFenceTTL(t *testing.T, b *backend) {
+	noLeaks(t)
+	const lease, cacheTTL = 200 * time.Millisecond, 400 * time.Millisecond
+	opt := real.Options{Topology: topology(t, "one-level", level(lease, 0, 0, locks.Invoke)), SharedCacheTTL: cacheTTL, Prefix: "fence-ttl:"}
+	d := newDriver(t, b, opt)
+	u := &upstream{value: "v"}
+	if _, err := d.Do(context.Background(), "k", u.fetch); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the publish", func() bool {
+		return d.Stats().Store[locks.ScopeRegion][locks.OpPublish].Ops == 1
+	})
+	c := b.client(t)
+	ctx := context.Background()
+	fenceTTL := locks.FenceTTL(locks.Level{LeaseTTL: lease}, cacheTTL)
+	for _, part := range []string{"f", "w", "v"} {
+		key := "fence-ttl:region:{k}:" + part
+		ttl, err := c.PTTL(ctx, key).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ttl <= 0 || ttl > fenceTTL {
+			t.Errorf("%s: TTL %v, want one in (0, %v]", key, ttl, fenceTTL)
+		}
+	}
+	waitFor(t, 5*time.Second, "every key to expire", func() bool {
+		keys, err := c.Keys(ctx, "fence-ttl:*").Result()
+		return err == nil && len(keys) == 0
+	})
 }
 
 // A holder whose process dies keeps its lock until the lease ends; then the

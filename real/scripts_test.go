@@ -18,46 +18,55 @@ import (
 // scriptStep is one operation of the scripts' specification, or, with
 // advance set, time passing.
 type scriptStep struct {
-	kind    locks.OpKind
-	key     string
-	token   uint64
-	fence   uint64
-	ttl     time.Duration
-	value   string
-	advance time.Duration
+	kind     locks.OpKind
+	key      string
+	token    uint64
+	fence    uint64
+	ttl      time.Duration
+	fenceTTL time.Duration
+	value    string
+	advance  time.Duration
 }
 
 // scriptSpec runs every script through the cases that matter, beside
 // memstore, the reference the simulator uses. lease and cacheTTL are short on
-// a real server, where time passes by sleeping.
+// a real server, where time passes by sleeping; cacheTTL must not be shorter
+// than lease, so that the fences live as long as the cache (locks.FenceTTL).
 func scriptSpec(lease, cacheTTL time.Duration) []scriptStep {
+	f := locks.FenceTTL(locks.Level{LeaseTTL: lease}, cacheTTL)
 	return []scriptStep{
-		{kind: locks.OpReadOrAcquire, key: "k", token: 1, ttl: lease},                    // acquired, fence 1
-		{kind: locks.OpReadOrAcquire, key: "k", token: 2, ttl: lease},                    // held
-		{kind: locks.OpExtend, key: "k", token: 2, ttl: lease},                           // not held
-		{kind: locks.OpExtend, key: "k", token: 1, ttl: lease},                           // renewed
-		{kind: locks.OpRelease, key: "k", token: 2},                                      // not held
-		{advance: lease + lease/2},                                                       // the lease runs out
-		{kind: locks.OpExtend, key: "k", token: 1, ttl: lease},                           // lost
-		{kind: locks.OpReadOrAcquire, key: "k", token: 2, ttl: lease},                    // acquired, fence 2
-		{kind: locks.OpPublish, key: "k", token: 1, fence: 1, ttl: cacheTTL, value: "a"}, // written, the new holder's lock stays
-		{kind: locks.OpReadOrAcquire, key: "k", token: 3, ttl: lease},                    // value a
-		{kind: locks.OpPublish, key: "k", token: 2, fence: 2, ttl: cacheTTL, value: "b"}, // written, released
-		{kind: locks.OpPublish, key: "k", token: 1, fence: 1, ttl: cacheTTL, value: "c"}, // refused: older fence, nothing held
-		{kind: locks.OpReadOrAcquire, key: "k", token: 3, ttl: lease},                    // value b
-		{advance: cacheTTL + cacheTTL/2},                                                 // the value expires
-		{kind: locks.OpReadOrAcquire, key: "k", token: 3, ttl: lease},                    // acquired, fence 3
-		{kind: locks.OpPublish, key: "k", token: 9, fence: 3, ttl: cacheTTL, value: "d"}, // written, not released (not our token)
-		{kind: locks.OpRelease, key: "k", token: 3},                                      // released
-		{kind: locks.OpRelease, key: "k", token: 3},                                      // not held
-		{kind: locks.OpReadOrAcquire, key: "k", token: 4, ttl: lease},                    // value d
-		{kind: locks.OpReadOrAcquire, key: "other", token: 5, ttl: lease},                // acquired, fence 1 of its own key
-		{kind: locks.OpPublish, key: "other", token: 5, fence: 1, ttl: cacheTTL, value: ""},
-		{kind: locks.OpReadOrAcquire, key: "other", token: 6, ttl: lease}, // an empty value is a value
+		{kind: locks.OpReadOrAcquire, key: "k", token: 1, ttl: lease, fenceTTL: f},                    // acquired, fence 1
+		{kind: locks.OpReadOrAcquire, key: "k", token: 2, ttl: lease, fenceTTL: f},                    // held
+		{kind: locks.OpExtend, key: "k", token: 2, ttl: lease, fenceTTL: f},                           // not held
+		{kind: locks.OpExtend, key: "k", token: 1, ttl: lease, fenceTTL: f},                           // renewed, and the fence counter with it
+		{kind: locks.OpRelease, key: "k", token: 2},                                                   // not held
+		{advance: lease + lease/2},                                                                    // the lease runs out; the counter lives on
+		{kind: locks.OpExtend, key: "k", token: 1, ttl: lease, fenceTTL: f},                           // lost
+		{kind: locks.OpReadOrAcquire, key: "k", token: 2, ttl: lease, fenceTTL: f},                    // acquired, fence 2
+		{kind: locks.OpPublish, key: "k", token: 1, fence: 1, ttl: cacheTTL, fenceTTL: f, value: "a"}, // written, the new holder's lock stays
+		{kind: locks.OpReadOrAcquire, key: "k", token: 3, ttl: lease, fenceTTL: f},                    // value a
+		{kind: locks.OpPublish, key: "k", token: 2, fence: 2, ttl: cacheTTL, fenceTTL: f, value: "b"}, // written, released
+		{kind: locks.OpPublish, key: "k", token: 1, fence: 1, ttl: cacheTTL, fenceTTL: f, value: "c"}, // refused: older fence, nothing held
+		{kind: locks.OpReadOrAcquire, key: "k", token: 3, ttl: lease, fenceTTL: f},                    // value b
+		{advance: cacheTTL + cacheTTL/2},                                                              // the value expires, and the fences with it
+		{kind: locks.OpPublish, key: "k", token: 2, fence: 2, ttl: cacheTTL, fenceTTL: f, value: "e"}, // refused: beyond the fresh (absent) counter
+		{kind: locks.OpReadOrAcquire, key: "k", token: 3, ttl: lease, fenceTTL: f},                    // acquired, fence 1 of a fresh counter
+		{kind: locks.OpPublish, key: "k", token: 9, fence: 1, ttl: cacheTTL, fenceTTL: f, value: "d"}, // written, not released (not our token)
+		{kind: locks.OpRelease, key: "k", token: 3},                                                   // released
+		{kind: locks.OpRelease, key: "k", token: 3},                                                   // not held
+		{kind: locks.OpReadOrAcquire, key: "k", token: 4, ttl: lease, fenceTTL: f},                    // value d
+		{kind: locks.OpReadOrAcquire, key: "other", token: 5, ttl: lease, fenceTTL: f},                // acquired, fence 1 of its own key
+		{kind: locks.OpPublish, key: "other", token: 5, fence: 1, ttl: cacheTTL, fenceTTL: f, value: ""},
+		{kind: locks.OpReadOrAcquire, key: "other", token: 6, ttl: lease, fenceTTL: f}, // an empty value is a value
 		// A fence the store never granted (a holder from before a restart
 		// that lost the keys) is refused, and the value stays.
-		{kind: locks.OpPublish, key: "other", token: 5, fence: 7, ttl: cacheTTL, value: "x"},
-		{kind: locks.OpReadOrAcquire, key: "other", token: 6, ttl: lease},
+		{kind: locks.OpPublish, key: "other", token: 5, fence: 7, ttl: cacheTTL, fenceTTL: f, value: "x"},
+		{kind: locks.OpReadOrAcquire, key: "other", token: 6, ttl: lease, fenceTTL: f},
+		// Without a fence TTL the scripts run one command less where they
+		// would set it, as memstore counts.
+		{kind: locks.OpReadOrAcquire, key: "bare", token: 7, ttl: lease},                    // acquired, 4 commands
+		{kind: locks.OpExtend, key: "bare", token: 7, ttl: lease},                           // renewed, 3
+		{kind: locks.OpPublish, key: "bare", token: 7, fence: 1, ttl: cacheTTL, value: "y"}, // written and released, 7
 	}
 }
 
@@ -91,7 +100,7 @@ func runScriptSpec(t *testing.T, client redis.UniversalClient, steps []scriptSte
 			now = now.Add(s.advance)
 			continue
 		}
-		op := locks.Op[[]byte]{Kind: s.kind, Scope: locks.ScopeRegion, Key: s.key, Token: locks.Token{Lo: s.token}, Fence: s.fence, TTL: s.ttl, Value: []byte(s.value)}
+		op := locks.Op[[]byte]{Kind: s.kind, Scope: locks.ScopeRegion, Key: s.key, Token: locks.Token{Lo: s.token}, Fence: s.fence, TTL: s.ttl, FenceTTL: s.fenceTTL, Value: []byte(s.value)}
 		want := ref.Apply(now, 0, op)
 		got := st.run(ctx, op)
 		name := fmt.Sprintf("step %d (%s %s token %d)", i, s.kind, s.key, s.token)
@@ -157,7 +166,7 @@ func TestScriptsMirrorMemstoreOnRedisServer(t *testing.T) {
 	if err := redistest.ResetStats(srv.Addr); err != nil {
 		t.Fatal(err)
 	}
-	commands := runScriptSpec(t, c, scriptSpec(300*time.Millisecond, 300*time.Millisecond), time.Sleep)
+	commands := runScriptSpec(t, c, scriptSpec(300*time.Millisecond, 600*time.Millisecond), time.Sleep)
 	stats, err := redistest.CommandStats(srv.Addr)
 	if err != nil {
 		t.Fatal(err)

@@ -19,21 +19,30 @@ import (
 // The scripts run exactly the commands package memstore counts for the same
 // operation, and return, last, how many they ran; the script call itself is
 // the one more that INFO commandstats counts.
+//
+// The fence counter and the accepted fence get the operation's fence TTL
+// (locks.FenceTTL, "0" for none) whenever an acquisition, a renewal or an
+// accepted write sets them; locks.FenceTTL says why that is safe.
 const (
-	// KEYS value, lock, fence; ARGV token, lease ms.
-	// Replies {0, value, 2}, {1, fence, 4} or {2, pttl, 4}.
+	// KEYS value, lock, fence; ARGV token, lease ms, fence ttl ms.
+	// Replies {0, value, 2}, {1, fence, 5 (4 without a fence TTL)} or
+	// {2, pttl, 4}.
 	srcReadOrAcquire = `local v = redis.call('GET', KEYS[1])
 if v then return {0, v, 2} end
 if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {1, redis.call('INCR', KEYS[3]), 4}
+  local fence = redis.call('INCR', KEYS[3])
+  if ARGV[3] == '0' then return {1, fence, 4} end
+  redis.call('PEXPIRE', KEYS[3], ARGV[3])
+  return {1, fence, 5}
 end
 return {2, redis.call('PTTL', KEYS[2]), 4}`
 
 	// KEYS value, lock, accepted fence, channel, fence counter; ARGV value,
-	// fence, cache ttl ms, token. Replies {written, released, n}. A fence
-	// beyond the counter was granted before the server lost its keys (a
-	// restart without persistence) and is refused, as memstore does, so
-	// that the accepted fence never runs ahead of the counter.
+	// fence, cache ttl ms, token, fence ttl ms. Replies {written, released,
+	// n}. A fence beyond the counter was granted before the server lost its
+	// keys (a restart without persistence, or the fences' TTL) and is
+	// refused, as memstore does, so that the accepted fence never runs ahead
+	// of the counter.
 	srcPublish = `local n = 3
 local written, released = 0, 0
 local fences = redis.call('MGET', KEYS[5], KEYS[3])
@@ -41,8 +50,15 @@ local counter, accepted = tonumber(fences[1] or '0'), tonumber(fences[2] or '0')
 local fence = tonumber(ARGV[2])
 if fence >= accepted and fence <= counter then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
-  redis.call('SET', KEYS[3], ARGV[2])
-  written, n = 1, n + 2
+  if ARGV[5] == '0' then
+    redis.call('SET', KEYS[3], ARGV[2])
+    n = n + 2
+  else
+    redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[5])
+    redis.call('PEXPIRE', KEYS[5], ARGV[5])
+    n = n + 3
+  end
+  written = 1
 end
 if redis.call('GET', KEYS[2]) == ARGV[4] then
   redis.call('DEL', KEYS[2])
@@ -54,10 +70,13 @@ if written == 1 or released == 1 then
 end
 return {written, released, n}`
 
-	// KEYS lock; ARGV token, lease ms. Replies {renewed, n}.
+	// KEYS lock, fence counter; ARGV token, lease ms, fence ttl ms.
+	// Replies {renewed, n}.
 	srcExtend = `if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return {1, 3}
+  if ARGV[3] == '0' then return {1, 3} end
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+  return {1, 4}
 end
 return {0, 2}`
 
@@ -152,6 +171,15 @@ func millis(d time.Duration) string {
 	return strconv.FormatInt(int64(ms), 10)
 }
 
+// fenceMillis is millis for a fence TTL, and "0" for none (the fences then
+// never expire).
+func fenceMillis(d time.Duration) string {
+	if d <= 0 {
+		return "0"
+	}
+	return millis(d)
+}
+
 // run runs a script operation (every kind but subscriptions).
 func (s *store) run(ctx context.Context, op locks.Op[[]byte]) outcome {
 	var (
@@ -162,12 +190,12 @@ func (s *store) run(ctx context.Context, op locks.Op[[]byte]) outcome {
 	switch op.Kind {
 	case locks.OpReadOrAcquire:
 		reply, o, err = s.eval(ctx, scriptReadOrAcquire, []string{s.key(op.Key, "v"), s.key(op.Key, "l"), s.key(op.Key, "f")},
-			op.Token.String(), millis(op.TTL))
+			op.Token.String(), millis(op.TTL), fenceMillis(op.FenceTTL))
 	case locks.OpPublish:
 		reply, o, err = s.eval(ctx, s.publish, []string{s.key(op.Key, "v"), s.key(op.Key, "l"), s.key(op.Key, "w"), s.key(op.Key, "r"), s.key(op.Key, "f")},
-			op.Value, strconv.FormatUint(op.Fence, 10), millis(op.TTL), op.Token.String())
+			op.Value, strconv.FormatUint(op.Fence, 10), millis(op.TTL), op.Token.String(), fenceMillis(op.FenceTTL))
 	case locks.OpExtend:
-		reply, o, err = s.eval(ctx, scriptExtend, []string{s.key(op.Key, "l")}, op.Token.String(), millis(op.TTL))
+		reply, o, err = s.eval(ctx, scriptExtend, []string{s.key(op.Key, "l"), s.key(op.Key, "f")}, op.Token.String(), millis(op.TTL), fenceMillis(op.FenceTTL))
 	case locks.OpRelease:
 		reply, o, err = s.eval(ctx, s.release, []string{s.key(op.Key, "l"), s.key(op.Key, "r")}, op.Token.String())
 	default:

@@ -40,8 +40,9 @@ if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', 60000) then
 end
 return redis.call('PTTL', KEYS[2])`)
 
-// Calibrate measures n PINGs and n small scripts against c.
-func Calibrate(ctx context.Context, c redis.UniversalClient, n int) (Calibration, error) {
+// Calibrate measures n PINGs and n small scripts against c. The keys its
+// scripts touch start with prefix; they are left for the caller to delete.
+func Calibrate(ctx context.Context, c redis.UniversalClient, n int, prefix string) (Calibration, error) {
 	if err := probeScript.Load(ctx, c).Err(); err != nil {
 		return Calibration{}, fmt.Errorf("loading the probe script: %w", err)
 	}
@@ -54,7 +55,7 @@ func Calibrate(ctx context.Context, c redis.UniversalClient, n int) (Calibration
 		}
 		ping[i] = time.Since(t)
 		t = time.Now()
-		if err := probeScript.EvalSha(ctx, c, []string{"stampsim:validate:{probe}"}).Err(); err != nil && err != redis.Nil {
+		if err := probeScript.EvalSha(ctx, c, []string{prefix + "{probe}"}).Err(); err != nil && err != redis.Nil {
 			return Calibration{}, fmt.Errorf("probe script: %w", err)
 		}
 		script[i] = time.Since(t)
@@ -75,7 +76,7 @@ func Calibrate(ctx context.Context, c redis.UniversalClient, n int) (Calibration
 	// Saturate the store with read-or-acquire-like scripts from many
 	// callers at once: its throughput is what a stampede meets.
 	const workers, each = 32, 100
-	keys := []string{"stampsim:validate:{load}:v", "stampsim:validate:{load}:l", "stampsim:validate:{load}:f"}
+	keys := []string{prefix + "{load}:v", prefix + "{load}:l", prefix + "{load}:f"}
 	start := time.Now()
 	errs := make(chan error, workers)
 	for range workers {

@@ -37,6 +37,10 @@ type realWorld struct {
 	skipNode bool
 
 	start time.Time
+	// pace is the replay's pacer, and sent the requests at the times it
+	// sent them, for the retimed simulation.
+	pace *pacer
+	sent []world.Arrival
 
 	mu          sync.Mutex
 	contenders  map[contKey]int
@@ -188,16 +192,16 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 		}
 	}
 	w.start = time.Now()
+	w.pace = newPacer(w.start)
+	w.sent = make([]world.Arrival, 0, len(arrivals))
 	var wg sync.WaitGroup
 	for _, a := range arrivals {
-		if d := time.Until(w.start.Add(a.at)); d > 200*time.Microsecond {
-			select {
-			case <-time.After(d):
-			case <-ctx.Done():
-				wg.Wait()
-				return reports.Run{}, ctx.Err()
-			}
+		at, err := w.pace.wait(ctx, a.at)
+		if err != nil {
+			wg.Wait()
+			return reports.Run{}, err
 		}
+		w.sent = append(w.sent, world.Arrival{At: at, Node: a.node, Key: a.key})
 		wg.Add(1)
 		go func(a arrival) {
 			defer wg.Done()

@@ -12,9 +12,12 @@ package validate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -70,8 +73,12 @@ type Pair struct {
 	// Differences names every comparison that failed, with both values.
 	Differences []string `json:"differences,omitempty"`
 	// UpstreamCompared says whether upstream calls had to be equal (a
-	// locking topology, no faults, wait timeouts longer than the upstream).
+	// locking topology, no faults, wait timeouts longer than the upstream,
+	// and no value expiring while its key is still asked for).
 	UpstreamCompared bool `json:"upstream_compared"`
+	// Retimed is the simulator run again at the real run's timing, which the
+	// real counts are judged against.
+	Retimed Retimed `json:"retimed"`
 }
 
 // Report is the validation document.
@@ -89,8 +96,10 @@ type Report struct {
 }
 
 // Run validates sc. A report whose Agree is false is not an error: the
-// caller decides (the CLI exits 3).
-func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Report, error) {
+// caller decides (the CLI exits 3). Every key it creates in the store starts
+// with a prefix of the run's own, and is deleted before it returns, also
+// when it fails or ctx is cancelled.
+func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (rep *Report, err error) {
 	if opt.MaxNodes == 0 {
 		opt.MaxNodes = 20
 	}
@@ -112,8 +121,19 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Report, err
 		return nil, err
 	}
 	defer closeStore()
+	prefix := fmt.Sprintf("stampsim:validate:%d-%d:", os.Getpid(), time.Now().UnixNano())
+	timer := &scriptTimer{}
+	client.AddHook(timer)
+	defer func() {
+		if !timer.answered.Load() {
+			return // a store that never answered holds nothing of ours
+		}
+		if cerr := cleanup(ctx, client, prefix, logf); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("%s: %w", store, cerr))
+		}
+	}()
 	logf("calibrating against %s (%d round trips)", store, opt.CalibrationSamples)
-	cal, err := Calibrate(ctx, client, opt.CalibrationSamples)
+	cal, err := Calibrate(ctx, client, opt.CalibrationSamples, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("calibrating %s: %w", store, err)
 	}
@@ -135,7 +155,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Report, err
 	if len(names) == 0 {
 		names = scaled.Topologies
 	}
-	rep := &Report{
+	rep = &Report{
 		Schema: Schema, Scenario: sc.Name, Seed: sc.Seed, Store: store,
 		Notes: notes, Calibration: cal, Spec: scaled, Agree: true,
 	}
@@ -160,9 +180,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Report, err
 		logf("%s: %d requests against real drivers", name, len(arrivals))
 		rw := &realWorld{
 			sc: scaled, topo: topo, shape: scaled.Shape(), client: client, latency: latency,
-			prefix: fmt.Sprintf("stampsim:validate:%d:%d:", time.Now().UnixNano(), i), skipNode: opt.SkipNodeLevel,
+			prefix: prefix + strconv.Itoa(i) + ":", skipNode: opt.SkipNodeLevel,
 		}
+		rec := &timings{}
+		timer.rec.Store(rec)
 		realRun, err := rw.run(ctx, arrivals)
+		timer.rec.Store(nil)
 		if err == nil {
 			// Drivers cancelled part way return what they counted so far,
 			// which compares to nothing: the run was interrupted.
@@ -171,13 +194,37 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Report, err
 		if err != nil {
 			return nil, fmt.Errorf("running %s for real: %w", name, err)
 		}
-		p := compare(scaled, topo, simRun, realRun)
+		// The drivers are closed: nothing writes under the topology's
+		// prefix any more, and what it left would only slow the next
+		// topology's store (miniredis walks every key as time moves).
+		if err := cleanup(ctx, client, rw.prefix, logf); err != nil {
+			return nil, fmt.Errorf("%s: %w", store, err)
+		}
+		logf("%s: simulating again at the real run's timing", name)
+		rt, err := retime(ctx, scaled, topo, latency, rw.sent, rec.sorted(), scaled.Store.OpOverhead.D(), rw.pace)
+		if err != nil {
+			return nil, err
+		}
+		p := compare(scaled, topo, simRun, realRun, rt, expiresWhileAsked(scaled, arrivals))
 		if len(p.Differences) > 0 {
 			rep.Agree = false
 		}
 		rep.Runs = append(rep.Runs, p)
 	}
 	return rep, nil
+}
+
+// cleanup deletes the keys under prefix, under a context of its own that
+// outlives ctx by cleanupTimeout: an interrupted run cleans up too.
+func cleanup(ctx context.Context, c redis.UniversalClient, prefix string, logf func(string, ...any)) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	n, err := deleteKeys(ctx, c, prefix)
+	if err != nil {
+		return fmt.Errorf("deleting validate's keys %s*: %w", prefix, err)
+	}
+	logf("deleted the %d keys under %s", n, prefix)
+	return nil
 }
 
 // poolSize bounds the connections of the client all drivers share. The
@@ -250,22 +297,61 @@ func connect(opt Options) (redis.UniversalClient, string, func(), error) {
 	if err := m.Start(); err != nil {
 		return nil, "", nil, fmt.Errorf("starting the embedded miniredis: %w", err)
 	}
-	m.ClockTTL(true) // leases and cache entries expire with the clock
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go runClock(m, stop, stopped)
 	c := redis.NewClient(&redis.Options{Addr: m.Addr(), MaxRetries: -1, ContextTimeoutEnabled: true, PoolSize: poolSize, PoolTimeout: time.Minute})
-	return c, "miniredis (embedded)", func() { c.Close(); m.Close() }, nil
+	return c, "miniredis (embedded)", func() { c.Close(); close(stop); <-stopped; m.Close() }, nil
+}
+
+// The embedded miniredis's clock moves in ticks of at least minTick, and at
+// least clockShare times as long as the last tick took.
+const (
+	minTick    = 2 * time.Millisecond
+	clockShare = 4
+)
+
+// runClock makes the keys of m expire with the wall clock, until stop is
+// closed. miniredis left to follow the wall clock (ClockTTL) walks and sorts
+// its whole key space on every command a script runs, whenever time has
+// moved since the last: with the thousands of keys of cdn-steady-day it fell
+// to a few scripts a second and queued the real side into timeouts. Moving
+// its clock in ticks pays for that walk once a tick, and the ticks are made
+// long enough that the walks take at most a fifth of a core. Leases and
+// cached values then end up to a tick early or late.
+func runClock(m *miniredis.Miniredis, stop <-chan struct{}, stopped chan<- struct{}) {
+	defer close(stopped)
+	m.SetTime(time.Now())
+	m.ClockTTL(true)
+	tick := minTick
+	for {
+		t := time.NewTimer(tick)
+		select {
+		case <-stop:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		start := time.Now()
+		m.SetTime(start)
+		m.DB(0) // the walk, now rather than in the next command
+		tick = max(minTick, clockShare*time.Since(start))
+	}
 }
 
 // compare lists where the two runs of one topology differ by more than the
-// protocol allows.
-func compare(sc *scenarios.Scenario, topo locks.Topology, s, r reports.Run) Pair {
-	p := Pair{Topology: topo.Name, Sim: s, Real: r}
-	p.UpstreamCompared = upstreamIsDeterministic(sc, topo)
-	if p.UpstreamCompared && s.UpstreamCalls != r.UpstreamCalls {
-		p.Differences = append(p.Differences, fmt.Sprintf("upstream_calls: sim %d, real %d", s.UpstreamCalls, r.UpstreamCalls))
+// protocol allows: the real counts are judged against the retimed
+// simulation rt, which ran the same requests at the real run's timing.
+// expiries says that a value expires while its key is still asked for.
+func compare(sc *scenarios.Scenario, topo locks.Topology, s, r reports.Run, rt Retimed, expiries bool) Pair {
+	p := Pair{Topology: topo.Name, Sim: s, Real: r, Retimed: rt}
+	p.UpstreamCompared = upstreamIsDeterministic(sc, topo) && !expiries
+	if p.UpstreamCompared && rt.UpstreamCalls.distance(r.UpstreamCalls) > 0 {
+		p.Differences = append(p.Differences, fmt.Sprintf("upstream_calls: sim %d, real %d; retimed sim %s",
+			s.UpstreamCalls, r.UpstreamCalls, rt.UpstreamCalls))
 	}
-	if d := relDiff(float64(s.StoreOps), float64(r.StoreOps)); d > RoundTripTolerance {
-		p.Differences = append(p.Differences, fmt.Sprintf("store_ops (round trips): sim %d, real %d, %.0f%% apart (tolerance %.0f%%)",
-			s.StoreOps, r.StoreOps, 100*d, 100*RoundTripTolerance))
+	if d := rt.StoreOps.distance(r.StoreOps); d > RoundTripTolerance {
+		p.Differences = append(p.Differences, fmt.Sprintf("store_ops (round trips): sim %d, real %d, %.0f%% apart; retimed sim %s, %.0f%% from real (tolerance %.0f%%)",
+			s.StoreOps, r.StoreOps, 100*relDiff(float64(s.StoreOps), float64(r.StoreOps)), rt.StoreOps, 100*d, 100*RoundTripTolerance))
 	}
 	if s.Requests != r.Requests {
 		p.Differences = append(p.Differences, fmt.Sprintf("requests: sim %d, real %d", s.Requests, r.Requests))
@@ -273,9 +359,26 @@ func compare(sc *scenarios.Scenario, topo locks.Topology, s, r reports.Run) Pair
 	return p
 }
 
+// expiresWhileAsked says whether a cached value can expire while requests
+// for its key still come: when the requests span more than a cache's TTL
+// (the node cache's, when it is on, or the shared caches'). Whether a
+// request near an expiry comes before or after it on the real side is then a
+// matter of milliseconds, and so is whether it makes an upstream call.
+func expiresWhileAsked(sc *scenarios.Scenario, arrivals []arrival) bool {
+	if len(arrivals) < 2 {
+		return false
+	}
+	ttl := sc.Cache.SharedTTL.D()
+	if n := sc.Cache.NodeTTL.D(); n > 0 {
+		ttl = min(ttl, n)
+	}
+	return arrivals[len(arrivals)-1].at-arrivals[0].at >= ttl
+}
+
 // upstreamIsDeterministic says whether the protocol fixes the number of
-// upstream calls: a topology with locks, no faults, and every wait timeout
-// longer than the upstream's 99.9th percentile, so that nobody hedges.
+// upstream calls, timing aside: a topology with locks, no faults, and every
+// wait timeout longer than the upstream's 99.9th percentile, so that nobody
+// hedges.
 func upstreamIsDeterministic(sc *scenarios.Scenario, topo locks.Topology) bool {
 	if len(topo.Levels) == 0 || len(sc.Faults) > 0 {
 		return false
@@ -318,6 +421,9 @@ func mix(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
+// relDiff is how far apart a and b are, as a fraction of the larger: the
+// one measure that both the table's DIFF column and the differences that
+// fail a validation give, so that a gap reads the same in both.
 func relDiff(a, b float64) float64 {
 	if a == b {
 		return 0
@@ -337,43 +443,65 @@ func WriteTable(w io.Writer, rep *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "TOPOLOGY\tMETRIC\tSIM\tREAL\tDIFF\t")
 	for _, p := range rep.Runs {
-		rows := []struct {
-			name       string
-			sim, real_ float64
-		}{
-			{"upstream calls", float64(p.Sim.UpstreamCalls), float64(p.Real.UpstreamCalls)},
-			{"duplicates", float64(p.Sim.DuplicateUpstreamCalls), float64(p.Real.DuplicateUpstreamCalls)},
-			{"store round trips", float64(p.Sim.StoreOps), float64(p.Real.StoreOps)},
-			{"store commands", float64(p.Sim.StoreCommands), float64(p.Real.StoreCommands)},
+		type row struct{ name, sim, real, diff string }
+		count := func(name string, s, r float64) row { return row{name, num(s), num(r), diff(s, r)} }
+		// A retimed row shows the range of the retimed runs, and how far
+		// the real count is from its nearest end.
+		retimed := func(name string, rg Range, r uint64) row {
+			d := "="
+			if dist := rg.distance(r); dist > 0 {
+				d = fmt.Sprintf("%+.0f%%", 100*dist)
+				if r < rg.Min {
+					d = fmt.Sprintf("%+.0f%%", -100*dist)
+				}
+			}
+			return row{name, rg.String(), fmt.Sprint(r), d}
+		}
+		rt := p.Retimed
+		rows := []row{
+			count("upstream calls", float64(p.Sim.UpstreamCalls), float64(p.Real.UpstreamCalls)),
+			retimed("  retimed", rt.UpstreamCalls, p.Real.UpstreamCalls),
+			count("duplicates", float64(p.Sim.DuplicateUpstreamCalls), float64(p.Real.DuplicateUpstreamCalls)),
+			count("store round trips", float64(p.Sim.StoreOps), float64(p.Real.StoreOps)),
+			retimed("  retimed", rt.StoreOps, p.Real.StoreOps),
+			count("store commands", float64(p.Sim.StoreCommands), float64(p.Real.StoreCommands)),
 		}
 		for i, l := range p.Sim.Levels {
 			rl := 0.0
 			if i < len(p.Real.Levels) {
 				rl = float64(p.Real.Levels[i].PeakContenders)
 			}
-			rows = append(rows, struct {
-				name       string
-				sim, real_ float64
-			}{"peak contenders " + l.Name, float64(l.PeakContenders), rl})
+			rows = append(rows, count("peak contenders "+l.Name, float64(l.PeakContenders), rl))
 		}
-		rows = append(rows, []struct {
-			name       string
-			sim, real_ float64
-		}{
-			{"served hit", float64(p.Sim.Served.Hit), float64(p.Real.Served.Hit)},
-			{"served collapsed", float64(p.Sim.Served.Collapsed), float64(p.Real.Served.Collapsed)},
-			{"served fetched", float64(p.Sim.Served.Fetched), float64(p.Real.Served.Fetched)},
-			{"served hedged", float64(p.Sim.Served.Hedged), float64(p.Real.Served.Hedged)},
-			{"served error", float64(p.Sim.Served.Error), float64(p.Real.Served.Error)},
-			{"latency p50 ms", p.Sim.LatencyMs.P50, p.Real.LatencyMs.P50},
-			{"latency p99 ms", p.Sim.LatencyMs.P99, p.Real.LatencyMs.P99},
-		}...)
+		rows = append(rows,
+			count("served hit", float64(p.Sim.Served.Hit), float64(p.Real.Served.Hit)),
+			count("served collapsed", float64(p.Sim.Served.Collapsed), float64(p.Real.Served.Collapsed)),
+			count("served fetched", float64(p.Sim.Served.Fetched), float64(p.Real.Served.Fetched)),
+			count("served hedged", float64(p.Sim.Served.Hedged), float64(p.Real.Served.Hedged)),
+			count("served error", float64(p.Sim.Served.Error), float64(p.Real.Served.Error)),
+			count("latency p50 ms", p.Sim.LatencyMs.P50, p.Real.LatencyMs.P50),
+			count("latency p99 ms", p.Sim.LatencyMs.P99, p.Real.LatencyMs.P99),
+		)
+		// What the retimed runs took from the real run: how its store
+		// round trips compare with what the simulator was given, and how
+		// well the replay kept time.
+		if rt.RoundTrips > 0 {
+			c := rep.Calibration
+			rows = append(rows,
+				count("script round trip p50 us", math.Round(c.ScriptMedianUs), math.Round(rt.RoundTripMedianUs)),
+				count("script round trip p99 us", math.Round(c.PingP99Us+c.ServiceUs), math.Round(rt.RoundTripP99Us)),
+			)
+		}
+		rows = append(rows,
+			row{"replay stalls", "", fmt.Sprint(rt.Stalls), ""},
+			row{"replay behind ms", "", num(math.Round(rt.BehindMs*10) / 10), ""},
+		)
 		for i, r := range rows {
 			name := ""
 			if i == 0 {
 				name = p.Topology
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", name, r.name, num(r.sim), num(r.real_), diff(r.sim, r.real_))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", name, r.name, r.sim, r.real, r.diff)
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -399,12 +527,15 @@ func num(x float64) string {
 	return fmt.Sprintf("%.1f", x)
 }
 
+// diff is the DIFF column: relDiff, signed by which side is larger (+ when
+// the real side counted more).
 func diff(a, b float64) string {
 	if a == b {
 		return "="
 	}
-	if a == 0 {
-		return "new"
+	d := relDiff(a, b)
+	if b < a {
+		d = -d
 	}
-	return fmt.Sprintf("%+.0f%%", 100*(b-a)/a)
+	return fmt.Sprintf("%+.0f%%", 100*d)
 }

@@ -60,6 +60,22 @@ type Options struct {
 	// with no new arrivals, so that requests in flight finish. Zero means
 	// one minute.
 	DrainLimit time.Duration
+	// Arrivals, if set, replaces the scenario's workload: exactly these
+	// requests arrive, and no others. Their times must not decrease.
+	// Validation uses it to simulate a run again with the requests at the
+	// times the real side sent them.
+	Arrivals []Arrival
+	// NetworkSeed, if not zero, seeds the network latency draws in place of
+	// the scenario's seed, so that one set of arrivals can be simulated
+	// under several sets of delays.
+	NetworkSeed uint64
+}
+
+// Arrival is one request of a workload given in full: when, at which node
+// (dense number, see topology.Shape) and for which key (number).
+type Arrival struct {
+	At        time.Duration
+	Node, Key int
 }
 
 // Event kinds.
@@ -72,6 +88,7 @@ const (
 	evTimer                     // a machine timer of node Target
 	evFetchDone                 // upstream call A finishes at node Target
 	evFault                     // fault A starts (B=0) or ends (B=1)
+	evReplay                    // Options.Arrivals[A] arrives
 )
 
 // arrivalLane is the engine lane of arrivals (steady and burst): each
@@ -200,6 +217,7 @@ type world struct {
 	upInflight                                 int
 	upSlow, upErrors                           []window
 	bursts                                     []burst
+	replay                                     []Arrival // Options.Arrivals
 	faults                                     []fault
 	connectTimeout                             sim.Time
 	serviceTime, opOverhead                    time.Duration
@@ -314,6 +332,9 @@ func build(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt
 	w.rArrive = streams.Stream("arrivals")
 	w.rNode = streams.Stream("arrivals/node")
 	w.rNet = streams.Stream("network")
+	if opt.NetworkSeed != 0 {
+		w.rNet = sim.NewStreams(opt.NetworkSeed).Stream("network")
+	}
 	w.rUp = streams.Stream("upstream")
 	w.rBurst = streams.Stream("bursts")
 	w.rTokens = streams.Stream("tokens")
@@ -408,7 +429,27 @@ func build(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt
 	}
 
 	// Arrivals.
-	if sc.Workload.Rate > 0 {
+	if opt.Arrivals != nil {
+		var last time.Duration
+		for i, a := range opt.Arrivals {
+			switch {
+			case a.At < 0:
+				return nil, fmt.Errorf("Options.Arrivals[%d]: at %v, before the start", i, a.At)
+			case a.At < last:
+				return nil, fmt.Errorf("Options.Arrivals[%d]: at %v, before the previous one's %v", i, a.At, last)
+			case a.Node < 0 || a.Node >= len(w.nodes):
+				return nil, fmt.Errorf("Options.Arrivals[%d]: node %d is not one of the %d nodes", i, a.Node, len(w.nodes))
+			case a.Key < 0 || a.Key >= len(w.keys):
+				return nil, fmt.Errorf("Options.Arrivals[%d]: key %d is not one of the %d keys", i, a.Key, len(w.keys))
+			}
+			last = a.At
+		}
+		w.replay = opt.Arrivals
+		if len(w.replay) > 0 {
+			w.eng.AtLaneFixed(arrivalLane, sim.FromDuration(w.replay[0].At), sim.Event{Kind: evReplay})
+		}
+	}
+	if sc.Workload.Rate > 0 && w.replay == nil {
 		if w.poisson, err = workloads.NewPoisson(sc.Workload.Rate); err != nil {
 			return nil, fmt.Errorf("workload.rate: %w", err)
 		}
@@ -417,6 +458,9 @@ func build(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt
 		w.drawAhead()
 	}
 	for i, b := range sc.Workload.Bursts {
+		if w.replay != nil {
+			break
+		}
 		bs := burst{start: sim.FromDuration(b.At.D()), key: b.Key, spread: workloads.NewSpread(b.Requests, b.Over.D())}
 		if b.Key < 0 || b.Key >= len(w.keys) {
 			return nil, fmt.Errorf("workload.bursts[%d].key: %d is not one of the %d keys", i, b.Key, len(w.keys))
@@ -543,6 +587,13 @@ func (w *world) handle(now sim.Time, ev sim.Event) {
 		}
 		w.nextBurst(int(ev.A))
 		w.request(now, n, b.key)
+		return
+	case evReplay:
+		a := w.replay[ev.A]
+		if next := ev.A + 1; next < int64(len(w.replay)) {
+			w.eng.AtLaneFixed(arrivalLane, sim.FromDuration(w.replay[next].At), sim.Event{Kind: evReplay, A: next})
+		}
+		w.request(now, int32(a.Node), a.Key)
 		return
 	case evStoreArrive:
 		if ev.B != 0 {

@@ -40,10 +40,14 @@ func (a *app) validateCommand() *cobra.Command {
 measures the store's round trip and gives the simulator that latency, then runs
 each topology twice: in the simulator, and for real, with one production driver
 (package real) per simulated node, replaying the simulated run's arrivals.
-It prints both sides' counts and exits 0 when they agree, 3 when a count the
-protocol makes deterministic differs (upstream calls, for a locking topology
-with no faults and wait timeouts longer than the upstream) or store round
-trips differ by more than 10%.
+After each real run it simulates the topology again at the real run's timing
+(the requests at the times they were sent, store delays like the measured
+ones) and judges the real counts against what those retimed runs count.
+It prints both sides' counts and exits 0 when they agree, 3 when upstream
+calls fall outside the retimed range where the protocol fixes them (a
+locking topology, no faults, wait timeouts longer than the upstream, no
+value expiring while its key is asked for) or store round trips are more
+than 10% from it. It deletes every key it created before it exits.
 
 The store is an embedded miniredis unless --redis or --redis-cluster names one.`,
 		Args:              maxArgs(1, "a scenario file or built-in name"),
