@@ -17,8 +17,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -864,106 +862,6 @@ func (w *world) contend(now sim.Time, n *node, op *locks.Op[V], delta int32) {
 		}
 	}
 }
-
-// keyNames returns the names of n keys, "k0" to "k<n-1>", as slices of one
-// string: one allocation instead of n, and names that sit together in
-// memory, since a machine hashes the name on every request.
-func keyNames(n int) []string {
-	size := 0
-	for i := range n {
-		size += 2 + digitsAbove(i)
-	}
-	var b strings.Builder
-	b.Grow(size)
-	var tmp [24]byte
-	for i := range n {
-		b.WriteByte('k')
-		b.Write(strconv.AppendInt(tmp[:0], int64(i), 10))
-	}
-	all := b.String()
-	names := make([]string, n)
-	start := 0
-	for i := range names {
-		end := start + 2 + digitsAbove(i)
-		names[i] = all[start:end]
-		start = end
-	}
-	return names
-}
-
-// digitsAbove returns the number of decimal digits of i >= 0, less one.
-func digitsAbove(i int) int {
-	d := 0
-	for ; i >= 10; i /= 10 {
-		d++
-	}
-	return d
-}
-
-// byKey holds a T per key number: the numbers below denseKeys in a slice,
-// grown as larger numbers come, the others in a map that keeps only non-zero
-// values. It saves a hash lookup per use for the keys that matter most.
-type byKey[T comparable] struct {
-	dense  []T
-	sparse map[int]T
-}
-
-// get returns key's value.
-func (b *byKey[T]) get(key int) T {
-	if key < len(b.dense) {
-		return b.dense[key]
-	}
-	return b.sparse[key]
-}
-
-// set sets key's value.
-func (b *byKey[T]) set(key int, v T) {
-	if key < len(b.dense) {
-		b.dense[key] = v
-		return
-	}
-	if key < denseKeys {
-		dense := make([]T, min(max(2*len(b.dense), key+1, 64), denseKeys))
-		copy(dense, b.dense)
-		b.dense = dense
-		b.dense[key] = v
-		return
-	}
-	var zero T
-	if v == zero {
-		delete(b.sparse, key)
-		return
-	}
-	if b.sparse == nil {
-		b.sparse = make(map[int]T)
-	}
-	b.sparse[key] = v
-}
-
-// denseKeys is how many keys (the most popular, under Zipf) a simulated
-// store keeps in a slice by number rather than in a map: 64 bytes each.
-const denseKeys = 1 << 16
-
-// keyNumber returns the number of key "k<number>", or -1 for any other
-// string (so that memstore keeps it in its map).
-func keyNumber(k string) int {
-	if len(k) < 2 || len(k) > 19 || k[0] != 'k' || (k[1] == '0' && len(k) > 2) {
-		return -1
-	}
-	n := 0
-	for i := 1; i < len(k); i++ {
-		c := k[i]
-		if c < '0' || c > '9' {
-			return -1
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
-}
-
-// opKey returns the key number of an Op or Fetch from its KeyNum: every
-// key of a world is numbered (keyNumber), so it is never 0.
-func opKey(keyNum uint32) int { return int(keyNum) - 1 }
 
 func bump(s []uint64, now sim.Time) []uint64 {
 	sec := int(now / sim.Time(time.Second))
