@@ -97,20 +97,6 @@ var errUpstream = errors.New("upstream error")
 
 var errUpstreamOverload = errors.New("upstream over its limit")
 
-type window struct {
-	from, to sim.Time
-	factor   float64
-}
-
-func active(ws []window, t sim.Time) (float64, bool) {
-	for _, w := range ws {
-		if t >= w.from && t < w.to {
-			return w.factor, true
-		}
-	}
-	return 0, false
-}
-
 type node struct {
 	m           *locks.Machine[V]
 	inc         uint32
@@ -174,11 +160,6 @@ type burst struct {
 	key    int
 	nodes  []int32
 	spread workloads.Spread
-}
-
-type fault struct {
-	kind string
-	node int32
 }
 
 // world is one run of one topology.
@@ -1028,53 +1009,6 @@ func (w *world) fetch(now sim.Time, id int32, f *locks.Fetch) {
 		w.upErrorsN++
 	}
 	w.eng.At(now+sim.Time(lat), sim.Event{Kind: evFetchDone, Target: id, A: int64(i)})
-}
-
-// --- faults ---------------------------------------------------------------------------
-
-func (w *world) fault(now sim.Time, i int, end bool) {
-	f := w.faults[i]
-	n := &w.nodes[f.node]
-	switch f.kind {
-	case "node-crash":
-		if !end {
-			// Everything the node was doing is lost: waiting requests fail,
-			// pending events for this incarnation will be dropped, and its
-			// leases stay in the stores until their TTL.
-			n.crashed = true
-			n.inc++
-			w.served[locks.ServedError] += uint64(n.outstanding)
-			w.crashedErrors += uint64(n.outstanding)
-			n.outstanding = 0
-			addStats(&n.retired, n.m.Stats())
-			n.timers = n.timers[:0]
-			n.held = n.held[:0]
-			return
-		}
-		m, err := w.newMachine()
-		if err != nil { // cannot happen: the same config built the first one
-			panic(err)
-		}
-		n.m, n.crashed = m, false
-	case "node-pause":
-		if !end {
-			n.paused = true
-			return
-		}
-		n.paused = false
-		held := n.held
-		n.held = nil
-		for _, ev := range held {
-			if n.paused || n.crashed {
-				break
-			}
-			if ev.Kind == evArrival {
-				w.request(now, ev.Target, int(ev.A))
-				continue
-			}
-			w.deliver(now, ev)
-		}
-	}
 }
 
 // LockInstance numbers the lock that decides node's upstream calls under
