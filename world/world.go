@@ -93,10 +93,6 @@ const (
 // lanes below it are the timer lanes (world.laneDelays).
 const arrivalLane = sim.MaxLanes - 1
 
-var errUpstream = errors.New("upstream error")
-
-var errUpstreamOverload = errors.New("upstream over its limit")
-
 type node struct {
 	m           *locks.Machine[V]
 	inc         uint32
@@ -138,15 +134,6 @@ type opRec struct {
 	sent  sim.Time
 	op    locks.Op[V]
 	res   locks.Result[V]
-}
-
-type callRec struct {
-	node   int32
-	inc    uint32
-	flight locks.FlightID
-	region int32 // the call's (region, key), for duplicate counting
-	key    int32
-	err    error
 }
 
 type dupState struct {
@@ -962,68 +949,4 @@ func (w *world) storeArrive(now sim.Time, i int32) {
 			})
 		}
 	}
-}
-
-// --- the upstream -------------------------------------------------------------------
-
-func (w *world) fetch(now sim.Time, id int32, f *locks.Fetch) {
-	n := &w.nodes[id]
-	w.upstream[f.Cause]++
-	if w.series {
-		w.sUpstream = bump(w.sUpstream, now)
-	}
-	key := opKey(f.KeyNum)
-	d := w.dups[n.region].get(key)
-	if d.inProgress > 0 || (d.hasOK && now-d.lastOK < sim.FromDuration(w.sc.Cache.SharedTTL.D())) {
-		w.duplicates[f.Cause]++
-	}
-	d.inProgress++
-	w.dups[n.region].set(key, d)
-
-	w.upInflight++
-	i := w.calls.alloc()
-	c := &w.calls.items[i]
-	c.node, c.inc, c.flight, c.region, c.key = id, n.inc, f.Flight, n.region, int32(key)
-	var lat float64
-	if w.upLatencyFn != nil {
-		lock := LockInstance(w.shape, w.topo, int(id))
-		ck := int64(lock)<<32 | int64(key)
-		lat = float64(w.upLatencyFn(lock, key, w.upCalls[ck]))
-		w.upCalls[ck]++
-	} else {
-		lat = float64(w.upLatency.Sample(w.rUp))
-	}
-	if f, ok := active(w.upSlow, now); ok {
-		lat *= f
-	}
-	if capacity := w.sc.Upstream.Capacity; capacity > 0 && w.upInflight > capacity {
-		lat *= float64(w.upInflight) / float64(capacity)
-	}
-	if limit := w.sc.Upstream.FailAbove; limit > 0 && w.upInflight > limit {
-		c.err = errUpstreamOverload
-		lat = 0
-	} else if rate, ok := active(w.upErrors, now); ok && w.rUp.Float64() < rate {
-		c.err = errUpstream
-	}
-	if c.err != nil {
-		w.upErrorsN++
-	}
-	w.eng.At(now+sim.Time(lat), sim.Event{Kind: evFetchDone, Target: id, A: int64(i)})
-}
-
-// LockInstance numbers the lock that decides node's upstream calls under
-// topo: the store instance of the outermost shared level (zones first, then
-// regions, then the global store, as the simulator lays stores out), or,
-// for a topology without a shared level, -1-node (each node decides alone).
-func LockInstance(s topology.Shape, topo locks.Topology, node int) int {
-	if len(topo.Levels) == 0 || !topo.Levels[len(topo.Levels)-1].Scope.Shared() {
-		return -1 - node
-	}
-	switch topo.Levels[len(topo.Levels)-1].Scope {
-	case locks.ScopeZone:
-		return s.ZoneID(node)
-	case locks.ScopeRegion:
-		return s.Zones() + s.RegionID(node)
-	}
-	return s.Zones() + s.Regions
 }
