@@ -12,10 +12,10 @@ import (
 const (
 	evArrival     uint16 = iota // steady Poisson arrival
 	evBurst                     // the next request of burst A
-	evStoreArrive               // op A reaches its store
-	evReply                     // op A's reply reaches its node (Target)
-	evNotify                    // a release notification for key A, scope B>>32, reaches node Target (incarnation B&mask)
-	evTimer                     // a machine timer of node Target
+	evStoreArrive               // op A reaches its store (B: zero or packStoreHint)
+	evReply                     // op A's reply reaches its node (Target) (B: zero or packReplyHint)
+	evNotify                    // a release notification for key A reaches node Target (B: packNotify)
+	evTimer                     // a machine timer of node Target (A, B: packTimer)
 	evFetchDone                 // upstream call A finishes at node Target
 	evFault                     // fault A starts (B=0) or ends (B=1)
 	evReplay                    // Options.Arrivals[A] arrives
@@ -59,7 +59,8 @@ func (w *world) handle(now sim.Time, ev sim.Event) {
 	case evStoreArrive:
 		if ev.B != 0 {
 			prefetch.Object(&w.ops.items[ev.A])
-			w.stores[ev.B>>32-1].kv.Prefetch(uint32(ev.B))
+			s, keyNum := unpackStoreHint(ev.B)
+			w.stores[s].kv.Prefetch(keyNum)
 		}
 		w.storeArrive(now, int32(ev.A))
 		return
@@ -93,19 +94,15 @@ func (w *world) deliver(now sim.Time, ev sim.Event) {
 		}
 		n.m.StoreDone(lnow, op, res)
 	case evNotify:
-		if uint32(ev.B) != n.inc || n.crashed {
+		scope, inc := unpackNotify(ev.B)
+		if inc != n.inc || n.crashed {
 			return
 		}
-		n.m.Notified(lnow, locks.Scope(ev.B>>32), w.keys[ev.A])
+		n.m.Notified(lnow, scope, w.keys[ev.A])
 	case evTimer:
-		inc := uint32(ev.B >> 32 & 0xffffff)
-		if inc != n.inc&0xffffff || n.crashed {
+		t, inc := unpackTimer(ev.A, ev.B)
+		if inc != timerInc(n.inc) || n.crashed {
 			return
-		}
-		t := locks.Timer{
-			Flight: locks.FlightID{Slot: uint32(ev.A >> 32), Gen: uint32(ev.A)},
-			Kind:   locks.TimerKind(ev.B >> 56),
-			Seq:    uint32(ev.B),
 		}
 		if s := t.Slot(); s < len(n.timers) {
 			n.timers[s] = 0
@@ -135,12 +132,6 @@ func (w *world) deliver(now sim.Time, ev sim.Event) {
 // its handling to prefetch (prefetchReply).
 var farReply = sim.FromDuration(4 * time.Millisecond)
 
-// replyHint packs what prefetchReply needs to know of a reply to op into
-// an event's B: the flight's slot and the key's number.
-func replyHint(op *locks.Op[V]) int64 {
-	return int64(op.Flight.Slot)<<32 | int64(op.KeyNum)
-}
-
 // prefetchReply has the CPU start loading, all at once, what handling the
 // reply ev will touch: its record, the flight it answers, the flight's
 // timers and the machine's entry for the key. A reply from a store tens of
@@ -148,7 +139,7 @@ func replyHint(op *locks.Op[V]) int64 {
 // as the code reaches them, each miss would wait for the one before.
 func (w *world) prefetchReply(n *node, ev sim.Event) {
 	prefetch.Object(&w.ops.items[ev.A])
-	slot, keyNum := uint32(ev.B>>32), uint32(ev.B)
+	slot, keyNum := unpackReplyHint(ev.B)
 	if s := int(slot) * int(locks.NumTimerKinds); s < len(n.timers) {
 		prefetch.At(&n.timers[s])
 	}
@@ -202,11 +193,8 @@ func (w *world) setTimer(now sim.Time, n *node, id int32, t locks.Timer, at sim.
 	if n.timers[s] != 0 {
 		w.eng.Cancel(n.timers[s])
 	}
-	ev := sim.Event{
-		Kind: evTimer, Target: id,
-		A: int64(t.Flight.Slot)<<32 | int64(t.Flight.Gen),
-		B: int64(t.Kind)<<56 | int64(n.inc&0xffffff)<<32 | int64(t.Seq),
-	}
+	ev := sim.Event{Kind: evTimer, Target: id}
+	ev.A, ev.B = packTimer(t, n.inc)
 	// Most timers are a level's wait timeout or the renewal period ahead,
 	// and most are cancelled long before they fire: those go to the
 	// engine's lane for their delay, in time order, instead of its heap.

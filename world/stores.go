@@ -52,7 +52,7 @@ func (w *world) send(now sim.Time, id int32, op *locks.Op[V]) {
 	// gets there soon, or have storeArrive load it if it is far.
 	var hint int64
 	if d > farReply/2 {
-		hint = int64(r.store+1)<<32 | int64(op.KeyNum)
+		hint = packStoreHint(r.store, op.KeyNum)
 	} else {
 		w.stores[r.store].kv.Prefetch(op.KeyNum)
 	}
@@ -74,7 +74,7 @@ func (w *world) scheduleReply(i int32, t sim.Time) {
 	r := &w.ops.items[i]
 	var hint int64
 	if t-r.sent > farReply {
-		hint = replyHint(&r.op)
+		hint = packReplyHint(&r.op)
 	}
 	w.eng.At(t, sim.Event{Kind: evReply, Target: r.node, A: int64(i), B: hint})
 }
@@ -128,7 +128,7 @@ func (w *world) storeArrive(now sim.Time, i int32) {
 				continue
 			}
 			w.eng.At(finish+w.netDelay(s.scope), sim.Event{
-				Kind: evNotify, Target: sub, A: int64(opKey(r.op.KeyNum)), B: int64(s.scope)<<32 | int64(sn.inc),
+				Kind: evNotify, Target: sub, A: int64(opKey(r.op.KeyNum)), B: packNotify(s.scope, sn.inc),
 			})
 		}
 	}
