@@ -98,3 +98,40 @@ func (s Shape) ParseNode(name string) (Node, error) {
 	}
 	return n, nil
 }
+
+// Scope is a scope that a store serves: a zone, a region or the whole fleet.
+// Its values are those of locks.Scope for the same scopes, so that a driver
+// of the lock protocol converts one to the other (topology.Scope(s)); a
+// test of package world holds the two together. Zero is no store's scope:
+// that of a node, whose cache is its own.
+type Scope uint8
+
+// The scopes of stores.
+const (
+	ScopeZone Scope = 1 + iota
+	ScopeRegion
+	ScopeGlobal
+)
+
+// Stores returns the number of stores: one per zone, one per region and one
+// global.
+func (s Shape) Stores() int { return s.Zones() + s.Regions + 1 }
+
+// StoreOf returns the number of the store of scope that serves node id.
+// Stores are numbered densely, the zones' first (zone by zone, as ZoneID
+// numbers them), then the regions', then the global store, so that the
+// simulator keeps them in one slice and the real side gives each its own
+// key prefix. Any other scope gets -1. This is the only place that numbers
+// stores: the simulator's stores and faults, its lock instances and the
+// real side of validation all ask it.
+func (s Shape) StoreOf(id int, scope Scope) int {
+	switch scope {
+	case ScopeZone:
+		return s.ZoneID(id)
+	case ScopeRegion:
+		return s.Zones() + s.RegionID(id)
+	case ScopeGlobal:
+		return s.Zones() + s.Regions
+	}
+	return -1
+}

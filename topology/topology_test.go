@@ -57,3 +57,34 @@ func TestValidate(t *testing.T) {
 		t.Errorf("Validate(1,1,1) = %v", err)
 	}
 }
+
+func TestStoreOf(t *testing.T) {
+	s := Shape{Regions: 3, ZonesPerRegion: 2, NodesPerZone: 5}
+	seen := map[int]bool{}
+	for id := 0; id < s.Nodes(); id++ {
+		n := s.Node(id)
+		want := map[Scope]int{
+			ScopeZone:   n.Region*s.ZonesPerRegion + n.Zone,
+			ScopeRegion: s.Zones() + n.Region,
+			ScopeGlobal: s.Zones() + s.Regions,
+		}
+		for scope, w := range want {
+			got := s.StoreOf(id, scope)
+			if got != w {
+				t.Fatalf("StoreOf(%d, %d) = %d, want %d", id, scope, got, w)
+			}
+			seen[got] = true
+		}
+		if got := s.StoreOf(id, 0); got != -1 {
+			t.Fatalf("StoreOf(%d, 0) = %d, want -1", id, got)
+		}
+	}
+	if len(seen) != s.Stores() {
+		t.Fatalf("%d distinct stores, Stores() = %d", len(seen), s.Stores())
+	}
+	for i := range s.Stores() {
+		if !seen[i] {
+			t.Fatalf("no node is served by store %d of %d", i, s.Stores())
+		}
+	}
+}

@@ -94,7 +94,7 @@ func (o nodeObserver) StoreOp(scope locks.Scope, kind locks.OpKind, roundTrips, 
 
 func (o nodeObserver) Contend(level int, key string, delta int) {
 	w := o.w
-	k := contKey{store: storeOf(w.shape, o.node, w.topo.Levels[level].Scope), level: level, key: key}
+	k := contKey{store: w.shape.StoreOf(o.node, topology.Scope(w.topo.Levels[level].Scope)), level: level, key: key}
 	w.mu.Lock()
 	c := w.contenders[k] + delta
 	if c == 0 {
@@ -119,24 +119,10 @@ func (o nodeObserver) Reply(served locks.Served, latency time.Duration) {
 	o.w.mu.Unlock()
 }
 
-// storeOf numbers the store instance of scope that node uses, as the
-// simulator lays them out.
-func storeOf(s topology.Shape, node int, scope locks.Scope) int {
-	switch scope {
-	case locks.ScopeZone:
-		return s.ZoneID(node)
-	case locks.ScopeRegion:
-		return s.Zones() + s.RegionID(node)
-	case locks.ScopeGlobal:
-		return s.Zones() + s.Regions
-	}
-	return -1
-}
-
 // scopePrefix is the key prefix of the store instance of scope that node
 // uses: one server holds every zone's, region's and the global store apart.
 func (w *realWorld) scopePrefix(node int, scope locks.Scope) string {
-	return w.prefix + "s" + strconv.Itoa(storeOf(w.shape, node, scope)) + ":"
+	return w.prefix + "s" + strconv.Itoa(w.shape.StoreOf(node, topology.Scope(scope))) + ":"
 }
 
 func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, error) {

@@ -107,7 +107,8 @@ func build(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt
 		}
 	}
 
-	// Stores: one per zone, one per region, one global.
+	// Stores: one per zone, one per region, one global, in the order
+	// topology.Shape.StoreOf numbers them.
 	add := func(name string, scope locks.Scope) {
 		kv := memstore.NewIndexed[V](keyNumber, min(len(w.keys), denseKeys))
 		w.stores = append(w.stores, store{name: name, scope: scope, kv: kv, wait: newHistogram(3)})
@@ -130,9 +131,9 @@ func build(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt
 		}
 		n := &w.nodes[id]
 		n.region = int32(w.shape.RegionID(id))
-		n.stores[locks.ScopeZone] = int32(w.shape.ZoneID(id))
-		n.stores[locks.ScopeRegion] = int32(w.shape.Zones() + int(n.region))
-		n.stores[locks.ScopeGlobal] = int32(w.shape.Zones() + w.shape.Regions)
+		for _, scope := range [...]locks.Scope{locks.ScopeZone, locks.ScopeRegion, locks.ScopeGlobal} {
+			n.stores[scope] = int32(w.shape.StoreOf(id, topology.Scope(scope)))
+		}
 		if n.m, err = w.newMachine(); err != nil {
 			return nil, err
 		}
@@ -241,14 +242,14 @@ func (w *world) storeFor(f scenarios.Fault) (int, error) {
 		if f.Region < 0 || f.Region >= w.shape.Regions || f.Zone < 0 || f.Zone >= w.shape.ZonesPerRegion {
 			return 0, fmt.Errorf("no zone store r%d/z%d", f.Region, f.Zone)
 		}
-		return f.Region*w.shape.ZonesPerRegion + f.Zone, nil
+		return w.shape.StoreOf(w.shape.ID(topology.Node{Region: f.Region, Zone: f.Zone}), topology.ScopeZone), nil
 	case locks.ScopeRegion:
 		if f.Region < 0 || f.Region >= w.shape.Regions {
 			return 0, fmt.Errorf("no region store r%d", f.Region)
 		}
-		return w.shape.Zones() + f.Region, nil
+		return w.shape.StoreOf(w.shape.ID(topology.Node{Region: f.Region}), topology.ScopeRegion), nil
 	case locks.ScopeGlobal:
-		return w.shape.Zones() + w.shape.Regions, nil
+		return w.shape.StoreOf(0, topology.ScopeGlobal), nil
 	}
 	return 0, fmt.Errorf("scope %q has no store", f.Scope)
 }

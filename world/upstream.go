@@ -67,18 +67,12 @@ func (w *world) fetch(now sim.Time, id int32, f *locks.Fetch) {
 }
 
 // LockInstance numbers the lock that decides node's upstream calls under
-// topo: the store instance of the outermost shared level (zones first, then
-// regions, then the global store, as the simulator lays stores out), or,
-// for a topology without a shared level, -1-node (each node decides alone).
+// topo: the store of the outermost shared level, as
+// topology.Shape.StoreOf numbers stores, or, for a topology without a
+// shared level, -1-node (each node decides alone).
 func LockInstance(s topology.Shape, topo locks.Topology, node int) int {
 	if len(topo.Levels) == 0 || !topo.Levels[len(topo.Levels)-1].Scope.Shared() {
 		return -1 - node
 	}
-	switch topo.Levels[len(topo.Levels)-1].Scope {
-	case locks.ScopeZone:
-		return s.ZoneID(node)
-	case locks.ScopeRegion:
-		return s.Zones() + s.RegionID(node)
-	}
-	return s.Zones() + s.Regions
+	return s.StoreOf(node, topology.Scope(topo.Levels[len(topo.Levels)-1].Scope))
 }
