@@ -69,6 +69,13 @@ type Options struct {
 	// the scenario's seed, so that one set of arrivals can be simulated
 	// under several sets of delays.
 	NetworkSeed uint64
+	// NetworkDelay, if set, replaces the scenario's network latencies: it
+	// returns the delay of a message between node (dense number) and a
+	// store that leaves at simulated time at, drawing from r (the network
+	// stream). Validation uses it to give a run the store round trips the
+	// real side measured, node by node, at about the same moment of its
+	// run.
+	NetworkDelay func(at time.Duration, node int, r *rand.Rand) time.Duration
 }
 
 // Arrival is one request of a workload given in full: when, at which node
@@ -210,9 +217,10 @@ type world struct {
 	aheadNode, afterNode                       int32      // the next two steady arrivals' nodes and keys (drawAhead)
 	aheadKey, afterKey                         int
 	zipf                                       workloads.Zipf
-	net                                        [locks.MaxLevels]workloads.Dist // network delay per store scope
-	netAhead                                   int                             // the only store scope, or negative (netDelay)
-	netNext                                    sim.Time                        // its next delay, drawn ahead
+	net                                        [locks.MaxLevels]workloads.Dist                    // network delay per store scope
+	netAhead                                   int                                                // the only store scope, or negative (netDelay)
+	netNext                                    sim.Time                                           // its next delay, drawn ahead
+	netFn                                      func(time.Duration, int, *rand.Rand) time.Duration // Options.NetworkDelay
 	upLatency                                  workloads.Dist
 	upInflight                                 int
 	upSlow, upErrors                           []window
@@ -359,8 +367,11 @@ func build(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt
 		}
 	}
 	// A topology with stores of one scope only draws delays one message
-	// ahead (see netDelay).
+	// ahead (see netDelay), unless they depend on when they are drawn.
 	w.netAhead = -1
+	if opt.NetworkDelay != nil {
+		w.netAhead, w.netFn = -2, opt.NetworkDelay
+	}
 	for _, l := range topo.Levels {
 		switch {
 		case !l.Scope.Shared():
@@ -984,7 +995,7 @@ func (w *world) send(now sim.Time, id int32, op *locks.Op[V]) {
 		w.fail(i, now+w.connectTimeout)
 		return
 	}
-	d := w.netDelay(op.Scope)
+	d := w.netDelay(op.Scope, id)
 	// The store will need the key's entry: load it now if the operation
 	// gets there soon, or have storeArrive load it if it is far.
 	var hint int64
@@ -1003,11 +1014,14 @@ func (w *world) send(now sim.Time, id int32, op *locks.Op[V]) {
 // a lognormal draw ends in math.Exp, a chain of some twenty dependent
 // floating-point operations, and drawn ahead it overlaps with the work on
 // the current message instead of holding it up.
-func (w *world) netDelay(scope locks.Scope) sim.Time {
+func (w *world) netDelay(scope locks.Scope, node int32) sim.Time {
 	if int(scope) == w.netAhead {
 		d := w.netNext
 		w.netNext = sim.FromDuration(w.net[scope].Sample(w.rNet))
 		return d
+	}
+	if w.netFn != nil {
+		return sim.FromDuration(w.netFn(w.eng.Now().Duration(), int(node), w.rNet))
 	}
 	return sim.FromDuration(w.net[scope].Sample(w.rNet))
 }
@@ -1073,14 +1087,14 @@ func (w *world) storeArrive(now sim.Time, i int32) {
 	w.opsByKind[r.op.Kind]++
 	w.sStoreOps = bump(w.sStoreOps, now) // always: it gives the peak rate
 	r.res = a.Result
-	w.scheduleReply(i, finish+w.netDelay(s.scope))
+	w.scheduleReply(i, finish+w.netDelay(s.scope, r.node))
 	if a.Notify {
 		for _, sub := range s.kv.Subscribers(r.op.Key) {
 			sn := &w.nodes[sub]
 			if _, cut := active(sn.partitions[s.scope], finish); cut {
 				continue
 			}
-			w.eng.At(finish+w.netDelay(s.scope), sim.Event{
+			w.eng.At(finish+w.netDelay(s.scope, sub), sim.Event{
 				Kind: evNotify, Target: sub, A: int64(opKey(r.op.KeyNum)), B: int64(s.scope)<<32 | int64(sn.inc),
 			})
 		}
