@@ -37,21 +37,22 @@ func retimedRuns(n int) int {
 
 // Retimed is the simulator run again, retimedRuns times, with what the two
 // sides cannot share made as it was on the real side: the requests arrive
-// at the times the real replay sent them (not at their scheduled times), and
-// the store round trips take what the real drivers measured, node by node,
-// at the same moment of the run (not draws from the calibration). What it
-// counts is what the protocol does for those requests at that timing;
-// validation judges the real counts against its range.
+// when they reached their drivers on the real side (not at their scheduled
+// times; in all runs but the first, later still by waits like the ones
+// measured there), and the store round trips take what the real drivers
+// measured, node by node, at the same moment of the run (not draws from the
+// calibration). What it counts is what the protocol does for those requests
+// at that timing; validation judges the real counts against its range.
 type Retimed struct {
 	Runs int `json:"runs"`
 	// StoreOps and UpstreamCalls are the ranges the runs counted.
 	StoreOps      Range `json:"store_ops"`
 	UpstreamCalls Range `json:"upstream_calls"`
 	// RoundTripMedianUs and RoundTripP99Us summarise the script round trips
-	// the real drivers measured (send to reply), which the runs' store
-	// delays come from; RoundTrips is how many there were (none for a
-	// topology without shared levels: the runs keep the calibration's
-	// delays).
+	// the real drivers measured (from the machine asking for an operation
+	// to the machine having its result), which the runs' store delays come
+	// from; RoundTrips is how many there were (none for a topology without
+	// shared levels: the runs keep the calibration's delays).
 	RoundTripMedianUs float64 `json:"round_trip_median_us"`
 	RoundTripP99Us    float64 `json:"round_trip_p99_us"`
 	RoundTrips        int     `json:"round_trips"`
@@ -112,9 +113,10 @@ func (r Range) String() string {
 }
 
 // retime simulates topo again on sc retimedRuns times, with the requests at
-// the times in sent and the store delays of timed, each node's script round
-// trips on the real side. service is what the simulator charges per
-// operation, taken out of the round trips.
+// the times in sent (delayed by jitter from lags and hits but in the first
+// run) and the store delays of timed, each node's script round trips on the
+// real side. service is what the simulator charges per operation, taken out
+// of the round trips.
 func retime(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, latency func(lock, key, n int) time.Duration,
 	sent []world.Arrival, lags, hits []time.Duration, timed [][]roundTrip, service time.Duration, pace *pacer) (Retimed, error) {
 	rt := Retimed{Runs: retimedRuns(len(sent)), Stalls: pace.Stalls, BehindMs: float64(pace.Behind) / 1e6}
