@@ -419,8 +419,9 @@ func (d *Driver) act(b *batch) {
 	if b == nil {
 		return
 	}
+	now := time.Now()
 	for _, op := range b.ops {
-		go d.runOp(op)
+		go d.runOp(op, now)
 	}
 	for _, s := range b.drains {
 		go s.drain()
@@ -466,25 +467,36 @@ func (d *Driver) opContext(deadline locks.Time) (context.Context, context.Cancel
 	return context.WithDeadline(d.life, d.wall(deadline))
 }
 
-func (d *Driver) runOp(op locks.Op[[]byte]) {
+// runOp runs op, which the machine asked for at emitted.
+func (d *Driver) runOp(op locks.Op[[]byte], emitted time.Time) {
 	defer d.opsWG.Done()
 	ctx, cancel := d.opContext(op.Deadline)
 	o := d.stores[op.Scope].run(ctx, op)
+	o.emitted = emitted
 	cancel()
 	d.storeDone(true, op, o)
 }
 
 // storeDone counts a finished store operation and feeds its result; tracked
-// says that the caller runs in a goroutine counted in opsWG.
+// says that the caller runs in a goroutine counted in opsWG. The observer is
+// told once the machine has the result, with the time from the machine
+// asking for the operation to then: the round trip as the protocol sees it,
+// the goroutines' waits for the CPU and the driver's mutex included.
 func (d *Driver) storeDone(tracked bool, op locks.Op[[]byte], o outcome) {
 	d.counts.op(op.Scope, op.Kind, o)
 	if o.res.Status == locks.StatusError {
 		d.cfg.log.Debug("store operation failed", "op", op.Kind, "scope", op.Scope, "key", op.Key, "err", o.res.Err)
 	}
+	var took time.Duration
+	d.input(tracked, func(now locks.Time) {
+		d.m.StoreDone(now, op, o.res)
+		if !o.emitted.IsZero() {
+			took = time.Since(o.emitted)
+		}
+	})
 	if obs := d.cfg.obs; obs != nil {
-		obs.StoreOp(op.Scope, op.Kind, o.roundTrips, o.commands)
+		obs.StoreOp(op.Scope, op.Kind, o.roundTrips, o.commands, took)
 	}
-	d.input(tracked, func(now locks.Time) { d.m.StoreDone(now, op, o.res) })
 }
 
 // notified feeds a release notification.

@@ -235,12 +235,16 @@ type recorder struct {
 	fetches, replies  int
 	served            [locks.NumServed]int
 	negativeLatencies int
+	untimed           int // script operations sent but reported without a duration
 }
 
-func (r *recorder) StoreOp(_ locks.Scope, _ locks.OpKind, trips, cmds int) {
+func (r *recorder) StoreOp(_ locks.Scope, kind locks.OpKind, trips, cmds int, took time.Duration) {
 	r.mu.Lock()
 	r.trips += trips
 	r.cmds += cmds
+	if trips > 0 && took <= 0 && kind != locks.OpSubscribe && kind != locks.OpUnsubscribe {
+		r.untimed++
+	}
 	r.mu.Unlock()
 }
 
@@ -292,8 +296,9 @@ func TestObserverSeesWhatStatsCount(t *testing.T) {
 			t.Errorf("observer: %d served %v, Stats: %d", rec.served[i], locks.Served(i), s.Served[i])
 		}
 	}
-	if rec.contend != 0 || rec.peak < 1 || rec.negativeLatencies != 0 {
-		t.Errorf("observer: contenders end at %d with peak %d, %d negative latencies; want 0, at least 1, 0", rec.contend, rec.peak, rec.negativeLatencies)
+	if rec.contend != 0 || rec.peak < 1 || rec.negativeLatencies != 0 || rec.untimed != 0 {
+		t.Errorf("observer: contenders end at %d with peak %d, %d negative latencies, %d untimed operations; want 0, at least 1, 0, 0",
+			rec.contend, rec.peak, rec.negativeLatencies, rec.untimed)
 	}
 }
 

@@ -100,9 +100,12 @@ type Options struct {
 type Observer interface {
 	// StoreOp reports a finished store operation of kind on the store of
 	// scope, with the requests it sent (1, or 2 when the server had lost
-	// its script cache; 0 when it could not be sent) and the commands the
-	// store ran for it, counted as INFO commandstats counts them.
-	StoreOp(scope locks.Scope, kind locks.OpKind, roundTrips, commands int)
+	// its script cache; 0 when it could not be sent), the commands the
+	// store ran for it, counted as INFO commandstats counts them, and how
+	// long it took from the machine asking for it to the machine having
+	// its result (0 for a subscription, which the driver does not time).
+	// It is called once the machine has the result.
+	StoreOp(scope locks.Scope, kind locks.OpKind, roundTrips, commands int, took time.Duration)
 	// Contend reports that delta flights (+1 or -1) started or stopped
 	// holding or waiting for the lock of the topology's level on key.
 	Contend(level int, key string, delta int)

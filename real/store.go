@@ -154,6 +154,7 @@ type outcome struct {
 	res        locks.Result[[]byte]
 	roundTrips int
 	commands   int
+	emitted    time.Time // when the machine asked for a script operation
 }
 
 func failed(o outcome, err error) outcome {

@@ -1,8 +1,10 @@
 package validate
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -37,10 +39,19 @@ type realWorld struct {
 	skipNode bool
 
 	start time.Time
-	// pace is the replay's pacer, and sent the requests at the times it
-	// sent them, for the retimed simulation.
-	pace *pacer
-	sent []world.Arrival
+	// pace is the replay's pacer, sent the requests at the times it sent
+	// them, and timed each node's script operations (under mu), for the
+	// retimed simulation.
+	pace  *pacer
+	sent  []world.Arrival
+	timed [][]roundTrip
+	// lags are how long each request's goroutine took to start once sent:
+	// the measure of the waits for the CPU that the driver's own steps
+	// (its mutex, the goroutines that hand a reply on) meet unmeasured.
+	lags []time.Duration
+	// hits are how long requests served from a cache took in Do.
+	hitMu sync.Mutex
+	hits  []time.Duration
 
 	mu          sync.Mutex
 	contenders  map[contKey]int
@@ -78,12 +89,16 @@ type nodeObserver struct {
 	node int
 }
 
-func (o nodeObserver) StoreOp(scope locks.Scope, kind locks.OpKind, roundTrips, commands int) {
+func (o nodeObserver) StoreOp(scope locks.Scope, kind locks.OpKind, roundTrips, commands int, took time.Duration) {
 	w := o.w
 	w.roundTrips.Add(uint64(roundTrips))
 	w.commands.Add(uint64(commands))
-	sec := int(time.Since(w.start) / time.Second)
+	now := time.Since(w.start)
+	sec := int(now / time.Second)
 	w.mu.Lock()
+	if roundTrips > 0 && took > 0 {
+		w.timed[o.node] = append(w.timed[o.node], roundTrip{start: now - took, took: took})
+	}
 	w.opsByKind[kind] += uint64(roundTrips)
 	for len(w.perSecond) <= sec {
 		w.perSecond = append(w.perSecond, 0)
@@ -128,6 +143,7 @@ func (w *realWorld) scopePrefix(node int, scope locks.Scope) string {
 func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, error) {
 	wallStart := time.Now()
 	w.contenders = make(map[contKey]int)
+	w.timed = make([][]roundTrip, w.shape.Nodes())
 	w.dups = make(map[int64]dupState)
 	w.upCalls = make(map[int64]int)
 	w.replyLat = hdrhistogram.New(0, 3_600_000_000, 3)
@@ -179,22 +195,36 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 	}
 	w.start = time.Now()
 	w.pace = newPacer(w.start)
-	w.sent = make([]world.Arrival, 0, len(arrivals))
+	w.sent = make([]world.Arrival, len(arrivals))
 	var wg sync.WaitGroup
-	for _, a := range arrivals {
-		at, err := w.pace.wait(ctx, a.at)
+	w.lags = make([]time.Duration, len(arrivals))
+	for i, a := range arrivals {
+		sent, err := w.pace.wait(ctx, a.at)
 		if err != nil {
 			wg.Wait()
 			return reports.Run{}, err
 		}
-		w.sent = append(w.sent, world.Arrival{At: at, Node: a.node, Key: a.key})
 		wg.Add(1)
-		go func(a arrival) {
+		go func(i int, a arrival) {
 			defer wg.Done()
-			_, _ = drivers[a.node].Do(ctx, keys[a.key], w.fetcher(a.node, a.key))
-		}(a)
+			// The request reaches its driver when this goroutine runs,
+			// which on a busy machine can be some time after it was sent.
+			at := time.Since(w.start)
+			w.sent[i], w.lags[i] = world.Arrival{At: at, Node: a.node, Key: a.key}, at-sent
+			res, err := drivers[a.node].Do(ctx, keys[a.key], w.fetcher(a.node, a.key))
+			if err == nil && res.Served == locks.ServedHit {
+				// A hit goes through the driver's mutex and the machine
+				// and back: how long that takes is the wait that every
+				// request meets between its goroutine starting and the
+				// machine taking it.
+				w.hitMu.Lock()
+				w.hits = append(w.hits, time.Since(w.start)-at)
+				w.hitMu.Unlock()
+			}
+		}(i, a)
 	}
 	wg.Wait()
+	slices.SortStableFunc(w.sent, func(a, b world.Arrival) int { return cmp.Compare(a.At, b.At) })
 	simEnd := time.Since(w.start)
 	// Publishes run after their replies: closing the drivers waits for
 	// every operation, so that nothing is counted after the counts are read.

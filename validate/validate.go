@@ -122,10 +122,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (rep *Report,
 	}
 	defer closeStore()
 	prefix := fmt.Sprintf("stampsim:validate:%d-%d:", os.Getpid(), time.Now().UnixNano())
-	timer := &scriptTimer{}
-	client.AddHook(timer)
+	watch := &storeWatch{}
+	client.AddHook(watch)
 	defer func() {
-		if !timer.answered.Load() {
+		if !watch.answered.Load() {
 			return // a store that never answered holds nothing of ours
 		}
 		if cerr := cleanup(ctx, client, prefix, logf); cerr != nil {
@@ -182,10 +182,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (rep *Report,
 			sc: scaled, topo: topo, shape: scaled.Shape(), client: client, latency: latency,
 			prefix: prefix + strconv.Itoa(i) + ":", skipNode: opt.SkipNodeLevel,
 		}
-		rec := &timings{}
-		timer.rec.Store(rec)
 		realRun, err := rw.run(ctx, arrivals)
-		timer.rec.Store(nil)
 		if err == nil {
 			// Drivers cancelled part way return what they counted so far,
 			// which compares to nothing: the run was interrupted.
@@ -201,7 +198,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (rep *Report,
 			return nil, fmt.Errorf("%s: %w", store, err)
 		}
 		logf("%s: simulating again at the real run's timing", name)
-		rt, err := retime(ctx, scaled, topo, latency, rw.sent, rec.sorted(), scaled.Store.OpOverhead.D(), rw.pace)
+		rt, err := retime(ctx, scaled, topo, latency, rw.sent, rw.lags, rw.hits, rw.timed, scaled.Store.OpOverhead.D(), rw.pace)
 		if err != nil {
 			return nil, err
 		}

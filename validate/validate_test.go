@@ -49,8 +49,8 @@ func checkAgree(t *testing.T, rep *Report) {
 		if d := p.Retimed.StoreOps.distance(p.Real.StoreOps); d > RoundTripTolerance {
 			t.Errorf("%s: round trips sim %d, retimed %s, real %d (%.0f%% apart)", p.Topology, p.Sim.StoreOps, p.Retimed.StoreOps, p.Real.StoreOps, 100*d)
 		}
-		if p.Retimed.Runs != RetimedRuns || (p.Real.StoreOps > 0) != (p.Retimed.RoundTrips > 0) {
-			t.Errorf("%s: retimed %d runs on %d measured round trips of %d, want %d runs on all of them", p.Topology, p.Retimed.Runs, p.Retimed.RoundTrips, p.Real.StoreOps, RetimedRuns)
+		if want := retimedRuns(int(p.Sim.Requests)); p.Retimed.Runs != want || (p.Real.StoreOps > 0) != (p.Retimed.RoundTrips > 0) {
+			t.Errorf("%s: retimed %d runs on %d measured round trips of %d, want %d runs on all of them", p.Topology, p.Retimed.Runs, p.Retimed.RoundTrips, p.Real.StoreOps, want)
 		}
 		if p.Sim.Requests != p.Real.Requests || p.Sim.Requests == 0 {
 			t.Errorf("%s: requests sim %d, real %d", p.Topology, p.Sim.Requests, p.Real.Requests)
@@ -334,4 +334,12 @@ func TestNothingLeftBehindOnRedisServer(t *testing.T) {
 		t.Fatalf("interrupted run: %v after seeing %d keys of the real run; want context.Canceled after some", err, n)
 	}
 	check("after an interrupted run")
+}
+
+func TestRetimedRuns(t *testing.T) {
+	for _, c := range []struct{ requests, want int }{{0, MaxRetimedRuns}, {500, MaxRetimedRuns}, {4000, 10}, {10_000, MinRetimedRuns}, {1e6, MinRetimedRuns}} {
+		if got := retimedRuns(c.requests); got != c.want {
+			t.Errorf("%d requests: %d retimed runs, want %d", c.requests, got, c.want)
+		}
+	}
 }

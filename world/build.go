@@ -69,8 +69,11 @@ func build(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt
 		}
 	}
 	// A topology with stores of one scope only draws delays one message
-	// ahead (see netDelay).
+	// ahead (see netDelay), unless they depend on when they are drawn.
 	w.netAhead = -1
+	if opt.NetworkDelay != nil {
+		w.netAhead, w.netFn = -2, opt.NetworkDelay
+	}
 	for _, l := range topo.Levels {
 		switch {
 		case !l.Scope.Shared():

@@ -12,11 +12,14 @@ import (
 // a lognormal draw ends in math.Exp, a chain of some twenty dependent
 // floating-point operations, and drawn ahead it overlaps with the work on
 // the current message instead of holding it up.
-func (w *world) netDelay(scope locks.Scope) sim.Time {
+func (w *world) netDelay(scope locks.Scope, node int32) sim.Time {
 	if int(scope) == w.netAhead {
 		d := w.netNext
 		w.netNext = sim.FromDuration(w.net[scope].Sample(w.rNet))
 		return d
+	}
+	if w.netFn != nil {
+		return sim.FromDuration(w.netFn(w.eng.Now().Duration(), int(node), w.rNet))
 	}
 	return sim.FromDuration(w.net[scope].Sample(w.rNet))
 }

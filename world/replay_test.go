@@ -3,6 +3,7 @@ package world
 import (
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -89,5 +90,38 @@ func TestArrivalsAreChecked(t *testing.T) {
 	run, err := Run(context.Background(), sc, topo, Options{Arrivals: []Arrival{}})
 	if err != nil || run.Requests != 0 {
 		t.Errorf("no arrivals: %d requests, error %v; want none and no error", run.Requests, err)
+	}
+}
+
+// Options.NetworkDelay replaces the network's latencies: with every message
+// to and from the store taking 7ms, a one-level request waits two of them at
+// least, and the function is asked at the times the messages leave.
+func TestNetworkDelayReplacesTheLatencies(t *testing.T) {
+	sc := flashCrowd(500)
+	topo, err := locks.Builtin("one-level", defaults(sc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked []time.Duration
+	nodes := map[int]bool{}
+	run, err := Run(context.Background(), sc, topo, Options{NetworkDelay: func(at time.Duration, node int, _ *rand.Rand) time.Duration {
+		asked = append(asked, at)
+		nodes[node] = true
+		return 7 * time.Millisecond
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nodes) != sc.Shape().Nodes() {
+		t.Errorf("delays asked for %d nodes, want all %d", len(nodes), sc.Shape().Nodes())
+	}
+	if run.LatencyMs.P50 < 14 || len(asked) < int(run.StoreOps) {
+		t.Errorf("latency p50 %vms after %d delays for %d operations; want at least 14ms and a delay each way", run.LatencyMs.P50, len(asked), run.StoreOps)
+	}
+	first := sc.Workload.Bursts[0].At.D()
+	for i, at := range asked {
+		if at < first || (i > 0 && at < asked[i-1]) {
+			t.Fatalf("delay %d asked at %v, after %v: want the times messages leave, from the burst on", i, at, asked[max(0, i-1)])
+		}
 	}
 }

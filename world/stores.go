@@ -47,7 +47,7 @@ func (w *world) send(now sim.Time, id int32, op *locks.Op[V]) {
 		w.fail(i, now+w.connectTimeout)
 		return
 	}
-	d := w.netDelay(op.Scope)
+	d := w.netDelay(op.Scope, id)
 	// The store will need the key's entry: load it now if the operation
 	// gets there soon, or have storeArrive load it if it is far.
 	var hint int64
@@ -120,14 +120,14 @@ func (w *world) storeArrive(now sim.Time, i int32) {
 	w.opsByKind[r.op.Kind]++
 	w.sStoreOps = bump(w.sStoreOps, now) // always: it gives the peak rate
 	r.res = a.Result
-	w.scheduleReply(i, finish+w.netDelay(s.scope))
+	w.scheduleReply(i, finish+w.netDelay(s.scope, r.node))
 	if a.Notify {
 		for _, sub := range s.kv.Subscribers(r.op.Key) {
 			sn := &w.nodes[sub]
 			if _, cut := active(sn.partitions[s.scope], finish); cut {
 				continue
 			}
-			w.eng.At(finish+w.netDelay(s.scope), sim.Event{
+			w.eng.At(finish+w.netDelay(s.scope, sub), sim.Event{
 				Kind: evNotify, Target: sub, A: int64(opKey(r.op.KeyNum)), B: packNotify(s.scope, sn.inc),
 			})
 		}

@@ -59,6 +59,13 @@ type Options struct {
 	// the scenario's seed, so that one set of arrivals can be simulated
 	// under several sets of delays.
 	NetworkSeed uint64
+	// NetworkDelay, if set, replaces the scenario's network latencies: it
+	// returns the delay of a message between node (dense number) and a
+	// store that leaves at simulated time at, drawing from r (the network
+	// stream). Validation uses it to give a run the store round trips the
+	// real side measured, node by node, at about the same moment of its
+	// run.
+	NetworkDelay func(at time.Duration, node int, r *rand.Rand) time.Duration
 }
 
 // Arrival is one request of a workload given in full: when, at which node
@@ -107,9 +114,10 @@ type world struct {
 	aheadNode, afterNode                       int32      // the next two steady arrivals' nodes and keys (drawAhead)
 	aheadKey, afterKey                         int
 	zipf                                       workloads.Zipf
-	net                                        [locks.MaxLevels]workloads.Dist // network delay per store scope
-	netAhead                                   int                             // the only store scope, or negative (netDelay)
-	netNext                                    sim.Time                        // its next delay, drawn ahead
+	net                                        [locks.MaxLevels]workloads.Dist                    // network delay per store scope
+	netAhead                                   int                                                // the only store scope, or negative (netDelay)
+	netNext                                    sim.Time                                           // its next delay, drawn ahead
+	netFn                                      func(time.Duration, int, *rand.Rand) time.Duration // Options.NetworkDelay
 	upLatency                                  workloads.Dist
 	upInflight                                 int
 	upSlow, upErrors                           []window
