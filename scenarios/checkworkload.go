@@ -67,17 +67,26 @@ func (c *checker) checkWorkload(s *Scenario) {
 	}
 }
 
+// start checks the start time at of a burst or fault, at path p: given
+// (hint says what it is), not negative, and before the end of the run.
+func (c *checker) start(s *Scenario, p string, at Duration, hint string) *Error {
+	if err := c.need(p, hint); err != nil {
+		return err
+	}
+	if err := c.nonNegative(p, at); err != nil {
+		return err
+	}
+	if at >= s.Duration {
+		return c.errf(p, "%v is not before the end of the run (duration %v)", at, s.Duration)
+	}
+	return nil
+}
+
 // burst checks the burst b, at path p.
 func (c *checker) burst(s *Scenario, shape topology.Shape, p string, b Burst) *Error {
 	w := s.Workload
-	if err := c.need(p+".at", "when the burst starts, e.g. at: 5s"); err != nil {
+	if err := c.start(s, p+".at", b.At, "when the burst starts, e.g. at: 5s"); err != nil {
 		return err
-	}
-	if err := c.nonNegative(p+".at", b.At); err != nil {
-		return err
-	}
-	if b.At >= s.Duration {
-		return c.errf(p+".at", "%v is not before the end of the run (duration %v)", b.At, s.Duration)
 	}
 	if err := c.nonNegative(p+".over", b.Over); err != nil {
 		return err
@@ -173,14 +182,8 @@ func (c *checker) fault(s *Scenario, p string, f Fault) *Error {
 			return c.errf(p+"."+field, "does not apply to a %s fault (it takes %s)", f.Kind, strings.Join(takes, ", "))
 		}
 	}
-	if err := c.need(p+".at", "when the fault starts, e.g. at: 5s"); err != nil {
+	if err := c.start(s, p+".at", f.At, "when the fault starts, e.g. at: 5s"); err != nil {
 		return err
-	}
-	if err := c.nonNegative(p+".at", f.At); err != nil {
-		return err
-	}
-	if f.At >= s.Duration {
-		return c.errf(p+".at", "%v is not before the end of the run (duration %v)", f.At, s.Duration)
 	}
 	if err := c.need(p+".for", "how long the fault lasts, e.g. for: 2s"); err != nil {
 		return err
