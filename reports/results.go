@@ -109,24 +109,83 @@ type Run struct {
 	Served                 Served            `json:"served"`
 	Levels                 []Level           `json:"levels"`
 	LatencyMs              Latency           `json:"latency_ms"`
-	Stores                 []Store           `json:"stores,omitempty"`
-	Events                 uint64            `json:"events"`
-	SimSeconds             float64           `json:"sim_seconds"`
-	WallSeconds            float64           `json:"wall_seconds"`
-	Series                 *Series           `json:"series,omitempty"`
+	// LatencyHistogramMs is the distribution of the finished requests'
+	// latency in milliseconds, for CDF and CCDF figures.
+	LatencyHistogramMs *Histogram `json:"latency_histogram_ms,omitempty"`
+	Stores             []Store    `json:"stores,omitempty"`
+	Events             uint64     `json:"events"`
+	SimSeconds         float64    `json:"sim_seconds"`
+	WallSeconds        float64    `json:"wall_seconds"`
+	Series             *Series    `json:"series,omitempty"`
 }
 
-// Series holds per-second time series of a run; index i covers simulated
-// time [i, i+1) seconds.
+// Series holds a run's time series. Sample i covers simulated time
+// [i*StepMs, (i+1)*StepMs) milliseconds; every slice has the same length.
 type Series struct {
-	Requests      []uint64 `json:"requests"`
+	// StepMs is the width of one sample in milliseconds.
+	StepMs float64 `json:"step_ms"`
+	// Coarsened says how many times the step was doubled during the run to
+	// keep the series under its cap of samples (0: never, and StepMs is the
+	// step asked for). Counts of merged samples are summed, peaks are the
+	// larger of the two, and latency percentiles are the larger of the two
+	// (an upper bound, not the merged samples' percentile).
+	Coarsened int `json:"coarsened,omitempty"`
+	// Requests counts the requests that arrived in the step.
+	Requests []uint64 `json:"requests"`
+	// UpstreamCalls counts the upstream calls started in the step.
 	UpstreamCalls []uint64 `json:"upstream_calls"`
-	StoreOps      []uint64 `json:"store_ops"`
-	Errors        []uint64 `json:"errors"`
-	// LatencyP99Ms is the p99 latency of the requests answered in that
-	// second.
-	LatencyP99Ms []float64 `json:"latency_p99_ms"`
-	// PeakContenders[l][i] is level l's peak contenders on one key in second
-	// i.
+	// UpstreamInFlight is the most upstream calls in flight at one time
+	// during the step.
+	UpstreamInFlight []uint64 `json:"upstream_in_flight"`
+	// StoreOps counts the store round trips started in the step, over all
+	// stores.
+	StoreOps []uint64 `json:"store_ops"`
+	// Stores holds the store series per store scope, in the order of the
+	// run's Stores.
+	Stores []StoreSeries `json:"stores,omitempty"`
+	// PeakContenders[l][i] is the most contenders on one key at level l in
+	// step i (the node level: requests waiting for one node's flight).
 	PeakContenders [][]int `json:"peak_contenders"`
+	// Waiting is the most requests waiting for a reply at one time during
+	// the step.
+	Waiting []uint64 `json:"waiting"`
+	// Served counts the replies of the step by how they were served.
+	Served ServedSeries `json:"served"`
+	// Errors counts the requests answered with an error in the step.
+	Errors []uint64 `json:"errors"`
+	// LatencyP50Ms and LatencyP99Ms are the percentiles of the latency of
+	// the requests answered in the step (0 when none was).
+	LatencyP50Ms []float64 `json:"latency_p50_ms"`
+	LatencyP99Ms []float64 `json:"latency_p99_ms"`
+}
+
+// StoreSeries is the load on the stores of one scope over time.
+type StoreSeries struct {
+	Scope string `json:"scope"`
+	// Stores is how many store servers the scope has.
+	Stores int `json:"stores"`
+	// Ops counts the round trips the scope's stores started in the step.
+	Ops []uint64 `json:"ops"`
+	// Utilisation is the busiest of the scope's stores in the step: the
+	// fraction of the step it spent serving.
+	Utilisation []float64 `json:"utilisation"`
+}
+
+// ServedSeries counts replies per step by how they were served.
+type ServedSeries struct {
+	Hit       []uint64 `json:"hit"`
+	Collapsed []uint64 `json:"collapsed"`
+	Fetched   []uint64 `json:"fetched"`
+	Hedged    []uint64 `json:"hedged"`
+	Stale     []uint64 `json:"stale"`
+	Error     []uint64 `json:"error"`
+}
+
+// Histogram is a distribution in buckets: Counts[i] values fell in
+// [Bounds[i], Bounds[i+1]); len(Bounds) is len(Counts)+1. The bounds grow
+// geometrically, so the histogram covers microseconds to hours with a
+// bounded relative error.
+type Histogram struct {
+	Bounds []float64 `json:"bounds"`
+	Counts []uint64  `json:"counts"`
 }
