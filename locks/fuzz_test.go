@@ -164,7 +164,7 @@ func newFuzzWorld(t *testing.T, data []byte) *fuzzWorld {
 		l.OnTimeout = locks.Policy(int(policies>>(2*i)&3) % 3)
 		l.NoRenew = noRenew
 		if mode&2 != 0 {
-			l.Wake = locks.Poll
+			l.Wake = locks.WakePoll
 		}
 	}
 	cfg := worldConfig{

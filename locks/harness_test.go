@@ -14,7 +14,7 @@ package locks_test
 //
 // The harness records every reply, every upstream call (with its cause), the
 // store operations each store served, and the contenders of each (level,
-// store, key) from EffContend, and it checks on the fly what must hold in
+// store, key) from EffectContend, and it checks on the fly what must hold in
 // every run: no request is answered twice or after it was cancelled; a value
 // replied was produced by an upstream call for that key that had already
 // finished; an error replied is a wait timeout that had passed, an abort, or
@@ -90,7 +90,7 @@ var defaultLevel = locks.Level{
 	LeaseTTL:     2 * time.Second,
 	WaitTimeout:  time.Second,
 	PollInterval: 50 * ms,
-	Wake:         locks.Notify,
+	Wake:         locks.WakeNotify,
 }
 
 // defaultConfig is a world of the given topology and nodes with the usual
@@ -202,7 +202,7 @@ type fetchRec struct {
 	value     int
 	err       error
 	finished  bool
-	cancelled bool // the machine sent EffCancelFetch for it
+	cancelled bool // the machine sent EffectCancelFetch for it
 }
 
 type contKey struct {
@@ -661,13 +661,13 @@ func (w *world) flush(n *node) {
 			w.log.effect(n, &effects[i])
 		}
 		switch e.Kind {
-		case locks.EffStore:
+		case locks.EffectStore:
 			if !e.Op.Scope.Shared() {
 				w.tb.Fatalf("%v: node %d: store operation %s for scope %s", dur(w.now), n.id, e.Op.Kind, e.Op.Scope)
 			}
 			st := w.storeFor(n, e.Op.Scope)
 			w.schedule(w.now.Add(w.cfg.Latency[st.scope]), &event{kind: evOpArrive, node: n, st: st, op: e.Op})
-		case locks.EffSetTimer:
+		case locks.EffectSetTimer:
 			slot := e.Timer.Slot()
 			for len(n.timers) <= slot {
 				n.timers = append(n.timers, nil)
@@ -676,26 +676,26 @@ func (w *world) flush(n *node) {
 				heap.Remove(&w.q, old.index)
 			}
 			n.timers[slot] = w.schedule(e.At, &event{kind: evTimer, node: n, timer: e.Timer})
-		case locks.EffCancelTimer:
+		case locks.EffectCancelTimer:
 			slot := e.Timer.Slot()
 			if slot < len(n.timers) && n.timers[slot] != nil {
 				heap.Remove(&w.q, n.timers[slot].index)
 				n.timers[slot] = nil
 			}
-		case locks.EffFetch:
+		case locks.EffectFetch:
 			w.startFetch(n, e.Fetch)
-		case locks.EffCancelFetch:
+		case locks.EffectCancelFetch:
 			for _, f := range slices.Backward(w.fetches) {
 				if f.node == n && f.fetch.Flight == e.Fetch.Flight && !f.finished {
 					f.cancelled = true
 					break
 				}
 			}
-		case locks.EffReply:
+		case locks.EffectReply:
 			for r := range e.Replies {
 				w.onReply(n, r)
 			}
-		case locks.EffContend:
+		case locks.EffectContend:
 			k := contKey{e.Op.Level, w.storeFor(n, e.Op.Scope), e.Op.Key}
 			g := w.contenders[k]
 			if g == nil {

@@ -37,7 +37,7 @@ func TestKeyNumberChangesNothing(t *testing.T) {
 				topo := builtin(t, name, func(i int, l *locks.Level) {
 					l.WaitTimeout = 150 * ms // some waits time out and hedge
 					if i == 0 {
-						l.OnTimeout = locks.Stale
+						l.OnTimeout = locks.PolicyStale
 					}
 				})
 				cfg := defaultConfig(topo, nodesIn(6, 2, 1)...)

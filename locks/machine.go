@@ -42,7 +42,7 @@ type LevelStats struct {
 	// Timeouts counts waits that timed out.
 	Timeouts uint64
 	// PeakContenders is, for the node level only, the most requests one
-	// flight had at once. Shared levels span nodes: drivers sum EffContend.
+	// flight had at once. Shared levels span nodes: drivers sum EffectContend.
 	PeakContenders int
 }
 
@@ -172,9 +172,9 @@ func (m *Machine[V]) InFlight() int { return len(m.flights) - len(m.free) }
 
 // Abort ends every flight at now: waiting requests get ErrAborted, held locks
 // are released, subscriptions and timers dropped. A driver calls it when it
-// closes. It emits, for each flight, the replies (EffReply), then what
-// abort emits: EffCancelFetch for an upstream call on its way, OpRelease for
-// each lock held, EffContend -1, EffCancelTimer and OpUnsubscribe.
+// closes. It emits, for each flight, the replies (EffectReply), then what
+// abort emits: EffectCancelFetch for an upstream call on its way, OpRelease for
+// each lock held, EffectContend -1, EffectCancelTimer and OpUnsubscribe.
 func (m *Machine[V]) Abort(now Time) {
 	for _, f := range m.flights {
 		if f.phase == phaseIdle && f.live == 0 {
@@ -186,7 +186,7 @@ func (m *Machine[V]) Abort(now Time) {
 }
 
 // StoreDone is the input "the store answered op with res at now". op must be
-// the Op of the EffStore effect, unchanged.
+// the Op of the EffectStore effect, unchanged.
 //
 // A read-or-acquire's reply moves its flight (readOrAcquireDone) only if
 // the flight still waits for that very operation: still in phaseRA, at the

@@ -272,24 +272,24 @@ type EffectKind uint8
 
 // The effects.
 const (
-	// EffStore: run Effect.Op.
-	EffStore EffectKind = iota
-	// EffSetTimer: call Machine.Fired with Effect.Timer at Effect.At,
+	// EffectStore: run Effect.Op.
+	EffectStore EffectKind = iota
+	// EffectSetTimer: call Machine.Fired with Effect.Timer at Effect.At,
 	// replacing any pending timer in the same slot.
-	EffSetTimer
-	// EffCancelTimer: drop the pending timer in Effect.Timer's slot.
-	EffCancelTimer
-	// EffFetch: call the upstream as Effect.Fetch says.
-	EffFetch
-	// EffCancelFetch: the flight was aborted; the driver may cancel the call.
-	EffCancelFetch
-	// EffReply: deliver Effect.Reply, or, when Effect.Waiters is set, one
+	EffectSetTimer
+	// EffectCancelTimer: drop the pending timer in Effect.Timer's slot.
+	EffectCancelTimer
+	// EffectFetch: call the upstream as Effect.Fetch says.
+	EffectFetch
+	// EffectCancelFetch: the flight was aborted; the driver may cancel the call.
+	EffectCancelFetch
+	// EffectReply: deliver Effect.Reply, or, when Effect.Waiters is set, one
 	// reply to each waiter (see Effect.Replies).
-	EffReply
-	// EffContend: Effect.Delta flights (+1 or -1) started or stopped holding
+	EffectReply
+	// EffectContend: Effect.Delta flights (+1 or -1) started or stopped holding
 	// or waiting for the lock of Effect.Op.Level on Effect.Op.Key. Drivers
 	// sum these over nodes to find peak contenders.
-	EffContend
+	EffectContend
 )
 
 // Waiter is a request waiting in a flight: its ID and when it arrived.
@@ -305,25 +305,26 @@ type Waiter struct {
 // notices.)
 type Effect[V any] struct {
 	Kind EffectKind
-	// Delta is set for EffContend.
+	// Delta is set for EffectContend.
 	Delta int8
-	// Timer is set for EffSetTimer and EffCancelTimer, At for EffSetTimer.
+	// Timer is set for EffectSetTimer and EffectCancelTimer, At for
+	// EffectSetTimer.
 	Timer Timer
 	At    Time
-	// Op is set for EffStore, and for EffContend, where its Flight, Level,
+	// Op is set for EffectStore, and for EffectContend, where its Flight, Level,
 	// Scope, Key and KeyNum name the lock.
 	Op Op[V]
-	// Reply is the reply of an EffReply. When Waiters is not nil the same
+	// Reply is the reply of an EffectReply. When Waiters is not nil the same
 	// reply goes to each of them instead (with their ID and Since): the
 	// followers of a flight are answered with one effect. Use Replies to
 	// walk both cases.
 	Reply   Reply[V]
 	Waiters []Waiter
-	// Fetch is set for EffFetch and EffCancelFetch.
+	// Fetch is set for EffectFetch and EffectCancelFetch.
 	Fetch Fetch
 }
 
-// Replies calls yield with each reply an EffReply carries, in order.
+// Replies calls yield with each reply an EffectReply carries, in order.
 func (e *Effect[V]) Replies(yield func(Reply[V]) bool) {
 	if e.Waiters == nil {
 		yield(e.Reply)

@@ -11,15 +11,15 @@ import (
 	"github.com/stampsim/stampsim/locks"
 )
 
-// DefaultLevel holds the settings a level of a topology takes where it
-// leaves a field zero: a 10s lease (renewed every third of it while the
-// upstream call runs), a 5s wait, then a direct upstream call (locks.Invoke),
-// release notifications with a poll every 250ms as the safety net.
+// DefaultLevel holds the settings a level of a topology takes where it leaves a
+// field zero: a 10s lease (renewed every third of it while the upstream call
+// runs), a 5s wait, then a direct upstream call (locks.PolicyInvoke), release
+// notifications with a poll every 250ms as the safety net.
 var DefaultLevel = locks.Level{
 	LeaseTTL:     10 * time.Second,
 	WaitTimeout:  5 * time.Second,
-	OnTimeout:    locks.Invoke,
-	Wake:         locks.Notify,
+	OnTimeout:    locks.PolicyInvoke,
+	Wake:         locks.WakeNotify,
 	PollInterval: 250 * time.Millisecond,
 }
 

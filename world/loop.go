@@ -156,20 +156,20 @@ func (w *world) drain(now sim.Time, id int32) {
 	for i := range effs {
 		e := &effs[i]
 		switch e.Kind {
-		case locks.EffStore:
+		case locks.EffectStore:
 			w.send(now, id, &e.Op)
-		case locks.EffSetTimer:
+		case locks.EffectSetTimer:
 			w.setTimer(now, n, id, e.Timer, sim.Time(e.At))
-		case locks.EffCancelTimer:
+		case locks.EffectCancelTimer:
 			if s := e.Timer.Slot(); s < len(n.timers) && n.timers[s] != 0 {
 				w.eng.Cancel(n.timers[s])
 				n.timers[s] = 0
 			}
-		case locks.EffFetch:
+		case locks.EffectFetch:
 			w.fetch(now, id, &e.Fetch)
-		case locks.EffCancelFetch:
+		case locks.EffectCancelFetch:
 			// The upstream goes on working; the machine drops its answer.
-		case locks.EffReply:
+		case locks.EffectReply:
 			if e.Waiters == nil {
 				w.reply(now, n, &e.Reply)
 				continue
@@ -179,7 +179,7 @@ func (w *world) drain(now sim.Time, id int32) {
 				r.ID, r.Since = wt.ID, wt.Since
 				w.reply(now, n, &r)
 			}
-		case locks.EffContend:
+		case locks.EffectContend:
 			w.contend(now, n, &e.Op, int32(e.Delta))
 		}
 	}

@@ -36,7 +36,7 @@ func flashCrowd(requests int) *scenarios.Scenario {
 func defaults(sc *scenarios.Scenario) locks.Level {
 	return locks.Level{
 		LeaseTTL: sc.Locks.LeaseTTL.D(), WaitTimeout: sc.Locks.WaitTimeout.D(),
-		OnTimeout: locks.Invoke, Wake: locks.Notify, PollInterval: sc.Locks.PollInterval.D(),
+		OnTimeout: locks.PolicyInvoke, Wake: locks.WakeNotify, PollInterval: sc.Locks.PollInterval.D(),
 	}
 }
 
