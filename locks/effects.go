@@ -2,7 +2,7 @@ package locks
 
 // outbox holds a machine's effects: the batch being built and the one the
 // driver is reading, with the waiter lists they lend. Machines of one
-// driver may share one (ShareEffects).
+// driver may share one (SimHooks.ShareEffects).
 type outbox[V any] struct {
 	effects     []Effect[V]
 	spare       []Effect[V]
@@ -77,7 +77,7 @@ func (m *Machine[V]) push(k EffectKind) *Effect[V] {
 func (m *Machine[V]) contend(f *flight[V], l *Level, i int, delta int8) {
 	e := m.push(EffectContend)
 	e.Delta = delta
-	e.Op = Op[V]{Flight: f.id, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num}
+	e.Op = Op[V]{Flight: f.id, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered}
 }
 
 // emitOp emits a store operation (EffectStore) and counts it in Stats.Ops:

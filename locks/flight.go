@@ -274,7 +274,7 @@ func (m *Machine[V]) endFlight(f *flight[V]) {
 // emits.
 func (m *Machine[V]) abort(f *flight[V], now Time) {
 	if f.phase == phaseFetching {
-		m.push(EffectCancelFetch).Fetch = Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, Level: -1}
+		m.push(EffectCancelFetch).Fetch = Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Level: -1}
 	}
 	m.releaseHeld(f, now)
 	if f.level >= 0 && f.level < len(m.levels) {

@@ -56,7 +56,7 @@ func (m *Machine[V]) renew(f *flight[V], now Time) {
 		h.sent = now
 		m.emitOp(Op[V]{
 			Flight: f.id, Kind: OpExtend, Level: uint8(i), Scope: l.Scope,
-			Key: f.key.name, KeyNum: f.key.num, Token: h.token, TTL: l.LeaseTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
+			Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Token: h.token, TTL: l.LeaseTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
 			Deadline: h.leaseEnd,
 		})
 	}
@@ -109,7 +109,7 @@ func (m *Machine[V]) releaseHeld(f *flight[V], now Time) {
 		}
 		l := &m.levels[i]
 		m.emitOp(Op[V]{
-			Flight: f.id, Kind: OpRelease, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num,
+			Flight: f.id, Kind: OpRelease, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered,
 			Token: h.token, Deadline: now.Add(l.LeaseTTL),
 		})
 		h.acquired = false
@@ -137,7 +137,7 @@ func (m *Machine[V]) releaseLateGrant(f *flight[V], now Time, op Op[V], res Resu
 		return // a duplicate of the reply that made f the holder
 	}
 	m.emitOp(Op[V]{
-		Flight: op.Flight, Kind: OpRelease, Level: op.Level, Scope: op.Scope, Key: op.Key, KeyNum: op.KeyNum,
+		Flight: op.Flight, Kind: OpRelease, Level: op.Level, Scope: op.Scope, Key: op.Key, KeyNum: op.KeyNum, KeyNumbered: op.KeyNumbered,
 		Token: op.Token, Deadline: now.Add(m.levels[op.Level].LeaseTTL),
 	})
 }

@@ -23,13 +23,6 @@ type Config struct {
 	// derived from its run seed; a production driver passes 32 bytes from
 	// crypto/rand so that tokens cannot be guessed.
 	Seed [32]byte
-	// KeyNumber, when set, numbers keys (from 0, below 2^32-1) so that the
-	// machine keeps them in a compact table of its own instead of a map
-	// from names (one cache line per request instead of three). It returns
-	// -1 for a key it does not number. A simulator whose keys are "k0", "k1",
-	// ... sets it; a production driver leaves it nil. It changes nothing
-	// the machine does, only where it keeps what it knows about a key.
-	KeyNumber func(key string) int
 }
 
 // LevelStats counts what happened at one level of the topology on one node.
@@ -109,7 +102,7 @@ type Machine[V any] struct {
 	subs    map[subKey]*subscription
 	subPool []*subscription
 	// out is where effects are written until Ready takes them; machines
-	// that ShareEffects share one.
+	// that share effects (SimHooks.ShareEffects) share one.
 	out       *outbox[V]
 	ptrValues bool // V may hold pointers: Ready clears whole batches
 	rng       *rand.ChaCha8
@@ -133,7 +126,7 @@ func NewMachine[V any](cfg Config) (*Machine[V], error) {
 	m := &Machine[V]{
 		cfg:    cfg,
 		levels: cfg.Topology.Levels,
-		keys:   newKeyTable[V](cfg.KeyNumber),
+		keys:   newKeyTable[V](),
 		subs:   make(map[subKey]*subscription),
 		out:    new(outbox[V]),
 		rng:    rand.NewChaCha8(cfg.Seed),

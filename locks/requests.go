@@ -23,7 +23,8 @@ func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
 	return m.request(now, id, key, m.keys.ref(key))
 }
 
-// request is Request and RequestNumbered once the key's keyRef is known.
+// request is Request and SimHooks.RequestNumbered once the key's keyRef is
+// known.
 // On a fresh node-cache entry it emits the reply (ServedHit) and returns
 // the zero Handle. With a node level and a flight already in progress for
 // the key, whatever its phase, the request joins it as a follower, and if

@@ -46,7 +46,7 @@ func (m *Machine[V]) sendReadOrAcquire(f *flight[V], now Time) {
 	f.phase = phaseRA
 	m.emitOp(Op[V]{
 		Flight: f.id, Seq: f.raSeq, Kind: OpReadOrAcquire, Level: uint8(f.level), Scope: l.Scope,
-		Key: f.key.name, KeyNum: f.key.num, Token: f.token, TTL: l.LeaseTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
+		Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Token: f.token, TTL: l.LeaseTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
 		Deadline: f.deadline,
 	})
 }

@@ -95,7 +95,7 @@ func (m *Machine[V]) joinSub(f *flight[V], now Time) bool {
 		s.flights = s.flights[:0]
 		m.subs[k] = s
 		l := &m.levels[f.level]
-		m.emitOp(Op[V]{Flight: f.id, Kind: OpSubscribe, Level: uint8(f.level), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num, Deadline: f.deadline})
+		m.emitOp(Op[V]{Flight: f.id, Kind: OpSubscribe, Level: uint8(f.level), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Deadline: f.deadline})
 	}
 	f.inSub = true
 	f.subIdx = len(s.flights)
@@ -141,7 +141,7 @@ func (m *Machine[V]) leaveSub(f *flight[V]) {
 	delete(m.subs, k)
 	m.subPool = append(m.subPool, s)
 	l := &m.levels[f.level]
-	m.emitOp(Op[V]{Flight: f.id, Kind: OpUnsubscribe, Level: uint8(f.level), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num})
+	m.emitOp(Op[V]{Flight: f.id, Kind: OpUnsubscribe, Level: uint8(f.level), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered})
 }
 
 // subscribeDone is the store's reply to OpSubscribe (StoreDone). It is

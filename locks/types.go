@@ -150,14 +150,15 @@ type Op[V any] struct {
 	Kind   OpKind
 	Level  uint8 // index of the level in the topology
 	Scope  Scope
-	// KeyNum is Key's number under Config.KeyNumber plus one, or 0 when
-	// the machine does not number keys: a driver that numbers its keys
-	// reads it instead of parsing Key.
-	KeyNum uint32
-	Key    string
-	Token  Token         // OpReadOrAcquire, OpPublish, OpExtend, OpRelease
-	Fence  uint64        // OpPublish: the fence the holder got
-	TTL    time.Duration // lease TTL (acquire, extend) or cache TTL (publish)
+	// KeyNumbered says that the machine numbers Key (SimHooks.NumberKeys)
+	// and KeyNum is its number: a driver that numbers its keys reads it
+	// instead of parsing Key. Otherwise KeyNum is 0 and means nothing.
+	KeyNumbered bool
+	KeyNum      uint32
+	Key         string
+	Token       Token         // OpReadOrAcquire, OpPublish, OpExtend, OpRelease
+	Fence       uint64        // OpPublish: the fence the holder got
+	TTL         time.Duration // lease TTL (acquire, extend) or cache TTL (publish)
 	// FenceTTL is how long the key's fence counter and last accepted fence
 	// must live on after this operation (OpReadOrAcquire that takes the
 	// lock, OpExtend that renews it, OpPublish that writes): the longer of
@@ -245,9 +246,10 @@ type Fetch struct {
 	// follower that hedged. A driver that holds an upstream function per
 	// request calls the owner's.
 	Owner ReqID
-	// KeyNum is as in Op.
-	KeyNum uint32
-	Cause  Cause
+	// KeyNum and KeyNumbered are as in Op.
+	KeyNum      uint32
+	KeyNumbered bool
+	Cause       Cause
 	// Level is the level whose timeout caused a hedge (CauseWaiterTimeout,
 	// CauseStoreError, CauseFollowerTimeout), or -1.
 	Level int8
@@ -312,7 +314,7 @@ type Effect[V any] struct {
 	Timer Timer
 	At    Time
 	// Op is set for EffectStore, and for EffectContend, where its Flight, Level,
-	// Scope, Key and KeyNum name the lock.
+	// Scope, Key, KeyNumbered and KeyNum name the lock.
 	Op Op[V]
 	// Reply is the reply of an EffectReply. When Waiters is not nil the same
 	// reply goes to each of them instead (with their ID and Since): the

@@ -94,7 +94,6 @@ func build(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt
 		NodeCacheTTL:   sc.Cache.NodeTTL.D(),
 		SharedCacheTTL: sc.Cache.SharedTTL.D(),
 		StaleFor:       sc.Cache.StaleFor.D(),
-		KeyNumber:      keyNumber,
 	}
 
 	// Timer lanes: the delays of the timers the machines set most.
@@ -269,12 +268,17 @@ func (w *world) newMachine() (*locks.Machine[V], error) {
 	if err != nil {
 		return nil, err
 	}
+	hooks := m.SimHooks()
+	// Every key of a world is "k<n>", which keyNumber numbers n, so every
+	// operation and upstream call carries its key's number (Op.KeyNum) and
+	// the world reads that, never the name.
+	hooks.NumberKeys(keyNumber)
 	// The world takes each input's effects before the next input, so its
 	// machines can share one batch, which then stays in cache.
 	if w.effectsOf == nil {
 		w.effectsOf = m
 	} else {
-		m.ShareEffects(w.effectsOf)
+		hooks.ShareEffects(w.effectsOf)
 	}
 	return m, nil
 }

@@ -46,7 +46,7 @@ func (w *world) closeSecond() {
 func (w *world) contend(now sim.Time, n *node, op *locks.Op[V], delta int32) {
 	// A store serves one scope, and a topology has at most one level per
 	// scope, so the store and the key name the lock.
-	s, k := &w.stores[n.stores[op.Scope]], opKey(op.KeyNum)
+	s, k := &w.stores[n.stores[op.Scope]], int(op.KeyNum)
 	c := s.contenders.get(k) + delta
 	s.contenders.set(k, c)
 	if int(c) > w.levelPeak[op.Level] {

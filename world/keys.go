@@ -100,7 +100,3 @@ func keyNumber(k string) int {
 	}
 	return n
 }
-
-// opKey returns the key number of an Op or Fetch from its KeyNum: every
-// key of a world is numbered (keyNumber), so it is never 0.
-func opKey(keyNum uint32) int { return int(keyNum) - 1 }

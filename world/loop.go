@@ -143,10 +143,9 @@ func (w *world) prefetchReply(n *node, ev sim.Event) {
 	if s := int(slot) * int(locks.NumTimerKinds); s < len(n.timers) {
 		prefetch.At(&n.timers[s])
 	}
-	if keyNum > 0 {
-		n.m.Prefetch(opKey(keyNum))
-	}
-	n.m.PrefetchFlight(slot)
+	hooks := n.m.SimHooks()
+	hooks.Prefetch(int(keyNum))
+	hooks.PrefetchFlight(slot)
 }
 
 // drain carries out the effects node id's machine asked for.

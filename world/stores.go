@@ -128,7 +128,7 @@ func (w *world) storeArrive(now sim.Time, i int32) {
 				continue
 			}
 			w.eng.At(finish+w.netDelay(s.scope, sub), sim.Event{
-				Kind: evNotify, Target: sub, A: int64(opKey(r.op.KeyNum)), B: packNotify(s.scope, sn.inc),
+				Kind: evNotify, Target: sub, A: int64(r.op.KeyNum), B: packNotify(s.scope, sn.inc),
 			})
 		}
 	}

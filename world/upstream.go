@@ -27,7 +27,7 @@ func (w *world) fetch(now sim.Time, id int32, f *locks.Fetch) {
 	if w.series {
 		w.sUpstream = bump(w.sUpstream, now)
 	}
-	key := opKey(f.KeyNum)
+	key := int(f.KeyNum)
 	d := w.dups[n.region].get(key)
 	if d.inProgress > 0 || (d.hasOK && now-d.lastOK < sim.FromDuration(w.sc.Cache.SharedTTL.D())) {
 		w.duplicates[f.Cause]++

@@ -102,7 +102,7 @@ type world struct {
 	keys   []string
 	mcfg   locks.Config
 	// effectsOf is the first machine built: every machine shares its
-	// effect buffers (locks.Machine.ShareEffects).
+	// effect buffers (locks.SimHooks.ShareEffects).
 	effectsOf *locks.Machine[V]
 
 	ops   slab[opRec]
