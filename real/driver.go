@@ -142,8 +142,7 @@ func New(opt Options) (*Driver, error) {
 	return d, nil
 }
 
-// Topology returns the topology the driver runs, defaults filled in (and
-// its node level gone under Options.SkipNodeLevel).
+// Topology returns the topology the driver runs, defaults filled in.
 func (d *Driver) Topology() locks.Topology {
 	t := d.cfg.topo
 	t.Levels = append([]locks.Level(nil), t.Levels...)

@@ -207,26 +207,6 @@ func TestPollModeCollapsesWithoutSubscribing(t *testing.T) {
 	}
 }
 
-// SkipNodeLevel strips the node level: every request then goes to the store
-// on its own, which validation must notice.
-func TestSkipNodeLevelStripsTheNodeLevel(t *testing.T) {
-	noLeaks(t)
-	b, _ := miniBackend(t)
-	for _, skip := range []bool{false, true} {
-		opt := real.Options{Topology: topology(t, "two-level", level(0, 0, 0, locks.PolicyFail)), SkipNodeLevel: skip}
-		d := newDriver(t, b, opt)
-		if got, want := len(d.Topology().Levels), map[bool]int{false: 2, true: 1}[skip]; got != want {
-			t.Errorf("skip %v: %d levels, want %d", skip, got, want)
-		}
-		u := &upstream{delay: 50 * time.Millisecond, value: "v"}
-		stampede([]*real.Driver{d}, 50, "k-"+map[bool]string{false: "kept", true: "skipped"}[skip], u.fetch)
-		flights := d.Stats().Store[locks.ScopeRegion][locks.OpReadOrAcquire].Ops
-		if skip && flights < 50 || !skip && flights >= 50 {
-			t.Errorf("skip %v: %d read-or-acquire operations for 50 callers", skip, flights)
-		}
-	}
-}
-
 // recorder is an Observer that adds everything up.
 type recorder struct {
 	mu                sync.Mutex

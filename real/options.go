@@ -85,12 +85,6 @@ type Options struct {
 	// Observer, if not nil, is told of every store operation, contention
 	// change, upstream call and reply, as they happen.
 	Observer Observer
-
-	// SkipNodeLevel strips the node level from the topology. It is a
-	// fault-injection hook for validation tooling, which must show that it
-	// notices a real side that does not run the protocol it was given; a
-	// service has no use for it.
-	SkipNodeLevel bool
 }
 
 // Observer is told what a driver does, so that validation tooling can count
@@ -143,9 +137,6 @@ func (o *Options) resolve() (config, error) {
 	}
 	c.topo = locks.Topology{Name: o.Topology.Name}
 	for _, l := range o.Topology.Levels {
-		if o.SkipNodeLevel && l.Scope == locks.ScopeNode {
-			continue
-		}
 		if l.LeaseTTL == 0 {
 			l.LeaseTTL = DefaultLevel.LeaseTTL
 		}

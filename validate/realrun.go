@@ -31,12 +31,15 @@ type arrival struct {
 // of the simulated run replayed at its time, and everything the simulator
 // counts counted again through the drivers' Observer.
 type realWorld struct {
-	sc       *scenarios.Scenario
-	topo     locks.Topology
-	shape    topology.Shape
-	client   redis.UniversalClient
-	prefix   string
-	skipNode bool
+	sc *scenarios.Scenario
+	// topo is the topology the simulator ran, which decides the upstream
+	// latency of each call (world.LockInstance); realTopo the one the
+	// drivers run, which their level numbers index: the same, unless
+	// validation injects a fault into the real side (withoutNodeLevel).
+	topo, realTopo locks.Topology
+	shape          topology.Shape
+	client         redis.UniversalClient
+	prefix         string
 
 	start time.Time
 	// pace is the replay's pacer, sent the requests at the times it sent
@@ -109,7 +112,7 @@ func (o nodeObserver) StoreOp(scope locks.Scope, kind locks.OpKind, roundTrips, 
 
 func (o nodeObserver) Contend(level int, key string, delta int) {
 	w := o.w
-	k := contKey{store: w.shape.StoreOf(o.node, topology.Scope(w.topo.Levels[level].Scope)), level: level, key: key}
+	k := contKey{store: w.shape.StoreOf(o.node, topology.Scope(w.realTopo.Levels[level].Scope)), level: level, key: key}
 	w.mu.Lock()
 	c := w.contenders[k] + delta
 	if c == 0 {
@@ -169,7 +172,7 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 			clients[s] = w.client
 		}
 		drivers[i], err = real.New(real.Options{
-			Topology:       w.topo,
+			Topology:       w.realTopo,
 			Clients:        clients,
 			ScopePrefixes:  prefixes,
 			NodeCacheTTL:   nodeTTL,
@@ -177,7 +180,6 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 			StaleFor:       w.sc.Cache.StaleFor.D(),
 			FetchTimeout:   time.Minute,
 			Observer:       nodeObserver{w, i},
-			SkipNodeLevel:  w.skipNode,
 		})
 		if err != nil {
 			return reports.Run{}, fmt.Errorf("driver for node %d: %w", i, err)
@@ -300,6 +302,21 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 	}
 	run.WallSeconds = time.Since(wallStart).Seconds()
 	return run, nil
+}
+
+// withoutNodeLevel returns t without its node level, if it has one: the
+// fault that Options.SkipNodeLevel injects into the real side only, so that
+// validation shows it notices a real side that does not run the protocol it
+// was given. It keeps t's name, as the real side reports the topology it was
+// asked for.
+func withoutNodeLevel(t locks.Topology) locks.Topology {
+	out := locks.Topology{Name: t.Name}
+	for _, l := range t.Levels {
+		if l.Scope != locks.ScopeNode {
+			out.Levels = append(out.Levels, l)
+		}
+	}
+	return out
 }
 
 // fetcher returns the upstream call of a request at node for key: it sleeps

@@ -179,8 +179,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (rep *Report,
 		}
 		logf("%s: %d requests against real drivers", name, len(arrivals))
 		rw := &realWorld{
-			sc: scaled, topo: topo, shape: scaled.Shape(), client: client, latency: latency,
-			prefix: prefix + strconv.Itoa(i) + ":", skipNode: opt.SkipNodeLevel,
+			sc: scaled, topo: topo, realTopo: topo, shape: scaled.Shape(), client: client, latency: latency,
+			prefix: prefix + strconv.Itoa(i) + ":",
+		}
+		if opt.SkipNodeLevel {
+			rw.realTopo = withoutNodeLevel(topo)
 		}
 		realRun, err := rw.run(ctx, arrivals)
 		if err == nil {
