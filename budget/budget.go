@@ -309,7 +309,7 @@ func upstreamP99(sc *scenarios.Scenario) time.Duration {
 	}
 	f := 1.0
 	for _, fault := range sc.Faults {
-		if fault.Kind == scenarios.FaultUpstreamSlowdown {
+		if fault.Kind == scenarios.FaultUpstreamSlowdown.String() {
 			f = math.Max(f, fault.Factor)
 		}
 	}

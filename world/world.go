@@ -155,8 +155,9 @@ type world struct {
 	crashedErrors uint64
 }
 
-// Run simulates one topology of a scenario. The scenario must have been
-// loaded (defaults filled in and validated) by package scenarios.
+// Run simulates one topology of a scenario, resolved (Scenario.Resolved)
+// from one that package scenarios loaded (defaults filled in and
+// validated).
 //
 // When ctx is done, Run stops within [sim.InterruptEvery] events, even if
 // the virtual clock stands still (a stampede whose requests all arrive at
@@ -164,12 +165,13 @@ type world struct {
 // [reports.Run.Interrupted], with context.Cause(ctx): the caller can keep
 // the partial counts or drop them. The zero Run comes back if ctx was done
 // before the simulation started.
-func Run(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt Options) (reports.Run, error) {
+func Run(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt Options) (reports.Run, error) {
 	wallStart := time.Now()
 	if ctx.Err() != nil {
 		return reports.Run{}, context.Cause(ctx)
 	}
-	w, err := build(ctx, sc, topo, opt)
+	sc := rs.Scenario
+	w, err := build(ctx, rs, topo, opt)
 	if err != nil {
 		return reports.Run{}, err
 	}
