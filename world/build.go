@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/stampsim/stampsim/internal/counting"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/memstore"
 	"github.com/stampsim/stampsim/scenarios"
@@ -123,7 +124,7 @@ func build(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt
 	}
 	add("global", locks.ScopeGlobal)
 
-	w.dups = make([]byKey[dupState], w.shape.Regions)
+	w.dups = counting.NewDuplicates(w.shape.Regions, sc.Cache.SharedTTL.D())
 	w.nodes = make([]node, w.shape.Nodes())
 	for id := range w.nodes {
 		if id%sim.InterruptEvery == 0 && ctx.Err() != nil {

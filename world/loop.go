@@ -113,12 +113,7 @@ func (w *world) deliver(now sim.Time, ev sim.Event) {
 		flight, inc, region, key, err := c.flight, c.inc, c.region, c.key, c.err
 		w.calls.free(int32(ev.A))
 		w.upInflight--
-		d := w.dups[region].get(int(key))
-		d.inProgress--
-		if err == nil {
-			d.hasOK, d.lastOK = true, now
-		}
-		w.dups[region].set(int(key), d)
+		w.dups.Done(int(region), int(key), now.Duration(), err == nil)
 		if inc != n.inc || n.crashed {
 			return
 		}

@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/stampsim/stampsim/internal/counting"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/reports"
 	"github.com/stampsim/stampsim/scenarios"
@@ -135,7 +136,7 @@ type world struct {
 	upstream      [locks.NumCauses]uint64
 	upErrorsN     uint64
 	duplicates    [locks.NumCauses]uint64
-	dups          []byKey[dupState] // per region
+	dups          *counting.Duplicates
 	levelPeak     [locks.MaxLevels]int
 	opsByKind     [locks.NumOpKinds]uint64
 	storeErrors   uint64
