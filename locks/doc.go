@@ -44,6 +44,7 @@
 //     call runs, and their release.
 //   - fetch.go: the upstream call, the Fetched input, and finish: replies,
 //     node-cache fill, publish.
+//   - jitter.go: TTL jitter, the spread of each fill's cache TTLs.
 //   - nodecache.go and keytable.go: what a machine keeps per key, and the
 //     sweep that keeps it small.
 //   - effects.go: the effect batch that Ready returns, and the waiter lists

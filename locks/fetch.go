@@ -52,7 +52,8 @@ func (m *Machine[V]) Fetched(now Time, id FlightID, value V, err error) {
 
 // finish replies to every waiter with value, fills the node cache and writes
 // the value to every shared cache whose lock f holds, outermost first,
-// releasing those locks.
+// releasing those locks. With TTL jitter (Config.TTLJitter) both TTLs are
+// shortened by the fill's jitter draw.
 //
 // It runs when a flight has the value: from Fetched (the owner served
 // fetched or hedged) and from a read-or-acquire that found it in a shared
@@ -62,8 +63,13 @@ func (m *Machine[V]) Fetched(now Time, id FlightID, value V, err error) {
 // replies, an OpPublish and EffectContend -1 per held lock, and what endFlight
 // emits; f ends.
 func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
-	if m.cfg.NodeCacheTTL > 0 {
-		e := keyEntry[V]{value: value, fresh: now.Add(m.cfg.NodeCacheTTL), cached: true}
+	nodeTTL, sharedTTL := m.cfg.NodeCacheTTL, m.cfg.SharedCacheTTL
+	if m.cfg.TTLJitter > 0 {
+		x := jitterDraw(f.key, now)
+		nodeTTL, sharedTTL = m.jittered(nodeTTL, x), m.jittered(sharedTTL, x)
+	}
+	if nodeTTL > 0 {
+		e := keyEntry[V]{value: value, fresh: now.Add(nodeTTL), cached: true}
 		if f.keyed {
 			f.keyed = false // the flight ends here: unregister it in the same write
 		} else {
@@ -81,7 +87,7 @@ func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
 		l := &m.levels[i]
 		m.emitOp(Op[V]{
 			Flight: f.id, Kind: OpPublish, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered,
-			Token: h.token, Fence: h.fence, TTL: m.cfg.SharedCacheTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
+			Token: h.token, Fence: h.fence, TTL: sharedTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
 			Value: value, Deadline: now.Add(l.LeaseTTL),
 		})
 		h.acquired = false

@@ -61,6 +61,8 @@ type worldConfig struct {
 	Topology                               locks.Topology
 	Nodes                                  []place
 	NodeCacheTTL, SharedCacheTTL, StaleFor time.Duration
+	// TTLJitter is Config.TTLJitter for every machine.
+	TTLJitter float64
 	// Latency is the one-way latency between a node and its store of each
 	// scope, indexed by scope (the node entry is unused).
 	Latency [locks.MaxLevels]time.Duration
@@ -156,6 +158,7 @@ type store struct {
 	acceptedTrail map[string][]uint64
 	acquisitions  []acquisition
 	publishes     []publication
+	publishTTLs   []time.Duration // each publish's cache TTL (Op.TTL), beside publishes
 }
 
 // publication is a publish a store applied.
@@ -371,6 +374,7 @@ func newWorld(tb testing.TB, cfg worldConfig) *world {
 			NodeCacheTTL:   cfg.NodeCacheTTL,
 			SharedCacheTTL: cfg.SharedCacheTTL,
 			StaleFor:       cfg.StaleFor,
+			TTLJitter:      cfg.TTLJitter,
 			Seed:           seed,
 		}
 		if cfg.NodeConfig != nil {
@@ -640,6 +644,7 @@ func (w *world) arrive(e *event) {
 				w.tb.Errorf("%v: %s: accepted fence %d of %q is beyond its counter %d", dur(w.now), st.name, after, op.Key, counter)
 			}
 			st.publishes = append(st.publishes, publication{n.id, op.Key, op.Fence, res.Written, res.Released})
+			st.publishTTLs = append(st.publishTTLs, op.TTL)
 			if res.Written {
 				if v, ok := st.s.Value(w.now, op.Key); !ok || v != op.Value {
 					w.tb.Errorf("%v: %s: publish of %d to %q written but the store holds %d, %v", dur(w.now), st.name, op.Value, op.Key, v, ok)

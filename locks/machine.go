@@ -19,6 +19,11 @@ type Config struct {
 	// StaleFor is how long past its TTL the node cache keeps a value for the
 	// stale policy. Zero means no stale values are kept.
 	StaleFor time.Duration
+	// TTLJitter spreads cache TTLs: each fill shortens the node-cache and
+	// shared-cache TTL of its value by a fraction of itself drawn in
+	// [0, TTLJitter) (see jitter.go). Zero, the default, keeps every TTL as
+	// configured; it must be below 1.
+	TTLJitter float64
 	// Seed seeds the generator of lock tokens. A simulation passes a seed
 	// derived from its run seed; a production driver passes 32 bytes from
 	// crypto/rand so that tokens cannot be guessed.
@@ -150,6 +155,9 @@ func NewMachine[V any](cfg Config) (*Machine[V], error) {
 	}
 	if cfg.NodeCacheTTL < 0 || cfg.StaleFor < 0 {
 		return nil, fmt.Errorf("node cache TTL and stale window must not be negative, got %v and %v", cfg.NodeCacheTTL, cfg.StaleFor)
+	}
+	if !(cfg.TTLJitter >= 0 && cfg.TTLJitter < 1) { // also refuses NaN
+		return nil, fmt.Errorf("TTL jitter must be a fraction in [0, 1), got %v", cfg.TTLJitter)
 	}
 	return m, nil
 }

@@ -23,7 +23,7 @@ package locks_test
 //
 // # Commands
 //
-//	world topology=NAME nodes=N [upstream=D] [node-ttl=D] [shared-ttl=D] [stale-for=D]
+//	world topology=NAME nodes=N [upstream=D] [node-ttl=D] [shared-ttl=D] [stale-for=D] [ttl-jitter=F]
 //	[nI] SCOPE [lease=D] [wait=D] [poll=D] [on-timeout=invoke|fail|stale] [wake=notify|poll] [renew=on|off]
 //	    A new world: the built-in topology NAME, N nodes n0..n(N-1), all in
 //	    region r0, zone z0. Each line of the command's body changes the
@@ -150,7 +150,7 @@ type flightKey struct {
 // one fails the test instead of being ignored; "" stands for the one
 // positional argument (advance's duration, a store's scope).
 var commandArgs = map[string][]string{
-	"world":       {"topology", "nodes", "upstream", "node-ttl", "shared-ttl", "stale-for"},
+	"world":       {"topology", "nodes", "upstream", "node-ttl", "shared-ttl", "stale-for", "ttl-jitter"},
 	"request":     {"node", "key", "count"},
 	"cancel":      {"id"},
 	"advance":     {"to", ""},
@@ -279,6 +279,7 @@ func (tr *transcript) newWorld(t *testing.T, d *datadriven.TestData) {
 	d.MaybeScanArgs(t, "node-ttl", &cfg.NodeCacheTTL)
 	d.MaybeScanArgs(t, "shared-ttl", &cfg.SharedCacheTTL)
 	d.MaybeScanArgs(t, "stale-for", &cfg.StaleFor)
+	d.MaybeScanArgs(t, "ttl-jitter", &cfg.TTLJitter)
 
 	// Each line of the body changes one level, everywhere or on one node,
 	// in order: base is the topology of the nodes no line singled out.
@@ -350,8 +351,12 @@ func (tr *transcript) newWorld(t *testing.T, d *datadriven.TestData) {
 			}
 		}
 	}
-	fmt.Fprintf(&tr.out, "caches: node=%s shared=%s stale-for=%s; upstream=%s a call\n",
-		fmtDur(cfg.NodeCacheTTL), fmtDur(cfg.SharedCacheTTL), fmtDur(cfg.StaleFor), fmtDur(cfg.Upstream))
+	policies := ""
+	if cfg.TTLJitter > 0 {
+		policies += fmt.Sprintf(" ttl-jitter=%g", cfg.TTLJitter)
+	}
+	fmt.Fprintf(&tr.out, "caches: node=%s shared=%s stale-for=%s%s; upstream=%s a call\n",
+		fmtDur(cfg.NodeCacheTTL), fmtDur(cfg.SharedCacheTTL), fmtDur(cfg.StaleFor), policies, fmtDur(cfg.Upstream))
 	for _, n := range tr.w.nodes {
 		var stores []string
 		for _, l := range n.m.Topology().Levels {
