@@ -45,6 +45,11 @@
 //   - fetch.go: the upstream call, the Fetched input, and finish: replies,
 //     node-cache fill, publish.
 //   - jitter.go: TTL jitter, the spread of each fill's cache TTLs.
+//   - revalidate.go: stale-while-revalidate (Level.HardTTL) and the
+//     background refreshes: flights that nobody waits for, which end with
+//     an Outcome. The table below holds for them too, but for what they do
+//     when their wait times out (they give up) and when their last waiter
+//     leaves (they go on).
 //   - nodecache.go and keytable.go: what a machine keeps per key, and the
 //     sweep that keeps it small.
 //   - effects.go: the effect batch that Ready returns, and the waiter lists

@@ -14,7 +14,7 @@ func (m *Machine[V]) startFetch(f *flight[V], now Time, cause Cause, level int8,
 	f.phase = phaseFetching
 	f.hedge = hedge
 	m.stats.Fetches[cause]++
-	m.push(EffectFetch).Fetch = Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Owner: f.waiters[0].ID, Cause: cause, Level: level}
+	m.push(EffectFetch).Fetch = Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Owner: f.waiters[0].ID, Cause: cause, Level: level, Background: f.background}
 	if m.anyRenewable && m.holdsRenewable(f) {
 		m.setTimer(f, TimerRenew, now.Add(m.renewEvery))
 	}
@@ -39,6 +39,7 @@ func (m *Machine[V]) Fetched(now Time, id FlightID, value V, err error) {
 	if err != nil {
 		m.stats.UpstreamErrors++
 		m.replyAll(f, ServedError, ServedError, *new(V), err, -1)
+		m.refreshEnded(f, OutcomeFailed)
 		m.releaseHeld(f, now)
 		m.endFlight(f)
 		return
@@ -79,6 +80,13 @@ func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
 		m.sweepCache(now)
 	}
 	m.replyAll(f, owner, ServedCollapsed, value, nil, -1)
+	if f.background {
+		o := OutcomeSuperseded
+		if owner == ServedFetched || owner == ServedHedged {
+			o = OutcomeRefreshed
+		}
+		m.refreshEnded(f, o)
+	}
 	for i := len(m.levels) - 1; i >= m.firstLevel && f.holding > 0; i-- {
 		h := &f.held[i]
 		if !h.acquired {
@@ -87,7 +95,7 @@ func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
 		l := &m.levels[i]
 		m.emitOp(Op[V]{
 			Flight: f.id, Kind: OpPublish, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered,
-			Token: h.token, Fence: h.fence, TTL: sharedTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
+			Token: h.token, Fence: h.fence, TTL: m.staleTTL(i, sharedTTL), FenceTTL: FenceTTL(*l, m.valueTTL[i]),
 			Value: value, Deadline: now.Add(l.LeaseTTL),
 		})
 		h.acquired = false

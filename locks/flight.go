@@ -62,6 +62,10 @@ type flight[V any] struct {
 	// was on its way, so a "held" reply may predate it.
 	notified bool
 	hedge    bool  // fetching without the outermost lock
+	// background: f is its key's background refresh (revalidate.go): it
+	// goes on with nobody waiting (live 0), where any other flight would
+	// be aborted, and ends with an Outcome.
+	background bool
 	inSub    bool  // registered in its subscription (subIdx)
 	polls    uint8 // safety-net polls at this level so far (notify mode)
 	// contend[i]: f has reported itself (EffectContend +1) as holding or
@@ -209,6 +213,7 @@ func (m *Machine[V]) newFlight(key keyRef, owner ReqID, now Time) *flight[V] {
 	f.level = -1
 	f.waited = false
 	f.hedge = false
+	f.background = false
 	f.lastErr = false
 	f.notified = false
 	f.keyed = false

@@ -817,7 +817,7 @@ func (w *world) onReply(n *node, rep locks.Reply[int]) {
 		}
 	}
 	switch rep.Served {
-	case locks.ServedHit, locks.ServedCollapsed, locks.ServedFetched, locks.ServedHedged:
+	case locks.ServedHit, locks.ServedCollapsed, locks.ServedFetched, locks.ServedHedged, locks.ServedStaleRevalidating:
 		produced()
 	case locks.ServedStale:
 		produced()
@@ -960,6 +960,13 @@ func (w *world) settled(storeFailed bool) {
 		}
 		for _, c := range st.Fetches {
 			fetched += c
+		}
+		var ended uint64
+		for _, c := range st.RefreshOutcomes {
+			ended += c
+		}
+		if ended != st.Refreshes {
+			w.tb.Errorf("node %d: %d background refreshes started, %d ended (%v)", n.id, st.Refreshes, ended, st.RefreshOutcomes)
 		}
 		if st.Requests != requests[n.id] || served != replies[n.id] || fetched != fetches[n.id] {
 			w.tb.Errorf("node %d counted %d requests, %d replies, %d upstream calls; the world saw %d, %d, %d",

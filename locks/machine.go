@@ -70,6 +70,11 @@ type Stats struct {
 	// LateReplies counts replies and timers that arrived after their flight
 	// had moved on, and were dropped.
 	LateReplies uint64
+	// Refreshes counts the background refreshes started
+	// (stale-while-revalidate, XFetch), and RefreshOutcomes how those that
+	// ended did.
+	Refreshes       uint64
+	RefreshOutcomes [NumOutcomes]uint64
 }
 
 // Machine is the lock protocol for one node: it owns the node cache and the
@@ -120,6 +125,15 @@ type Machine[V any] struct {
 	// hedges counts the live flights of followers that hedged (see
 	// flight.hedgeOf); while it is 0, Cancel need not look for one.
 	hedges int
+	// swr: some level has stale-while-revalidate (Level.HardTTL), and
+	// swrNode is how long past its soft TTL a node-cache entry is served
+	// stale (see revalidate.go). refresh[i] is shared level i's stale window
+	// (Op.Refresh) and valueTTL[i] how long its cache keeps a value: the
+	// shared cache TTL plus that window.
+	swr      bool
+	swrNode  time.Duration
+	refresh  [MaxLevels]time.Duration
+	valueTTL [MaxLevels]time.Duration
 }
 
 // NewMachine returns a machine for cfg, or an error naming the setting that
@@ -159,6 +173,9 @@ func NewMachine[V any](cfg Config) (*Machine[V], error) {
 	if !(cfg.TTLJitter >= 0 && cfg.TTLJitter < 1) { // also refuses NaN
 		return nil, fmt.Errorf("TTL jitter must be a fraction in [0, 1), got %v", cfg.TTLJitter)
 	}
+	if err := m.setRevalidate(); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -182,6 +199,7 @@ func (m *Machine[V]) Abort(now Time) {
 			continue
 		}
 		m.replyAll(f, ServedError, ServedError, *new(V), ErrAborted, -1)
+		m.refreshEnded(f, OutcomeFailed)
 		m.abort(f, now)
 	}
 }

@@ -34,8 +34,9 @@ func (m *Machine[V]) sweepCache(now Time) {
 	if m.sinceSweep < max(sweepMin, m.afterSweep) {
 		return
 	}
-	// An entry is stale for good once fresh+StaleFor <= now.
-	kept := m.keys.sweep(now - Time(m.cfg.StaleFor))
+	// An entry is stale for good once fresh+StaleFor <= now, and past its
+	// stale-while-revalidate window (swrNode) too.
+	kept := m.keys.sweep(now - Time(max(m.cfg.StaleFor, m.swrNode)))
 	m.sinceSweep, m.afterSweep = 0, kept
 }
 

@@ -26,7 +26,9 @@ func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
 // request is Request and SimHooks.RequestNumbered once the key's keyRef is
 // known.
 // On a fresh node-cache entry it emits the reply (ServedHit) and returns
-// the zero Handle. With a node level and a flight already in progress for
+// the zero Handle; so it does on an entry within its stale-while-revalidate
+// window (ServedStaleRevalidating), and starts the key's background refresh
+// unless one runs (startRefresh). With a node level and a flight already in progress for
 // the key, whatever its phase, the request joins it as a follower, and if
 // no follower timer is pending it emits EffectSetTimer (TimerFollower, at now
 // plus the node level's WaitTimeout). Otherwise it starts a flight (the
@@ -39,6 +41,17 @@ func (m *Machine[V]) request(now Time, id ReqID, key string, k keyRef) Handle {
 	e := m.keys.get(k)
 	if e.cached && now < e.fresh {
 		m.reply(id, key, now, ServedHit, e.value, nil, -1)
+		return Handle{}
+	}
+	if m.swr && e.cached && now < e.fresh.Add(m.swrNode) {
+		level := int8(-1)
+		if m.nodeLevel {
+			level = 0
+		}
+		m.reply(id, key, now, ServedStaleRevalidating, e.value, nil, level)
+		if e.flight == 0 {
+			m.startRefresh(k, e, id, now)
+		}
 		return Handle{}
 	}
 	if m.nodeLevel {
@@ -86,7 +99,7 @@ func (m *Machine[V]) Cancel(now Time, h Handle) bool {
 	f := m.lookup(h.Flight)
 	if f != nil && int(h.Index) < len(f.waiters) && f.waiting(int(h.Index)) {
 		f.leave(int(h.Index))
-		if f.live == 0 {
+		if f.live == 0 && !f.background {
 			m.abort(f, now)
 		}
 		return true

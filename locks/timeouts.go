@@ -16,6 +16,9 @@ package locks
 //     stale window, every waiter gets it (ServedStale); if not, as PolicyFail.
 //   - PolicyFail: every waiter gets ErrWaitTimeout (ServedError).
 //
+// A background refresh that nobody has joined gives up instead: it counts
+// OutcomeFailed, gives back its locks and ends.
+//
 // With PolicyStale and PolicyFail f gives back its inner locks (OpRelease,
 // EffectContend -1) and ends. A read-or-acquire still on its way arrives late,
 // and a lock it grants is given back then (releaseLateGrant).
@@ -28,6 +31,12 @@ func (m *Machine[V]) levelTimedOut(f *flight[V], now Time) {
 	m.stats.Levels[i].Timeouts++
 	m.stopWaiting(f)
 	m.contendLeave(f, i)
+	if f.background && f.live == 0 { // a refresh nobody waits for gives up
+		m.refreshEnded(f, OutcomeFailed)
+		m.releaseHeld(f, now)
+		m.endFlight(f)
+		return
+	}
 	switch l.OnTimeout {
 	case PolicyInvoke:
 		cause := CauseWaiterTimeout
@@ -94,7 +103,7 @@ func (m *Machine[V]) followersTimedOut(f *flight[V], now Time) {
 			m.reply(w.ID, f.key.name, w.Since, ServedError, *new(V), ErrWaitTimeout, 0)
 		}
 	}
-	if f.live == 0 {
+	if f.live == 0 && !f.background {
 		m.abort(f, now)
 		return
 	}

@@ -138,6 +138,14 @@ type Level struct {
 	// failure renewal prevents: an upstream slower than the lease lets a
 	// second holder in.
 	NoRenew bool
+	// HardTTL switches stale-while-revalidate on for this level's cache (the
+	// node cache for the node level, the level's shared cache otherwise):
+	// the cache TTL of Config (NodeCacheTTL, SharedCacheTTL) is then the
+	// soft TTL, and a value past it but within HardTTL is served at once
+	// (ServedStaleRevalidating) while one background refresh per key runs
+	// through the levels. Zero: off. It must exceed the soft TTL (checked by
+	// NewMachine, which knows it).
+	HardTTL time.Duration
 }
 
 // Topology is an ordered list of lock levels, innermost first. An empty list
@@ -179,6 +187,9 @@ func (t Topology) Validate() error {
 		}
 		if l.WaitTimeout <= 0 {
 			return &FieldError{t.Name, i, "wait_timeout", fmt.Sprintf("must be positive, got %v", l.WaitTimeout)}
+		}
+		if l.HardTTL < 0 {
+			return &FieldError{t.Name, i, "hard_ttl", fmt.Sprintf("must not be negative, got %v", l.HardTTL)}
 		}
 		if l.OnTimeout > PolicyStale {
 			return &FieldError{t.Name, i, "on_timeout", fmt.Sprintf("unknown policy %d", l.OnTimeout)}

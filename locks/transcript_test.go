@@ -24,7 +24,7 @@ package locks_test
 // # Commands
 //
 //	world topology=NAME nodes=N [upstream=D] [node-ttl=D] [shared-ttl=D] [stale-for=D] [ttl-jitter=F]
-//	[nI] SCOPE [lease=D] [wait=D] [poll=D] [on-timeout=invoke|fail|stale] [wake=notify|poll] [renew=on|off]
+//	[nI] SCOPE [lease=D] [wait=D] [poll=D] [on-timeout=invoke|fail|stale] [wake=notify|poll] [renew=on|off] [hard=D]
 //	    A new world: the built-in topology NAME, N nodes n0..n(N-1), all in
 //	    region r0, zone z0. Each line of the command's body changes the
 //	    level of scope SCOPE (node, zone, region, global), on every node or,
@@ -294,7 +294,7 @@ func (tr *transcript) newWorld(t *testing.T, d *datadriven.TestData) {
 			continue
 		}
 		only := -1
-		if len(fields[0]) > 1 && fields[0][0] == 'n' {
+		if len(fields[0]) > 1 && fields[0][0] == 'n' && fields[0][1] >= '0' && fields[0][1] <= '9' { // nI, not "node"
 			if _, err := fmt.Sscanf(fields[0], "n%d", &only); err != nil || only < 0 || only >= nodes {
 				d.Fatalf(t, "%q: no node %s", line, fields[0])
 			}
@@ -408,6 +408,8 @@ func setLevel(l *locks.Level, settings []string) error {
 			l.OnTimeout, err = locks.ParsePolicy(v)
 		case "wake":
 			l.Wake, err = locks.ParseWake(v)
+		case "hard":
+			l.HardTTL, err = time.ParseDuration(v)
 		case "renew":
 			switch v {
 			case "on":
@@ -429,15 +431,19 @@ func setLevel(l *locks.Level, settings []string) error {
 
 // fmtLevel prints a level's settings in the words of the world command.
 func fmtLevel(l locks.Level) string {
+	var policies string
+	if l.HardTTL > 0 {
+		policies += " hard=" + fmtDur(l.HardTTL)
+	}
 	if !l.Scope.Shared() {
-		return fmt.Sprintf("wait=%s on-timeout=%s", fmtDur(l.WaitTimeout), l.OnTimeout)
+		return fmt.Sprintf("wait=%s on-timeout=%s%s", fmtDur(l.WaitTimeout), l.OnTimeout, policies)
 	}
 	renew := "on"
 	if l.NoRenew {
 		renew = "off"
 	}
-	return fmt.Sprintf("lease=%s wait=%s on-timeout=%s wake=%s poll=%s renew=%s",
-		fmtDur(l.LeaseTTL), fmtDur(l.WaitTimeout), l.OnTimeout, l.Wake, fmtDur(l.PollInterval), renew)
+	return fmt.Sprintf("lease=%s wait=%s on-timeout=%s wake=%s poll=%s renew=%s%s",
+		fmtDur(l.LeaseTTL), fmtDur(l.WaitTimeout), l.OnTimeout, l.Wake, fmtDur(l.PollInterval), renew, policies)
 }
 
 // node returns node n of the world, or ends the test.
@@ -511,6 +517,9 @@ func (tr *transcript) effect(n *node, e *locks.Effect[int]) {
 		s = fmt.Sprintf("fetch %s %s owner=#%d cause=%s", tr.flight(n.id, e.Fetch.Flight), e.Fetch.Key, e.Fetch.Owner, e.Fetch.Cause)
 		if e.Fetch.Level >= 0 {
 			s += " level=" + levels[e.Fetch.Level].LevelName()
+		}
+		if e.Fetch.Background {
+			s += " background"
 		}
 	case locks.EffectCancelFetch:
 		s = fmt.Sprintf("cancel-fetch %s %s", tr.flight(n.id, e.Fetch.Flight), e.Fetch.Key)
@@ -665,6 +674,11 @@ func (tr *transcript) stats(n *node) {
 	count("writes-refused", st.WritesRefused)
 	count("late-replies", st.LateReplies)
 	flush("other")
+	count("started", st.Refreshes)
+	for o, v := range st.RefreshOutcomes {
+		count(locks.Outcome(o).String(), v)
+	}
+	flush("refreshes")
 }
 
 // --- names and formats -----------------------------------------------------
@@ -720,6 +734,10 @@ func (tr *transcript) fmtOpShort(n int, op locks.Op[int]) string {
 
 // fmtResult prints a store's answer to an operation of kind k.
 func fmtResult(k locks.OpKind, r locks.Result[int]) string {
+	if r.Stale {
+		r.Stale = false
+		return fmtResult(k, r) + fmt.Sprintf(", stale value=%d for %s more", r.Value, fmtDur(r.ValueTTL))
+	}
 	switch r.Status {
 	case locks.StatusValue:
 		return fmt.Sprintf("value=%d", r.Value)

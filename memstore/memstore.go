@@ -194,12 +194,23 @@ func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
 	var a Applied[V]
 	switch op.Kind {
 	case locks.OpReadOrAcquire:
-		// GET value; SET lock NX PX; then INCR fence [PEXPIRE fence] or
-		// PTTL lock.
+		// GET value; [PTTL value]; SET lock NX PX; then INCR fence
+		// [PEXPIRE fence] or PTTL lock. With Op.Refresh a value that close
+		// to its expiry is stale: the lock is tried as on a miss, and the
+		// value comes back beside the lock's state.
 		a.Commands = 2
+		stale := false
 		if e.hasValue {
-			a.Result = locks.Result[V]{Status: locks.StatusValue, Value: e.value}
-			return a
+			if op.Refresh <= 0 {
+				a.Result = locks.Result[V]{Status: locks.StatusValue, Value: e.value}
+				return a
+			}
+			a.Commands++
+			if e.valueExp.Sub(now) > op.Refresh {
+				a.Result = locks.Result[V]{Status: locks.StatusValue, Value: e.value}
+				return a
+			}
+			stale = true
 		}
 		a.Commands += 2
 		if !e.locked {
@@ -214,9 +225,12 @@ func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
 				a.Commands++
 			}
 			a.Result = locks.Result[V]{Status: locks.StatusAcquired, Fence: e.fence}
-			return a
+		} else {
+			a.Result = locks.Result[V]{Status: locks.StatusHeld, TTL: e.lockExp.Sub(now)}
 		}
-		a.Result = locks.Result[V]{Status: locks.StatusHeld, TTL: e.lockExp.Sub(now)}
+		if stale {
+			a.Result.Stale, a.Result.Value, a.Result.ValueTTL = true, e.value, e.valueExp.Sub(now)
+		}
 	case locks.OpPublish:
 		// MGET fence accepted; [SET value PX; SET accepted [PX]; [PEXPIRE
 		// fence]]; GET lock; [DEL lock]; [PUBLISH].
