@@ -50,6 +50,9 @@
 //     an Outcome. The table below holds for them too, but for what they do
 //     when their wait times out (they give up) and when their last waiter
 //     leaves (they go on).
+//   - xfetch.go: XFetch's early probabilistic refresh, from the draw the
+//     driver gives with a request (RequestDrawn) and the recompute time
+//     kept with each value.
 //   - nodecache.go and keytable.go: what a machine keeps per key, and the
 //     sweep that keeps it small.
 //   - effects.go: the effect batch that Ready returns, and the waiter lists

@@ -1,5 +1,7 @@
 package locks
 
+import "time"
+
 // startFetch moves f to phaseFetching and emits the upstream call
 // (EffectFetch) on behalf of f's owner, counted under cause. It runs when f
 // holds every shared level or the topology has none (enterLevel:
@@ -13,6 +15,7 @@ package locks
 func (m *Machine[V]) startFetch(f *flight[V], now Time, cause Cause, level int8, hedge bool) {
 	f.phase = phaseFetching
 	f.hedge = hedge
+	f.raSent = now // from here on, when the call went out
 	m.stats.Fetches[cause]++
 	m.push(EffectFetch).Fetch = Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Owner: f.waiters[0].ID, Cause: cause, Level: level, Background: f.background}
 	if m.anyRenewable && m.holdsRenewable(f) {
@@ -48,10 +51,11 @@ func (m *Machine[V]) Fetched(now Time, id FlightID, value V, err error) {
 	if f.hedge {
 		owner = ServedHedged
 	}
-	m.finish(f, now, value, owner)
+	m.finish(f, now, value, now.Sub(f.raSent), owner)
 }
 
-// finish replies to every waiter with value, fills the node cache and writes
+// finish replies to every waiter with value (computed in delta, which it
+// keeps with the value for XFetch), fills the node cache and writes
 // the value to every shared cache whose lock f holds, outermost first,
 // releasing those locks. With TTL jitter (Config.TTLJitter) both TTLs are
 // shortened by the fill's jitter draw.
@@ -63,14 +67,17 @@ func (m *Machine[V]) Fetched(now Time, id FlightID, value V, err error) {
 // node-level flight registered, since that flight still runs. It emits the
 // replies, an OpPublish and EffectContend -1 per held lock, and what endFlight
 // emits; f ends.
-func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
+func (m *Machine[V]) finish(f *flight[V], now Time, value V, delta time.Duration, owner Served) {
+	if !m.xfetch {
+		delta = 0 // kept with values only for XFetch
+	}
 	nodeTTL, sharedTTL := m.cfg.NodeCacheTTL, m.cfg.SharedCacheTTL
 	if m.cfg.TTLJitter > 0 {
 		x := jitterDraw(f.key, now)
 		nodeTTL, sharedTTL = m.jittered(nodeTTL, x), m.jittered(sharedTTL, x)
 	}
 	if nodeTTL > 0 {
-		e := keyEntry[V]{value: value, fresh: now.Add(nodeTTL), cached: true}
+		e := keyEntry[V]{value: value, fresh: now.Add(nodeTTL), delta: packDelta(delta), cached: true}
 		if f.keyed {
 			f.keyed = false // the flight ends here: unregister it in the same write
 		} else {
@@ -96,7 +103,7 @@ func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
 		m.emitOp(Op[V]{
 			Flight: f.id, Kind: OpPublish, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered,
 			Token: h.token, Fence: h.fence, TTL: m.staleTTL(i, sharedTTL), FenceTTL: FenceTTL(*l, m.valueTTL[i]),
-			Value: value, Deadline: now.Add(l.LeaseTTL),
+			Value: value, Delta: delta, Deadline: now.Add(l.LeaseTTL),
 		})
 		h.acquired = false
 		f.holding--

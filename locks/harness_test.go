@@ -61,8 +61,11 @@ type worldConfig struct {
 	Topology                               locks.Topology
 	Nodes                                  []place
 	NodeCacheTTL, SharedCacheTTL, StaleFor time.Duration
-	// TTLJitter is Config.TTLJitter for every machine.
-	TTLJitter float64
+	// TTLJitter and XFetchBeta are those of Config for every machine.
+	TTLJitter, XFetchBeta float64
+	// Draw, if set, gives the XFetch draw of request id (RequestDrawn);
+	// a request given a draw of its own (requestDrawn) keeps that.
+	Draw func(id locks.ReqID) float64
 	// Latency is the one-way latency between a node and its store of each
 	// scope, indexed by scope (the node entry is unused).
 	Latency [locks.MaxLevels]time.Duration
@@ -195,7 +198,8 @@ type reqRec struct {
 	at        locks.Time
 	started   bool
 	handle    locks.Handle
-	cancelled bool // Cancel returned true
+	cancelled bool    // Cancel returned true
+	draw      float64 // XFetch's draw (RequestDrawn), or 0 for none
 	replies   int
 	reply     locks.Reply[int]
 	repliedAt locks.Time
@@ -375,6 +379,7 @@ func newWorld(tb testing.TB, cfg worldConfig) *world {
 			SharedCacheTTL: cfg.SharedCacheTTL,
 			StaleFor:       cfg.StaleFor,
 			TTLJitter:      cfg.TTLJitter,
+			XFetchBeta:     cfg.XFetchBeta,
 			Seed:           seed,
 		}
 		if cfg.NodeConfig != nil {
@@ -446,7 +451,15 @@ func (w *world) schedule(t locks.Time, e *event) *event {
 
 // request schedules a request for key on node n at t and returns its id.
 func (w *world) request(t locks.Time, n int, key string) locks.ReqID {
-	r := &reqRec{id: locks.ReqID(len(w.reqs) + 1), node: w.nodes[n], key: key, at: t}
+	return w.requestDrawn(t, n, key, 0)
+}
+
+// requestDrawn is request with XFetch's draw u (0: none, or worldConfig.Draw's).
+func (w *world) requestDrawn(t locks.Time, n int, key string, u float64) locks.ReqID {
+	r := &reqRec{id: locks.ReqID(len(w.reqs) + 1), node: w.nodes[n], key: key, at: t, draw: u}
+	if u == 0 && w.cfg.Draw != nil {
+		r.draw = w.cfg.Draw(r.id)
+	}
 	w.reqs = append(w.reqs, r)
 	w.schedule(t, &event{kind: evRequest, node: r.node, req: r})
 	return r.id
@@ -551,7 +564,13 @@ func (w *world) dispatch(e *event) {
 			// A numbering driver may give hints; they must change nothing.
 			hooks := n.m.SimHooks()
 			hooks.Prefetch(w.cfg.KeyNumbers(r.key))
-			r.handle = hooks.RequestNumbered(w.now, r.id, r.key, w.cfg.KeyNumbers(r.key))
+			if r.draw != 0 {
+				r.handle = hooks.RequestNumberedDrawn(w.now, r.id, r.key, w.cfg.KeyNumbers(r.key), r.draw)
+			} else {
+				r.handle = hooks.RequestNumbered(w.now, r.id, r.key, w.cfg.KeyNumbers(r.key))
+			}
+		} else if r.draw != 0 {
+			r.handle = n.m.RequestDrawn(w.now, r.id, r.key, r.draw)
 		} else {
 			r.handle = n.m.Request(w.now, r.id, r.key)
 		}

@@ -2,6 +2,7 @@ package locks
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -24,6 +25,11 @@ type Config struct {
 	// [0, TTLJitter) (see jitter.go). Zero, the default, keeps every TTL as
 	// configured; it must be below 1.
 	TTLJitter float64
+	// XFetchBeta switches XFetch's early probabilistic refresh on with this
+	// beta (1 is the paper's default; larger refreshes earlier): see
+	// xfetch.go. Zero, the default, is off; it must not be negative. The
+	// draws come with the requests (RequestDrawn).
+	XFetchBeta float64
 	// Seed seeds the generator of lock tokens. A simulation passes a seed
 	// derived from its run seed; a production driver passes 32 bytes from
 	// crypto/rand so that tokens cannot be guessed.
@@ -72,9 +78,13 @@ type Stats struct {
 	LateReplies uint64
 	// Refreshes counts the background refreshes started
 	// (stale-while-revalidate, XFetch), and RefreshOutcomes how those that
-	// ended did.
+	// ended did. EarlyRefreshes counts those that an XFetch draw started at
+	// the node cache, and EarlyReads the shared-cache reads that a store
+	// answered as due for an early refresh.
 	Refreshes       uint64
 	RefreshOutcomes [NumOutcomes]uint64
+	EarlyRefreshes  uint64
+	EarlyReads      uint64
 }
 
 // Machine is the lock protocol for one node: it owns the node cache and the
@@ -131,6 +141,7 @@ type Machine[V any] struct {
 	// (Op.Refresh) and valueTTL[i] how long its cache keeps a value: the
 	// shared cache TTL plus that window.
 	swr      bool
+	xfetch   bool // XFetch is on (Config.XFetchBeta > 0)
 	swrNode  time.Duration
 	refresh  [MaxLevels]time.Duration
 	valueTTL [MaxLevels]time.Duration
@@ -173,6 +184,10 @@ func NewMachine[V any](cfg Config) (*Machine[V], error) {
 	if !(cfg.TTLJitter >= 0 && cfg.TTLJitter < 1) { // also refuses NaN
 		return nil, fmt.Errorf("TTL jitter must be a fraction in [0, 1), got %v", cfg.TTLJitter)
 	}
+	if !(cfg.XFetchBeta >= 0 && cfg.XFetchBeta <= math.MaxFloat64) { // also refuses NaN and +Inf
+		return nil, fmt.Errorf("XFetch beta must be a finite number at least 0, got %v", cfg.XFetchBeta)
+	}
+	m.xfetch = cfg.XFetchBeta > 0
 	if err := m.setRevalidate(); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ type keyEntry[V any] struct {
 	value  V
 	fresh  Time   // the value is fresh before this time
 	flight uint32 // slot+1 of the key's node-level flight; 0: none
+	delta  uint16 // XFetch: how long the value took to compute (packDelta)
 	cached bool   // value and fresh are set
 }
 

@@ -93,15 +93,31 @@ func (m *Machine[V]) startRefresh(k keyRef, e keyEntry[V], id ReqID, now Time) {
 // (res.Stale) and took the lock or found it held. A flight that is already
 // a refresh just goes on. Otherwise f serves the stale value to its waiters
 // (ServedStaleRevalidating), puts it in the node cache so that it is served
-// there until the shared cache's hard TTL, and becomes the key's refresh;
+// there until the shared cache's hard TTL, and becomes the key's refresh; a
+// value that is still fresh but due for XFetch's early refresh is served
+// and cached as a hit instead;
 // it reports false, and the caller ends f, when another refresh of the key
 // runs on the node.
 func (m *Machine[V]) revalidated(f *flight[V], now Time, res Result[V], i int) bool {
+	// A value with more time left than the stale window is fresh: the store
+	// answered it as due for XFetch's early refresh.
+	earlyRead := res.ValueTTL > m.refresh[i]
+	if earlyRead {
+		m.stats.EarlyReads++
+	}
 	if f.background {
 		return true
 	}
 	owner := f.waiters[0]
-	m.replyAll(f, ServedStaleRevalidating, ServedStaleRevalidating, res.Value, nil, int8(i))
+	if earlyRead {
+		served := ServedHit
+		if f.waited {
+			served = ServedCollapsed
+		}
+		m.replyAll(f, served, ServedCollapsed, res.Value, nil, -1)
+	} else {
+		m.replyAll(f, ServedStaleRevalidating, ServedStaleRevalidating, res.Value, nil, int8(i))
+	}
 	// Nobody waits any more; keep the owner as waiters[0], gone, for
 	// Fetch.Owner and so that later followers join behind it.
 	if f.waiters == nil {
@@ -113,7 +129,13 @@ func (m *Machine[V]) revalidated(f *flight[V], now Time, res Result[V], i int) b
 	f.head = 1
 	m.cancelTimer(f, TimerFollower)
 	e := m.keys.get(f.key)
-	if m.cfg.NodeCacheTTL > 0 && m.swrNode > 0 {
+	switch {
+	case m.cfg.NodeCacheTTL > 0 && earlyRead:
+		e.value, e.cached, e.delta = res.Value, true, packDelta(res.Delta)
+		e.fresh = now.Add(m.cfg.NodeCacheTTL)
+		m.keys.set(f.key, e)
+		m.sweepCache(now)
+	case m.cfg.NodeCacheTTL > 0 && m.swrNode > 0:
 		e.value, e.cached = res.Value, true
 		e.fresh = min(now, now.Add(res.ValueTTL-m.swrNode))
 		m.keys.set(f.key, e)

@@ -47,7 +47,7 @@ func (m *Machine[V]) sendReadOrAcquire(f *flight[V], now Time) {
 	m.emitOp(Op[V]{
 		Flight: f.id, Seq: f.raSeq, Kind: OpReadOrAcquire, Level: uint8(f.level), Scope: l.Scope,
 		Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Token: f.token, TTL: l.LeaseTTL, FenceTTL: FenceTTL(*l, m.valueTTL[f.level]),
-		Refresh: m.refresh[f.level], Deadline: f.deadline,
+		Refresh: m.refresh[f.level], Early: float64(f.early), Deadline: f.deadline,
 	})
 }
 
@@ -89,7 +89,7 @@ func (m *Machine[V]) readOrAcquireDone(f *flight[V], now Time, res Result[V]) {
 		if f.waited {
 			owner = ServedCollapsed
 		}
-		m.finish(f, now, res.Value, owner)
+		m.finish(f, now, res.Value, res.Delta, owner)
 	case StatusAcquired:
 		m.stopWaiting(f)
 		m.contendEnter(f, i)

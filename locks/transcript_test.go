@@ -23,7 +23,7 @@ package locks_test
 //
 // # Commands
 //
-//	world topology=NAME nodes=N [upstream=D] [node-ttl=D] [shared-ttl=D] [stale-for=D] [ttl-jitter=F]
+//	world topology=NAME nodes=N [upstream=D] [node-ttl=D] [shared-ttl=D] [stale-for=D] [ttl-jitter=F] [xfetch-beta=F]
 //	[nI] SCOPE [lease=D] [wait=D] [poll=D] [on-timeout=invoke|fail|stale] [wake=notify|poll] [renew=on|off] [hard=D]
 //	    A new world: the built-in topology NAME, N nodes n0..n(N-1), all in
 //	    region r0, zone z0. Each line of the command's body changes the
@@ -35,9 +35,10 @@ package locks_test
 //	    every upstream call takes 100ms. Stores are 0.5ms (zone), 1ms
 //	    (region) and 40ms (global) from their nodes, each way. Prints the
 //	    world as built.
-//	request node=I key=K [count=C]
+//	request node=I key=K [count=C] [draw=U]
 //	    C requests (default 1) for K arrive at node I now; they are
-//	    numbered #1, #2, ... in the order they arrive in the world.
+//	    numbered #1, #2, ... in the order they arrive in the world. With
+//	    draw, each comes with XFetch's uniform draw U (RequestDrawn).
 //	cancel id=R
 //	    Request #R is cancelled now.
 //	advance D | advance to=T
@@ -150,8 +151,8 @@ type flightKey struct {
 // one fails the test instead of being ignored; "" stands for the one
 // positional argument (advance's duration, a store's scope).
 var commandArgs = map[string][]string{
-	"world":       {"topology", "nodes", "upstream", "node-ttl", "shared-ttl", "stale-for", "ttl-jitter"},
-	"request":     {"node", "key", "count"},
+	"world":       {"topology", "nodes", "upstream", "node-ttl", "shared-ttl", "stale-for", "ttl-jitter", "xfetch-beta"},
+	"request":     {"node", "key", "count", "draw"},
 	"cancel":      {"id"},
 	"advance":     {"to", ""},
 	"run":         {},
@@ -185,11 +186,13 @@ func (tr *transcript) do(t *testing.T, d *datadriven.TestData) string {
 		var key string
 		d.ScanArgs(t, "node", &n)
 		d.ScanArgs(t, "key", &key)
+		var draw float64
 		count = 1
 		d.MaybeScanArgs(t, "count", &count)
+		d.MaybeScanArgs(t, "draw", &draw)
 		tr.node(t, d, n)
 		for range count {
-			tr.w.request(tr.w.now, n, key)
+			tr.w.requestDrawn(tr.w.now, n, key, draw)
 		}
 		tr.w.runUntil(tr.w.now)
 	case "cancel":
@@ -280,6 +283,7 @@ func (tr *transcript) newWorld(t *testing.T, d *datadriven.TestData) {
 	d.MaybeScanArgs(t, "shared-ttl", &cfg.SharedCacheTTL)
 	d.MaybeScanArgs(t, "stale-for", &cfg.StaleFor)
 	d.MaybeScanArgs(t, "ttl-jitter", &cfg.TTLJitter)
+	d.MaybeScanArgs(t, "xfetch-beta", &cfg.XFetchBeta)
 
 	// Each line of the body changes one level, everywhere or on one node,
 	// in order: base is the topology of the nodes no line singled out.
@@ -354,6 +358,9 @@ func (tr *transcript) newWorld(t *testing.T, d *datadriven.TestData) {
 	policies := ""
 	if cfg.TTLJitter > 0 {
 		policies += fmt.Sprintf(" ttl-jitter=%g", cfg.TTLJitter)
+	}
+	if cfg.XFetchBeta > 0 {
+		policies += fmt.Sprintf(" xfetch-beta=%g", cfg.XFetchBeta)
 	}
 	fmt.Fprintf(&tr.out, "caches: node=%s shared=%s stale-for=%s%s; upstream=%s a call\n",
 		fmtDur(cfg.NodeCacheTTL), fmtDur(cfg.SharedCacheTTL), fmtDur(cfg.StaleFor), policies, fmtDur(cfg.Upstream))
@@ -675,6 +682,8 @@ func (tr *transcript) stats(n *node) {
 	count("late-replies", st.LateReplies)
 	flush("other")
 	count("started", st.Refreshes)
+	count("early", st.EarlyRefreshes)
+	count("early-reads", st.EarlyReads)
 	for o, v := range st.RefreshOutcomes {
 		count(locks.Outcome(o).String(), v)
 	}
@@ -715,8 +724,17 @@ func (tr *transcript) fmtOp(n int, op locks.Op[int]) string {
 	switch op.Kind {
 	case locks.OpReadOrAcquire, locks.OpExtend:
 		s += fmt.Sprintf(" %s token=%s lease=%s", tr.flight(n, op.Flight), tr.token(op.Token), fmtDur(op.TTL))
+		if op.Refresh > 0 {
+			s += " refresh=" + fmtDur(op.Refresh)
+		}
+		if op.Early > 0 {
+			s += fmt.Sprintf(" early=%.3g", op.Early)
+		}
 	case locks.OpPublish:
 		s += fmt.Sprintf(" %s value=%d fence=%d token=%s ttl=%s", tr.flight(n, op.Flight), op.Value, op.Fence, tr.token(op.Token), fmtDur(op.TTL))
+		if op.Delta > 0 {
+			s += " delta=" + fmtDur(op.Delta)
+		}
 	case locks.OpRelease:
 		s += fmt.Sprintf(" %s token=%s", tr.flight(n, op.Flight), tr.token(op.Token))
 	}
@@ -740,6 +758,9 @@ func fmtResult(k locks.OpKind, r locks.Result[int]) string {
 	}
 	switch r.Status {
 	case locks.StatusValue:
+		if r.Delta > 0 {
+			return fmt.Sprintf("value=%d delta=%s", r.Value, fmtDur(r.Delta))
+		}
 		return fmt.Sprintf("value=%d", r.Value)
 	case locks.StatusAcquired:
 		return fmt.Sprintf("acquired fence=%d", r.Fence)

@@ -208,7 +208,14 @@ type Op[V any] struct {
 	// that one flight refreshes it. Zero: every cached value is returned as
 	// it is today.
 	Refresh time.Duration
-	Value   V // OpPublish
+	// Early is, for OpReadOrAcquire, XFetch's factor beta·(-ln u) for the
+	// flight's draw u: a cached value whose time left is at most its delta
+	// times Early is answered as stale too. Zero: no early refresh.
+	Early float64
+	// Delta is, for OpPublish, how long the upstream call that produced
+	// Value took (XFetch's delta), kept with the value; zero without XFetch.
+	Delta time.Duration
+	Value V // OpPublish
 	// Deadline is when the machine stops caring about the reply; a driver
 	// may use it as the operation's timeout.
 	Deadline Time
@@ -245,11 +252,15 @@ type Result[V any] struct {
 	Written  bool // OpPublish: the value was written (its fence was not stale)
 	Released bool // OpPublish: the lock was still ours and was deleted
 	// Stale is set on a read-or-acquire's StatusAcquired or StatusHeld
-	// when the cache held a value within Op.Refresh of its expiry: Value is
-	// that value and ValueTTL its time left.
+	// when the cache held a value within Op.Refresh of its expiry, or due
+	// for an early refresh by Op.Early: Value is that value and ValueTTL
+	// its time left.
 	Stale    bool
 	ValueTTL time.Duration
-	Err      error
+	// Delta is the delta kept with a value returned by a read-or-acquire
+	// (StatusValue, or Stale), or 0 when none was written with it.
+	Delta time.Duration
+	Err   error
 }
 
 // TimerKind names the timers a flight can have; each flight has at most one
