@@ -53,6 +53,8 @@
 //   - xfetch.go: XFetch's early probabilistic refresh, from the draw the
 //     driver gives with a request (RequestDrawn) and the recompute time
 //     kept with each value.
+//   - quantile.go: adaptive wait timeouts and the streaming quantile
+//     estimator of upstream call durations behind them.
 //   - nodecache.go and keytable.go: what a machine keeps per key, and the
 //     sweep that keeps it small.
 //   - effects.go: the effect batch that Ready returns, and the waiter lists

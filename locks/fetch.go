@@ -39,6 +39,9 @@ func (m *Machine[V]) Fetched(now Time, id FlightID, value V, err error) {
 		return
 	}
 	m.cancelTimer(f, TimerRenew)
+	if m.est != nil {
+		m.observeFetch(now.Sub(f.raSent))
+	}
 	if err != nil {
 		m.stats.UpstreamErrors++
 		m.replyAll(f, ServedError, ServedError, *new(V), err, -1)

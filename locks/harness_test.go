@@ -818,8 +818,12 @@ func (w *world) onReply(n *node, rep locks.Reply[int]) {
 				}
 			}
 		}
-		if waited := w.now.Sub(began); waited < l.WaitTimeout {
-			fail("timed out at level %d after %v, before its wait timeout %v", rep.Level, waited, l.WaitTimeout)
+		least := l.WaitTimeout
+		if l.AdaptiveQuantile > 0 {
+			least = min(least, l.AdaptiveFloor)
+		}
+		if waited := w.now.Sub(began); waited < least {
+			fail("timed out at level %d after %v, before its wait timeout %v", rep.Level, waited, least)
 		}
 	}
 	produced := func() {

@@ -145,6 +145,11 @@ type Machine[V any] struct {
 	swrNode  time.Duration
 	refresh  [MaxLevels]time.Duration
 	valueTTL [MaxLevels]time.Duration
+	// wait[i] is level i's wait timeout now: its WaitTimeout, or for an
+	// adaptive level what observeFetch last set; est estimates the call
+	// durations, nil unless some level adapts.
+	wait [MaxLevels]time.Duration
+	est  *durationEstimator
 }
 
 // NewMachine returns a machine for cfg, or an error naming the setting that
@@ -188,6 +193,12 @@ func NewMachine[V any](cfg Config) (*Machine[V], error) {
 		return nil, fmt.Errorf("XFetch beta must be a finite number at least 0, got %v", cfg.XFetchBeta)
 	}
 	m.xfetch = cfg.XFetchBeta > 0
+	for i, l := range m.levels {
+		m.wait[i] = l.WaitTimeout
+		if l.AdaptiveQuantile > 0 && m.est == nil {
+			m.est = new(durationEstimator)
+		}
+	}
 	if err := m.setRevalidate(); err != nil {
 		return nil, err
 	}

@@ -77,7 +77,7 @@ func (m *Machine[V]) request(now Time, id ReqID, key string, k keyRef, u float64
 				st.PeakContenders = f.live
 			}
 			if !f.timerOn[TimerFollower] {
-				m.setTimer(f, TimerFollower, now.Add(m.levels[0].WaitTimeout))
+				m.setTimer(f, TimerFollower, now.Add(m.wait[0]))
 			}
 			return Handle{Flight: f.id, Index: uint32(i), valid: true}
 		}

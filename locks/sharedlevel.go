@@ -21,8 +21,7 @@ func (m *Machine[V]) enterLevel(f *flight[V], now Time, i int) {
 		m.startFetch(f, now, cause, -1, false)
 		return
 	}
-	l := &m.levels[i]
-	f.deadline = now.Add(l.WaitTimeout)
+	f.deadline = now.Add(m.wait[i])
 	f.lastErr = false
 	f.polls = 0
 	f.token = Token{m.rng.Uint64(), m.rng.Uint64()}

@@ -63,6 +63,10 @@ func (m *Machine[V]) levelTimedOut(f *flight[V], now Time) {
 // passed. Followers joined in time order, so their deadlines are in order too
 // and one timer per flight covers them all.
 //
+// A follower's wait is the node level's wait timeout as it is when the
+// timer fires (m.wait[0]: it moves for an adaptive level), counted from its
+// arrival; one timeout for all keeps the deadlines in arrival order.
+//
 // It is TimerFollower, set for the oldest follower still waiting, and runs in
 // whatever phase f is. Each follower past its node-level WaitTimeout leaves f
 // and applies the node level's OnTimeout on its own: PolicyInvoke starts a
@@ -78,7 +82,7 @@ func (m *Machine[V]) followersTimedOut(f *flight[V], now Time) {
 	for f.head < len(f.waiters) {
 		w := f.waiters[f.head]
 		alive := f.waiting(f.head)
-		if alive && now < w.Since.Add(l.WaitTimeout) {
+		if alive && now < w.Since.Add(m.wait[0]) {
 			break
 		}
 		f.head++
@@ -108,6 +112,6 @@ func (m *Machine[V]) followersTimedOut(f *flight[V], now Time) {
 		return
 	}
 	if f.head < len(f.waiters) {
-		m.setTimer(f, TimerFollower, f.waiters[f.head].Since.Add(l.WaitTimeout))
+		m.setTimer(f, TimerFollower, f.waiters[f.head].Since.Add(m.wait[0]))
 	}
 }

@@ -146,6 +146,15 @@ type Level struct {
 	// through the levels. Zero: off. It must exceed the soft TTL (checked by
 	// NewMachine, which knows it).
 	HardTTL time.Duration
+	// AdaptiveQuantile, when set (in (0, 1)), makes the level's wait
+	// timeout follow that quantile of the upstream's call durations, as the
+	// machine observes them, kept within AdaptiveFloor and AdaptiveCeiling
+	// (see quantile.go); WaitTimeout is the timeout until the first call
+	// has finished. Zero: the wait timeout is WaitTimeout, fixed.
+	AdaptiveQuantile float64
+	// AdaptiveFloor and AdaptiveCeiling bound an adaptive wait timeout:
+	// the floor must be positive and the ceiling at least the floor.
+	AdaptiveFloor, AdaptiveCeiling time.Duration
 }
 
 // Topology is an ordered list of lock levels, innermost first. An empty list
@@ -190,6 +199,16 @@ func (t Topology) Validate() error {
 		}
 		if l.HardTTL < 0 {
 			return &FieldError{t.Name, i, "hard_ttl", fmt.Sprintf("must not be negative, got %v", l.HardTTL)}
+		}
+		if l.AdaptiveQuantile != 0 {
+			switch {
+			case !(l.AdaptiveQuantile > 0 && l.AdaptiveQuantile < 1):
+				return &FieldError{t.Name, i, "adaptive_wait.quantile", fmt.Sprintf("must be in (0, 1), got %v", l.AdaptiveQuantile)}
+			case l.AdaptiveFloor <= 0:
+				return &FieldError{t.Name, i, "adaptive_wait.floor", fmt.Sprintf("must be positive, got %v", l.AdaptiveFloor)}
+			case l.AdaptiveCeiling < l.AdaptiveFloor:
+				return &FieldError{t.Name, i, "adaptive_wait.ceiling", fmt.Sprintf("%v is below the floor %v", l.AdaptiveCeiling, l.AdaptiveFloor)}
+			}
 		}
 		if l.OnTimeout > PolicyStale {
 			return &FieldError{t.Name, i, "on_timeout", fmt.Sprintf("unknown policy %d", l.OnTimeout)}

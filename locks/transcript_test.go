@@ -24,7 +24,7 @@ package locks_test
 // # Commands
 //
 //	world topology=NAME nodes=N [upstream=D] [node-ttl=D] [shared-ttl=D] [stale-for=D] [ttl-jitter=F] [xfetch-beta=F]
-//	[nI] SCOPE [lease=D] [wait=D] [poll=D] [on-timeout=invoke|fail|stale] [wake=notify|poll] [renew=on|off] [hard=D]
+//	[nI] SCOPE [lease=D] [wait=D] [poll=D] [on-timeout=invoke|fail|stale] [wake=notify|poll] [renew=on|off] [hard=D] [adaptive=Q/FLOOR/CEILING]
 //	    A new world: the built-in topology NAME, N nodes n0..n(N-1), all in
 //	    region r0, zone z0. Each line of the command's body changes the
 //	    level of scope SCOPE (node, zone, region, global), on every node or,
@@ -417,6 +417,17 @@ func setLevel(l *locks.Level, settings []string) error {
 			l.Wake, err = locks.ParseWake(v)
 		case "hard":
 			l.HardTTL, err = time.ParseDuration(v)
+		case "adaptive":
+			// adaptive=Q/FLOOR/CEILING, e.g. adaptive=0.99/200ms/5s
+			parts := strings.Split(v, "/")
+			if len(parts) != 3 {
+				return fmt.Errorf("adaptive=%s: want QUANTILE/FLOOR/CEILING", v)
+			}
+			if _, err = fmt.Sscanf(parts[0], "%g", &l.AdaptiveQuantile); err == nil {
+				if l.AdaptiveFloor, err = time.ParseDuration(parts[1]); err == nil {
+					l.AdaptiveCeiling, err = time.ParseDuration(parts[2])
+				}
+			}
 		case "renew":
 			switch v {
 			case "on":
@@ -441,6 +452,9 @@ func fmtLevel(l locks.Level) string {
 	var policies string
 	if l.HardTTL > 0 {
 		policies += " hard=" + fmtDur(l.HardTTL)
+	}
+	if l.AdaptiveQuantile > 0 {
+		policies += fmt.Sprintf(" adaptive=%g/%s/%s", l.AdaptiveQuantile, fmtDur(l.AdaptiveFloor), fmtDur(l.AdaptiveCeiling))
 	}
 	if !l.Scope.Shared() {
 		return fmt.Sprintf("wait=%s on-timeout=%s%s", fmtDur(l.WaitTimeout), l.OnTimeout, policies)
