@@ -65,6 +65,11 @@ func (w *world) request(now sim.Time, id int32, key int) {
 	}
 	w.nextReq++
 	n.outstanding++
-	n.m.SimHooks().RequestNumbered(locks.Time(now), w.nextReq, w.keys[key], key)
+	if w.rXFetch != nil {
+		u := 1 - w.rXFetch.Float64() // in (0, 1]
+		n.m.SimHooks().RequestNumberedDrawn(locks.Time(now), w.nextReq, w.keys[key], key, u)
+	} else {
+		n.m.SimHooks().RequestNumbered(locks.Time(now), w.nextReq, w.keys[key], key)
+	}
 	w.drain(now, id)
 }
