@@ -72,8 +72,8 @@ func sampleRuns() []Run {
 			Series: &Series{
 				StepMs: 1000, Coarsened: 2,
 				Requests: []uint64{0, 100000}, UpstreamCalls: []uint64{0, 3}, UpstreamInFlight: []uint64{0, 3},
-				StoreOps: []uint64{0, 1260},
-				Stores:   []StoreSeries{{Scope: "region", Stores: 3, Ops: []uint64{0, 1260}, Utilisation: []float64{0, 0.0125}}},
+				StoreOps:       []uint64{0, 1260},
+				Stores:         []StoreSeries{{Scope: "region", Stores: 3, Ops: []uint64{0, 1260}, Utilisation: []float64{0, 0.0125}}},
 				PeakContenders: [][]int{{0, 1712}, {0, 20}},
 				Waiting:        []uint64{0, 99997},
 				Served: ServedSeries{
