@@ -2,10 +2,12 @@ package reports
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // WriteSeriesCSV writes the runs' time series in long ("tidy") form, the
@@ -37,36 +39,62 @@ import (
 // rows, and runs without a series are left out.
 func WriteSeriesCSV(w io.Writer, runs []Run) error {
 	bw := bufio.NewWriter(w)
-	cw := csv.NewWriter(bw)
-	if err := cw.Write([]string{"topology", "time_ms", "metric", "value"}); err != nil {
+	if _, err := bw.WriteString("topology,time_ms,metric,value\n"); err != nil {
 		return err
 	}
+	// A series of 100,000 samples is millions of rows: each is written
+	// with appends into one buffer, the two text fields quoted (as
+	// encoding/csv would) once per metric rather than once per row.
+	var line []byte
 	for _, r := range runs {
 		if r.Series == nil {
 			continue
 		}
+		topo, err := csvField(r.Topology)
+		if err != nil {
+			return err
+		}
 		for _, m := range seriesMetrics(&r) {
+			metric, err := csvField(m.name)
+			if err != nil {
+				return err
+			}
 			for i := range m.n {
-				at := strconv.FormatFloat(float64(i)*r.Series.StepMs, 'f', -1, 64)
-				if err := cw.Write([]string{r.Topology, at, m.name, m.value(i)}); err != nil {
+				line = append(line[:0], topo...)
+				line = append(line, ',')
+				line = strconv.AppendFloat(line, float64(i)*r.Series.StepMs, 'f', -1, 64)
+				line = append(line, ',')
+				line = append(line, metric...)
+				line = append(line, ',')
+				line = m.value(line, i)
+				line = append(line, '\n')
+				if _, err := bw.Write(line); err != nil {
 					return err
 				}
 			}
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
-	}
 	return bw.Flush()
 }
 
+// csvField returns s as encoding/csv writes it as one field of a record:
+// quoted when it holds a comma, a quote or a line break.
+func csvField(s string) (string, error) {
+	var b bytes.Buffer
+	cw := csv.NewWriter(&b)
+	if err := cw.Write([]string{s}); err != nil {
+		return "", err
+	}
+	cw.Flush()
+	return strings.TrimSuffix(b.String(), "\n"), cw.Error()
+}
+
 // seriesMetric is one metric of WriteSeriesCSV: its name, how many samples
-// it has, and sample i as text.
+// it has, and a function that appends sample i to a line as text.
 type seriesMetric struct {
 	name  string
 	n     int
-	value func(i int) string
+	value func(line []byte, i int) []byte
 }
 
 // seriesMetrics lists run r's series in the order WriteSeriesCSV writes
@@ -74,10 +102,10 @@ type seriesMetric struct {
 func seriesMetrics(r *Run) []seriesMetric {
 	s := r.Series
 	counts := func(name string, v []uint64) seriesMetric {
-		return seriesMetric{name, len(v), func(i int) string { return strconv.FormatUint(v[i], 10) }}
+		return seriesMetric{name, len(v), func(b []byte, i int) []byte { return strconv.AppendUint(b, v[i], 10) }}
 	}
 	floats := func(name string, v []float64) seriesMetric {
-		return seriesMetric{name, len(v), func(i int) string { return strconv.FormatFloat(v[i], 'g', -1, 64) }}
+		return seriesMetric{name, len(v), func(b []byte, i int) []byte { return strconv.AppendFloat(b, v[i], 'g', -1, 64) }}
 	}
 	ms := []seriesMetric{
 		counts("requests", s.Requests),
@@ -93,7 +121,7 @@ func seriesMetrics(r *Run) []seriesMetric {
 		if l < len(r.Levels) {
 			name = r.Levels[l].Name
 		}
-		ms = append(ms, seriesMetric{"peak_contenders_" + name, len(peaks), func(i int) string { return strconv.Itoa(peaks[i]) }})
+		ms = append(ms, seriesMetric{"peak_contenders_" + name, len(peaks), func(b []byte, i int) []byte { return strconv.AppendInt(b, int64(peaks[i]), 10) }})
 	}
 	sv := s.Served
 	return append(ms,

@@ -185,3 +185,16 @@ func TestContenders(t *testing.T) {
 		t.Errorf("Contenders = %q", got)
 	}
 }
+
+// Topology names that need quoting in CSV are quoted as encoding/csv would.
+func TestWriteSeriesCSVQuotes(t *testing.T) {
+	runs := []Run{{Topology: `node,"region"`, Series: &Series{StepMs: 1, Requests: []uint64{7}}}}
+	var b bytes.Buffer
+	if err := WriteSeriesCSV(&b, runs); err != nil {
+		t.Fatal(err)
+	}
+	want := "topology,time_ms,metric,value\n\"node,\"\"region\"\"\",0,requests,7\n"
+	if b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}

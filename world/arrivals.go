@@ -49,17 +49,15 @@ func (w *world) request(now sim.Time, id int32, key int) {
 		return
 	}
 	w.requests++
-	if w.series {
-		w.sRequests = bump(w.sRequests, now)
-	}
 	if w.onRequest != nil {
 		w.onRequest(now.Duration(), int(id), key)
 	}
 	if n.crashed {
 		w.served[locks.ServedError]++
 		w.crashedErrors++
-		if w.series {
-			w.sErrors = bump(w.sErrors, now)
+		if w.rec != nil {
+			w.rec.seriesRequest(false)
+			w.rec.served(locks.ServedError, 1)
 		}
 		return
 	}
@@ -67,4 +65,8 @@ func (w *world) request(now sim.Time, id int32, key int) {
 	n.outstanding++
 	n.m.RequestNumbered(locks.Time(now), w.nextReq, w.keys[key], key)
 	w.drain(now, id)
+	if w.rec != nil {
+		w.rec.seriesRequest(true)
+		w.observeNode(id, key)
+	}
 }

@@ -125,42 +125,14 @@ func (w *world) results() reports.Run {
 		run.Stores = append(run.Stores, sr)
 	}
 	// Peak store operations per second, from the per-second counts.
-	for _, n := range w.sStoreOps {
+	for _, n := range w.opsPerSec {
 		run.PeakStoreOpsPerSec = max(run.PeakStoreOpsPerSec, n)
 	}
-	if w.series {
-		w.closeSecond()
-		secs := int(math.Ceil(simDur.Seconds()))
-		s := &reports.Series{
-			Requests: pad(w.sRequests, secs), UpstreamCalls: pad(w.sUpstream, secs),
-			StoreOps: pad(w.sStoreOps, secs), Errors: pad(w.sErrors, secs), LatencyP99Ms: padF(w.sP99, secs),
-		}
-		for i := range w.topo.Levels {
-			// The node level's series stays zero: per-node collapsing is
-			// counted by the machines as a whole-run peak.
-			s.PeakContenders = append(s.PeakContenders, padI(w.sContenders[i], secs))
-		}
-		run.Series = s
+	if w.rec != nil {
+		run.Series = w.finishSeries(w.eng.Now())
+		run.LatencyHistogramMs = w.latency.buckets()
 	}
 	return run
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
-
-func pad(s []uint64, n int) []uint64 {
-	out := make([]uint64, max(n, len(s)))
-	copy(out, s)
-	return out
-}
-
-func padF(s []float64, n int) []float64 {
-	out := make([]float64, max(n, len(s)))
-	copy(out, s)
-	return out
-}
-
-func padI(s []int, n int) []int {
-	out := make([]int, max(n, len(s)))
-	copy(out, s)
-	return out
-}
