@@ -58,7 +58,7 @@ func CheckSeriesStep(step, duration Duration) error {
 		return fmt.Errorf("must be at least %v (the finest step the series keep), got %v", MinSeriesStep, step)
 	case step > duration:
 		return fmt.Errorf("%v is longer than the duration, %v: the series would have a single sample "+
-			"(leave series_step out for about %d samples, %v each)", step, duration, SeriesPoints, DefaultSeriesStep(duration.D()))
+			"(without a step of its own, a run gets about %d samples, %v each)", step, duration, SeriesPoints, DefaultSeriesStep(duration.D()))
 	}
 	return nil
 }

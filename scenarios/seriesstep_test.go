@@ -50,7 +50,7 @@ func TestCheckSeriesStep(t *testing.T) {
 		{0, 10 * ms, "must be positive, got 0s"},
 		{-ms, 10 * ms, "must be positive, got -1ms"},
 		{ms - 1, 10 * ms, "must be at least 1ms (the finest step the series keep), got 999.999us"},
-		{11 * ms, 10 * ms, "11ms is longer than the duration, 10ms: the series would have a single sample (leave series_step out for about 1000 samples, 1ms each)"},
+		{11 * ms, 10 * ms, "11ms is longer than the duration, 10ms: the series would have a single sample (without a step of its own, a run gets about 1000 samples, 1ms each)"},
 	} {
 		err := CheckSeriesStep(c.step, c.duration)
 		got := ""
