@@ -122,7 +122,9 @@ type Run struct {
 	Levels                 []Level           `json:"levels"`
 	LatencyMs              Latency           `json:"latency_ms"`
 	// LatencyHistogramMs is the distribution of the finished requests'
-	// latency in milliseconds, for CDF and CCDF figures.
+	// latency in milliseconds, for CDF and CCDF figures. A run that keeps
+	// its series (Series) has it, unless no request finished; others,
+	// and v1 documents, do not.
 	LatencyHistogramMs *Histogram `json:"latency_histogram_ms,omitempty"`
 	Stores             []Store    `json:"stores,omitempty"`
 	Events             uint64     `json:"events"`

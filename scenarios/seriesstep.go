@@ -19,7 +19,8 @@ const (
 // DefaultSeriesStep returns the series step for a run of duration d: the
 // smallest of 1ms, 2ms, 5ms, 10ms, 20ms, 50ms, 100ms, ... 1s, 2s, 5s, 10s,
 // ... that gives at most SeriesPoints samples over d (so between 400 and
-// 1,000 of them), and never less than MinSeriesStep. flash-crowd's 5s get
+// 1,000 of them for a run of a second or more), and never less than
+// MinSeriesStep. flash-crowd's 5s get
 // 5ms, twenty samples in its 100ms burst.
 func DefaultSeriesStep(d time.Duration) Duration {
 	// ceil(d / SeriesPoints), without the overflow of step*SeriesPoints
