@@ -63,10 +63,13 @@ func (w *world) request(now sim.Time, id int32, key int) {
 	}
 	w.nextReq++
 	n.outstanding++
+	if w.rec != nil {
+		w.rec.seriesRequest(true)
+	}
 	n.m.RequestNumbered(locks.Time(now), w.nextReq, w.keys[key], key)
 	w.drain(now, id)
 	if w.rec != nil {
-		w.rec.seriesRequest(true)
+		w.rec.seriesHanded()
 		w.observeNode(id, key)
 	}
 }

@@ -151,19 +151,31 @@ func (w *world) newSeries(step sim.Time, limit int) *seriesRec {
 func (r *seriesRec) open(inFlight int) {
 	o := &r.out
 	for _, s := range r.sums {
-		*s = append(*s, 0)
+		*s = add(*s, 0, r.limit)
 	}
-	o.UpstreamInFlight = append(o.UpstreamInFlight, uint64(inFlight))
-	o.Waiting = append(o.Waiting, r.waiting)
+	o.UpstreamInFlight = add(o.UpstreamInFlight, uint64(inFlight), r.limit)
+	o.Waiting = add(o.Waiting, r.waiting, r.limit)
 	for l := range o.PeakContenders {
-		o.PeakContenders[l] = append(o.PeakContenders[l], r.levels[l].most)
+		o.PeakContenders[l] = add(o.PeakContenders[l], r.levels[l].most, r.limit)
 	}
-	o.LatencyP50Ms, o.LatencyP99Ms = append(o.LatencyP50Ms, 0), append(o.LatencyP99Ms, 0)
+	o.LatencyP50Ms, o.LatencyP99Ms = add(o.LatencyP50Ms, 0, r.limit), add(o.LatencyP99Ms, 0, r.limit)
 	for i := range o.Stores {
-		o.Stores[i].Utilisation = append(o.Stores[i].Utilisation, 0)
+		o.Stores[i].Utilisation = add(o.Stores[i].Utilisation, 0, r.limit)
 	}
 	r.i = len(o.Requests) - 1
 	r.start, r.end = r.end, r.end+r.step
+}
+
+// add appends v to s, which holds fewer than limit samples, growing it as
+// append would but never to room for more than limit: the memory of a
+// series stays within its cap.
+func add[T any](s []T, v T, limit int) []T {
+	if len(s) == cap(s) {
+		grown := make([]T, len(s), min(limit, max(2*cap(s), 16)))
+		copy(grown, s)
+		s = grown
+	}
+	return append(s, v)
 }
 
 // advanceSeries closes the open sample and opens the next until the open
@@ -264,13 +276,20 @@ func (w *world) finishSeries(end sim.Time) *reports.Series {
 // The world's calls, one per place where what a series counts happens.
 
 // seriesRequest counts a request that arrived at a node; handed says that
-// the node's machine got it, so that it waits for a reply.
+// the node's machine is about to get it, and it waits for a reply from
+// then on. The world calls seriesHanded once the machine has had it.
 func (r *seriesRec) seriesRequest(handed bool) {
 	r.out.Requests[r.i]++
 	if handed {
 		r.waiting++
-		r.out.Waiting[r.i] = max(r.out.Waiting[r.i], r.waiting)
 	}
+}
+
+// seriesHanded takes the peak of the requests waiting after a request was
+// handed to a machine: one answered at once (a node-cache hit) never
+// waited, and does not count.
+func (r *seriesRec) seriesHanded() {
+	r.out.Waiting[r.i] = max(r.out.Waiting[r.i], r.waiting)
 }
 
 // seriesReply counts a reply: how it was served, and its latency (µs).

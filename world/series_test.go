@@ -278,7 +278,7 @@ func TestSeriesCoarsen(t *testing.T) {
 		checkSeries(t, fine)
 		f := fine.Series
 		// 3s and the drain in at most 16 samples: 256ms each.
-		if f.Coarsened != 8 || f.StepMs != 256 || len(f.Requests) > 16 {
+		if f.Coarsened != 8 || f.StepMs != 256 || len(f.Requests) > 16 || cap(f.Requests) > 16 {
 			t.Fatalf("%s: coarsened %d times to %vms, %d samples; want 8, 256ms, at most 16", name, f.Coarsened, f.StepMs, len(f.Requests))
 		}
 		direct := *sc
