@@ -35,10 +35,14 @@ func redislockPeer(strategy, setting string) Peer {
 		desc = "LinearBackoff(10ms)"
 		lease, wait = tunedLease, tunedWait
 	case setting == "default":
-		newStrategy = func() redislock.RetryStrategy { return redislock.ExponentialBackoff(16*time.Millisecond, 512*time.Millisecond) }
+		newStrategy = func() redislock.RetryStrategy {
+			return redislock.ExponentialBackoff(16*time.Millisecond, 512*time.Millisecond)
+		}
 		desc = "ExponentialBackoff(16ms, 512ms) (16ms: the documented minimum)"
 	default:
-		newStrategy = func() redislock.RetryStrategy { return redislock.ExponentialBackoff(time.Millisecond, 16*time.Millisecond) }
+		newStrategy = func() redislock.RetryStrategy {
+			return redislock.ExponentialBackoff(time.Millisecond, 16*time.Millisecond)
+		}
 		desc = "ExponentialBackoff(1ms, 16ms)"
 		lease, wait = tunedLease, tunedWait
 	}
