@@ -42,16 +42,16 @@ func runSim(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	py, pyVersion, err := simcmp.FindPython(ctx, *python)
-	if err != nil {
-		return err
-	}
 	scriptPath, err := filepath.Abs(*script)
 	if err != nil {
 		return err
 	}
 	if _, err := os.Stat(scriptPath); err != nil {
 		return usageError{fmt.Errorf("sim: -script: %w", err)}
+	}
+	py, pyVersion, err := simcmp.FindPython(ctx, *python)
+	if err != nil {
+		return err
 	}
 	rootPath, err := filepath.Abs(*root)
 	if err != nil {
