@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/stampsim/stampsim/real/redistest"
 )
 
 // Fetch is the upstream call a peer makes on a miss.
@@ -88,8 +90,11 @@ const (
 )
 
 // newClient returns a client of its own for one instance, counting its
-// requests (one per command, one per pipeline) in trips. Clients do not
-// retry (MaxRetries -1), so that no request goes uncounted.
+// requests (one per command, one per pipeline) in trips, without the
+// connection set-up (HELLO, CLIENT SETINFO on each new connection) and the
+// harness's own PINGs, which redistest.Uncounted leaves out of the server's
+// count too. Clients do not retry (MaxRetries -1), so that no request goes
+// uncounted.
 func newClient(addr string, trips *atomic.Uint64) *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	c.AddHook(tripHook{trips})
@@ -103,14 +108,21 @@ func (h tripHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (h tripHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		h.n.Add(1)
+		if !redistest.Uncounted[cmd.Name()] {
+			h.n.Add(1)
+		}
 		return next(ctx, cmd)
 	}
 }
 
 func (h tripHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		h.n.Add(1)
+		for _, c := range cmds {
+			if !redistest.Uncounted[c.Name()] {
+				h.n.Add(1)
+				break
+			}
+		}
 		return next(ctx, cmds)
 	}
 }

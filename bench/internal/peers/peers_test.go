@@ -63,12 +63,20 @@ func TestPeersDoWhatTheySay(t *testing.T) {
 					t.Errorf("upstream calls %v for %v misses", m["upstream_calls"], m["calls"])
 				}
 			case "stampede":
-				want := 1.0
-				if inProcess {
-					want = float64(u.Instances)
+				// stampsim reads and acquires in one script: one call. The
+				// hand-made patterns read, then lock: a caller that read
+				// before the holder wrote and locks after it released calls
+				// again, so they may make a few. The in-process peers call
+				// once per instance.
+				lo, hi := 1.0, 1.0
+				switch {
+				case inProcess:
+					lo, hi = float64(u.Instances), float64(u.Instances)
+				case u.Peer.Name != "stampsim":
+					hi = float64(u.Instances)
 				}
-				if m["upstream_calls"] != want {
-					t.Errorf("upstream calls %v, want %v", m["upstream_calls"], want)
+				if got := m["upstream_calls"]; got < lo || got > hi {
+					t.Errorf("upstream calls %v, want %v to %v", got, lo, hi)
 				}
 				if m["last_ns"] < float64(c.Upstream.Nanoseconds()) {
 					t.Errorf("the last caller had its value after %vns, before the upstream could answer", m["last_ns"])

@@ -17,7 +17,10 @@ import (
 // otherwise call the upstream, write the value and release the lock. A
 // caller that never gets the lock reads once more and then calls the
 // upstream itself. Every request goes to Redis: nothing collapses in
-// process.
+// process. A lock taken at the first attempt is not read again (4 round
+// trips for a miss, the fewest the pattern has), which leaves a window: a
+// caller that read before the holder wrote and locks after it released
+// calls the upstream again.
 //
 // The package's default is not to retry at all; the defaults here are the
 // ones its documentation gives: LinearBackoff(100ms) as in its example,
@@ -46,7 +49,7 @@ func redislockPeer(strategy, setting string) Peer {
 		desc = "ExponentialBackoff(1ms, 16ms)"
 		lease, wait = tunedLease, tunedWait
 	}
-	desc = fmt.Sprintf("%s, lock TTL %v, wait %v, then read and call", desc, lease, wait)
+	desc = fmt.Sprintf("%s, lock TTL %v, wait %v, then read and call; read again only after a wait", desc, lease, wait)
 	return Peer{
 		Name: "redislock-" + strategy, Setting: setting, Settings: desc, Polling: true,
 		New: func(env Env) (Instance, error) {

@@ -30,7 +30,7 @@ func redsyncPeer(setting string) Peer {
 		wait = tunedWait
 	}
 	return Peer{
-		Name: "redsync", Setting: setting, Settings: desc + ", then read and call", Polling: true,
+		Name: "redsync", Setting: setting, Settings: desc + ", then read and call; read again only after a wait", Polling: true,
 		New: func(env Env) (Instance, error) {
 			in := &redsyncInstance{prefix: env.Prefix, opts: opts, delay: delay, wait: wait}
 			in.c = newClient(env.Addr, &in.trips)

@@ -114,10 +114,13 @@ func floor(ctx context.Context, in Instance, addr string) (float64, error) {
 }
 
 // settle waits until the server's command counts stop moving (a peer may
-// write or publish after its callers have their value), for at most 2s.
+// write or publish after its callers have their value, sturdyc writes in a
+// goroutine of its own): the same count three reads in a row, 30ms apart,
+// for at most 3s.
 func settle(addr string) error {
 	var last uint64
-	deadline := time.Now().Add(2 * time.Second)
+	same := 0
+	deadline := time.Now().Add(3 * time.Second)
 	for i := 0; time.Now().Before(deadline); i++ {
 		stats, err := redistest.CommandStats(addr)
 		if err != nil {
@@ -125,7 +128,12 @@ func settle(addr string) error {
 		}
 		n := redistest.Counted(stats)
 		if i > 0 && n == last {
-			return nil
+			same++
+			if same == 2 {
+				return nil
+			}
+		} else {
+			same = 0
 		}
 		last = n
 		time.Sleep(30 * time.Millisecond)
