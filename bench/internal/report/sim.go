@@ -202,7 +202,7 @@ func SimTargets(s *Suite) []string {
 	var out []string
 	verdict := "met"
 	if worstSpeed < 50 {
-		verdict = fmt.Sprintf("missed: %s is %s of the 50x", slowSize, times(worstSpeed)) + speedWhy(pairs)
+		verdict = fmt.Sprintf("missed: %s is %s of the 50x", slowSize, times(worstSpeed)) + speedWhy(pairs) + sessionsLoad(s)
 	}
 	out = append(out, fmt.Sprintf("At least 50x SimPy's simulated requests per second on every size: the smallest ratio is %s (%s): **%s**.", times(worstSpeed), slowSize, verdict))
 	verdict = "met"
@@ -239,4 +239,14 @@ func memWhy(pairs []ModelPair) string {
 	a, _ := first.Stampsim.Median(Metric("maxrss_kb"))
 	b, _ := first.SimPy.Median(Metric("maxrss_kb"))
 	return fmt.Sprintf(". At the smallest size (%s) the peaks are mostly the runtimes themselves: stampsim's process %s MB, Python's with SimPy %s MB; what a request costs shows only at the larger sizes", first.Model, kbToMB(a), kbToMB(b))
+}
+
+// sessionsLoad says how loaded the machine was when the suite's sessions
+// began.
+func sessionsLoad(s *Suite) string {
+	var loads []string
+	for _, m := range s.Machines {
+		loads = append(loads, fmt.Sprintf("%s on %d cores", m.LoadAvg, m.Cores))
+	}
+	return fmt.Sprintf("; measured with a 1-minute load average of %s when the session began, where other work on the cores slows both sides by different amounts", strings.Join(loads, ", "))
 }
