@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"syscall"
 	"time"
 
@@ -23,9 +24,14 @@ func runPeers(args []string) error {
 	smoke := fs.Bool("smoke", false, "one repeat at small sizes (what CI runs)")
 	out := fs.String("out", "", "the raw file (default results/peers.jsonl, results/smoke/peers.jsonl with -smoke)")
 	repeats := fs.Int("repeats", 0, "repeats of every unit (default 5, 1 with -smoke)")
+	only := fs.String("only", "", "measure only the units whose key matches this regular expression (the rest stay to do)")
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		return usageError{fmt.Errorf("peers: %w", err)}
+	}
+	keep, err := regexp.Compile(*only)
+	if err != nil {
+		return usageError{fmt.Errorf("peers: -only: %w", err)}
 	}
 	cfg := peers.Full()
 	if *smoke {
@@ -71,7 +77,7 @@ func runPeers(args []string) error {
 	for r := range cfg.Repeats {
 		for _, u := range cfg.Units(r) {
 			done++
-			if f.Done(u.Key, r) {
+			if f.Done(u.Key, r) || !keep.MatchString(u.Key) {
 				continue
 			}
 			if ctx.Err() != nil {
@@ -79,6 +85,9 @@ func runPeers(args []string) error {
 			}
 			t0 := time.Now()
 			metrics, err := peers.Run(ctx, cfg, u, srv.Addr, r)
+			if err != nil && ctx.Err() != nil {
+				return fmt.Errorf("interrupted during %s#%d, which is not kept; run again to go on from it", u.Key, r)
+			}
 			if err != nil {
 				return fmt.Errorf("repeat %d: %w", r, err)
 			}

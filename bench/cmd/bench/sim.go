@@ -119,6 +119,9 @@ func runSim(args []string) error {
 			default:
 				err = fmt.Errorf("unknown tool %q", u.Tool)
 			}
+			if err != nil && ctx.Err() != nil {
+				return fmt.Errorf("interrupted during %s#%d, which is not kept; run again to go on from it", u.Key, r)
+			}
 			if err != nil {
 				return fmt.Errorf("%s, repeat %d: %w", u.Key, r, err)
 			}

@@ -76,6 +76,7 @@ type File struct {
 	f       *os.File
 	done    map[string]bool
 	session int
+	machine *Machine // written before the session's first result, then nil
 }
 
 // Key returns the key under which a unit's repeat is recorded as done.
@@ -83,8 +84,9 @@ func Key(unit string, repeat int) string { return fmt.Sprintf("%s#%d", unit, rep
 
 // Open opens path for a run of plan on machine m. A missing file is created
 // with the plan; an existing one is resumed when its plan is the same, and
-// refused otherwise (the error says to remove it). Either way m is appended
-// as the session's machine record.
+// refused otherwise (the error says to remove it). m is appended as the
+// session's machine record before its first result, so that a session that
+// finds everything done leaves the file as it was.
 func Open(path string, plan Plan, m Machine) (*File, error) {
 	fl := &File{path: path, done: map[string]bool{}}
 	lines, err := Read(path)
@@ -123,10 +125,7 @@ func Open(path string, plan Plan, m Machine) (*File, error) {
 			return nil, err
 		}
 	}
-	if err := fl.write(Line{Kind: KindMachine, Machine: &m}); err != nil {
-		f.Close()
-		return nil, err
-	}
+	fl.machine = &m
 	return fl, nil
 }
 
@@ -145,6 +144,12 @@ func (f *File) Done(unit string, repeat int) bool { return f.done[Key(unit, repe
 // Add appends one measurement of the current session and syncs it to disk,
 // so that it survives the run being killed.
 func (f *File) Add(r Result) error {
+	if f.machine != nil {
+		if err := f.write(Line{Kind: KindMachine, Machine: f.machine}); err != nil {
+			return err
+		}
+		f.machine = nil
+	}
 	r.Session = f.session
 	if err := f.write(Line{Kind: KindResult, Result: &r}); err != nil {
 		return err

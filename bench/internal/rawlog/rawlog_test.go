@@ -74,6 +74,17 @@ func TestOpenResumes(t *testing.T) {
 		t.Errorf("the second session's result has session %d, want 1", got)
 	}
 
+	// A session that finds everything done leaves the file as it was.
+	before, _ := os.ReadFile(path)
+	f, err = Open(path, plan, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if after, _ := os.ReadFile(path); string(after) != string(before) {
+		t.Error("a session that measured nothing changed the file")
+	}
+
 	other := plan
 	other.Repeats = 3
 	if _, err := Open(path, other, m); err == nil || !strings.Contains(err.Error(), "another plan") {
