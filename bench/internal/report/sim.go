@@ -125,7 +125,7 @@ func kbToMB(kb float64) string { return sig(kb / 1024) }
 
 // ValidateTable is stampsim validate's real run beside the simulated one.
 func ValidateTable(s *Suite) string {
-	t := table{head: []string{"requests", "nodes", "validate wall (s)", "simulated run (s)", "validate ÷ simulated", "agree", "repeats", "machine"}}
+	t := table{head: []string{"requests run", "nodes run", "validate wall (s)", "simulated run (s)", "validate ÷ simulated", "agree", "repeats", "machine"}}
 	for _, u := range s.Select(map[string]string{"tool": "validate"}) {
 		sim := s.Select(map[string]string{"tool": "stampsim", "model": u.Labels["model"]})
 		simWall, rel := missing, missing
@@ -142,7 +142,7 @@ func ValidateTable(s *Suite) string {
 		if agree < 1 {
 			word = "no"
 		}
-		t.add(count(atof(u.Labels["requests"])), count(atof(u.Labels["nodes"])), metricOr(u, "process_seconds", sig), simWall, rel, word, repeatsOf(u), s.MachineRefs(u, "S"))
+		t.add(metricOr(u, "requests", count), metricOr(u, "nodes", count), metricOr(u, "process_seconds", sig), simWall, rel, word, repeatsOf(u), s.MachineRefs(u, "S"))
 	}
 	return t.String()
 }

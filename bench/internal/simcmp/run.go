@@ -150,8 +150,9 @@ func (t Tools) RunSimPy(ctx context.Context, m Model) (map[string]float64, error
 }
 
 // RunValidate runs stampsim validate on the model against the redis-server at
-// addr, unscaled, and returns how long it took and whether the two sides
-// agreed.
+// addr, asking it not to scale the model down, and returns how long it
+// took, whether the two sides agreed, and the requests and nodes it ran
+// (read from its output, so that a scaling down would show).
 func (t Tools) RunValidate(ctx context.Context, m Model, addr string) (map[string]float64, error) {
 	path, err := t.writeScenario(m)
 	if err != nil {
@@ -164,6 +165,17 @@ func (t Tools) RunValidate(ctx context.Context, m Model, addr string) (map[strin
 	}
 	var doc struct {
 		Agree bool `json:"agree"`
+		// The scenario as validate ran it, after any scaling down.
+		Spec struct {
+			Topology struct {
+				Nodes float64 `json:"nodes_per_zone"`
+			} `json:"topology"`
+			Workload struct {
+				Bursts []struct {
+					Requests float64 `json:"requests"`
+				} `json:"bursts"`
+			} `json:"workload"`
+		} `json:"scenario_spec"`
 	}
 	if err := json.Unmarshal(p.stdout, &doc); err != nil {
 		return nil, fmt.Errorf("stampsim validate %s: reading its output: %w", path, err)
@@ -172,8 +184,12 @@ func (t Tools) RunValidate(ctx context.Context, m Model, addr string) (map[strin
 	if doc.Agree {
 		agree = 1
 	}
+	ran := 0.0
+	for _, b := range doc.Spec.Workload.Bursts {
+		ran += b.Requests
+	}
 	return map[string]float64{"process_seconds": p.wall.Seconds(), "maxrss_kb": p.maxRSSKB, "agree": agree,
-		"requests": float64(m.Requests), "nodes": float64(m.Nodes)}, nil
+		"requests": ran, "nodes": doc.Spec.Topology.Nodes}, nil
 }
 
 // benchLine matches a line of go test -bench output with ns/op.
