@@ -7,7 +7,6 @@ import (
 	"io"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,7 +43,7 @@ func Parse(name string, data []byte) (*Scenario, error) {
 // that field from running (a burst is not checked against a duration that
 // is itself wrong).
 func ParsePositions(name string, data []byte) (*Scenario, *Positions, error) {
-	root, err := parseNode(name, data)
+	root, err := parseNode(name, data, scenarioFile)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -119,98 +118,6 @@ func decodeClean(root *yaml.Node, bad []string, s *Scenario) bool {
 // aliases can make a small document huge).
 const maxNodes = 1_000_000
 
-// parseNode parses data into its single document's root node (a mapping).
-func parseNode(name string, data []byte) (*yaml.Node, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: name, Msg: "empty document: a scenario is a YAML mapping (see scenarios/README.md)"}
-		}
-		return nil, syntaxError(name, data, err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return nil, &Error{File: name, Line: extra.Line, Msg: "more than one YAML document: a file holds one scenario"}
-	} else if !errors.Is(err, io.EOF) {
-		return nil, syntaxError(name, data, err)
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		root = root.Content[0]
-	}
-	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-		return nil, &Error{File: name, Line: root.Line, Msg: "empty document: a scenario is a YAML mapping (see scenarios/README.md)"}
-	}
-	if root.Kind != yaml.MappingNode {
-		return nil, &Error{File: name, Line: root.Line, Msg: fmt.Sprintf("a scenario is a YAML mapping, got a %s", kindName(root))}
-	}
-	return root, nil
-}
-
-// syntaxError reports a YAML syntax error. Package yaml gives the line
-// where the enclosing block began, not where the problem is, so for files of
-// a readable size the line is found again: the problem is on the line after
-// the longest run of whole lines that still parses.
-func syntaxError(file string, data []byte, err error) *Error {
-	e := yamlError(file, err)
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	if len(lines) > maxSyntaxSearchLines {
-		return e
-	}
-	good := 0
-	for k := len(lines) - 1; k >= 1; k-- {
-		prefix := bytes.Join(lines[:k], nil)
-		dec := yaml.NewDecoder(bytes.NewReader(prefix))
-		ok := true
-		for {
-			var n yaml.Node
-			err := dec.Decode(&n)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			good = k
-			break
-		}
-	}
-	if good+1 > e.Line {
-		e.Line = good + 1
-	}
-	return e
-}
-
-// maxSyntaxSearchLines bounds the files whose syntax errors are located by
-// re-parsing (quadratic in the length).
-const maxSyntaxSearchLines = 1000
-
-var yamlLine = regexp.MustCompile(`line (\d+)`)
-
-// yamlError turns an error of package yaml into an *Error, taking the line
-// from its text.
-func yamlError(file string, err error) *Error {
-	msg := err.Error()
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = te.Errors[0]
-	}
-	e := &Error{File: file}
-	if m := yamlLine.FindStringSubmatchIndex(msg); m != nil {
-		e.Line, _ = strconv.Atoi(msg[m[2]:m[3]])
-		// Drop "yaml: line N: " or "line N: " from the message.
-		rest := msg[m[1]:]
-		rest = strings.TrimPrefix(rest, ":")
-		msg = strings.TrimSpace(rest)
-	}
-	e.Msg = strings.TrimPrefix(msg, "yaml: ")
-	return e
-}
-
 // decoder walks a YAML node tree against the Go type it will be decoded
 // into, so that unknown fields and wrong types are reported with their
 // field path, and records the line of every field for later messages. It
@@ -237,7 +144,10 @@ func (d *decoder) record(path string, line int) {
 	}
 }
 
-var durationType = reflect.TypeFor[Duration]()
+var (
+	durationType = reflect.TypeFor[Duration]()
+	nodeType     = reflect.TypeFor[yaml.Node]()
+)
 
 func (d *decoder) walk(n *yaml.Node, t reflect.Type, path string) {
 	if d.aborted {
@@ -265,6 +175,9 @@ func (d *decoder) walk(n *yaml.Node, t reflect.Type, path string) {
 		d.walk(n.Alias, t, path)
 		d.expanding = d.expanding[:len(d.expanding)-1]
 		return
+	}
+	if t == nodeType {
+		return // taken as written, for the caller to check (DecodeFile)
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		d.nulls[path] = true
