@@ -147,4 +147,3 @@ func yamlError(file string, err error) *Error {
 	e.Msg = strings.TrimPrefix(msg, "yaml: ")
 	return e
 }
-
