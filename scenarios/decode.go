@@ -47,17 +47,42 @@ func ParsePositions(name string, data []byte) (*Scenario, *Positions, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// The walk checks every field and type; the strict decoder is the
+	// second opinion, and the one that fills the struct.
+	return parseRoot(name, root, func(s *Scenario) error {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(s); err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		return nil
+	})
+}
+
+// ParseNode is ParsePositions for a scenario written inside another file:
+// root is the mapping that holds it, parsed from the file called name,
+// whose lines its mistakes give. Their fields are paths within the
+// scenario ("workload.rate"), as in a file of its own.
+func ParseNode(name string, root *yaml.Node) (*Scenario, *Positions, error) {
+	if root.Kind != yaml.MappingNode {
+		return nil, nil, &Error{File: name, Line: root.Line, Msg: fmt.Sprintf("a scenario is a YAML mapping, got %s", describe(root))}
+	}
+	// The walk has checked every field and type, so the decoder, which
+	// has no strict mode for a node, meets nothing it would drop.
+	return parseRoot(name, root, func(s *Scenario) error { return root.Decode(s) })
+}
+
+// parseRoot decodes, completes and checks the scenario whose mapping is
+// root, in the file called name; decode fills the struct once the walk
+// has found no mistake.
+func parseRoot(name string, root *yaml.Node, decode func(*Scenario) error) (*Scenario, *Positions, error) {
 	d := &decoder{file: name, lines: map[string]int{}, nulls: map[string]bool{}, budget: maxNodes}
 	d.walk(root, reflect.TypeFor[Scenario](), "")
 	var s Scenario
 	pos := &Positions{file: name, lines: d.lines}
 	c := &checker{pos: pos, nulls: d.nulls}
 	if len(d.errs) == 0 {
-		// The walk has checked every field and type; the strict decoder
-		// is the second opinion, and the one that fills the struct.
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
+		if err := decode(&s); err != nil {
 			return nil, nil, yamlError(name, err)
 		}
 	} else {

@@ -55,3 +55,32 @@ func TestDecodeFileMistakes(t *testing.T) {
 		}
 	}
 }
+
+// A scenario written inside another file is checked as a file of its own,
+// and its mistakes give the lines of the file it is in.
+func TestParseNode(t *testing.T) {
+	data := "sweep: x\nbase:\n  duration: 5s\n  topology: {regions: 1, zones_per_region: 1, nodes_per_zone: 1}\n" +
+		"  upstream: {latency: {dist: fixed, value: 1ms}}\n  workload: {keys: 1, rate: -1}\n"
+	var doc struct {
+		Sweep string    `yaml:"sweep"`
+		Base  yaml.Node `yaml:"base"`
+	}
+	if err := yaml.Unmarshal([]byte(data), &doc); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := ParseNode("sweep.yaml", &doc.Base)
+	if want := "sweep.yaml:6: workload.rate: must not be negative, got -1"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+	doc.Base.Content[len(doc.Base.Content)-1] = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{
+		{Kind: yaml.ScalarNode, Tag: "!!str", Value: "keys"}, {Kind: yaml.ScalarNode, Tag: "!!int", Value: "1"},
+		{Kind: yaml.ScalarNode, Tag: "!!str", Value: "rate"}, {Kind: yaml.ScalarNode, Tag: "!!int", Value: "5"},
+	}}
+	s, pos, err := ParseNode("sweep.yaml", &doc.Base)
+	if err != nil || s.Workload.Rate != 5 || pos.Line("duration") != 3 || s.Name != "sweep" {
+		t.Errorf("%+v, %v, duration at line %d", s, err, pos.Line("duration"))
+	}
+	if _, _, err := ParseNode("sweep.yaml", doc.Base.Content[1]); err == nil || err.Error() != `sweep.yaml:3: a scenario is a YAML mapping, got "5s"` {
+		t.Errorf("a scalar: %v", err)
+	}
+}
