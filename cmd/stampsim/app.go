@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
+	"github.com/stampsim/stampsim/internal/atomicfile"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/reports"
 	"github.com/stampsim/stampsim/scenarios"
@@ -228,35 +229,14 @@ func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet b
 // writeOut writes DIR/results.json and DIR/series.csv, each atomically, so
 // that an interruption leaves the previous complete versions.
 func writeOut(dir string, res *reports.Results) error {
-	if err := writeAtomic(filepath.Join(dir, "results.json"), func(w io.Writer) error {
+	if err := atomicfile.Write(filepath.Join(dir, "results.json"), func(w io.Writer) error {
 		return reports.WriteJSON(w, res)
 	}); err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, "series.csv"), func(w io.Writer) error {
+	return atomicfile.Write(filepath.Join(dir, "series.csv"), func(w io.Writer) error {
 		return reports.WriteSeriesCSV(w, res.Runs)
 	})
-}
-
-// writeAtomic writes path through a temporary file in the same directory
-// and a rename.
-func writeAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func (a *app) scenariosCommand() *cobra.Command {
