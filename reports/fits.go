@@ -67,7 +67,7 @@ func FitPowerLaws(spec *sweeps.Sweep, rows []Row) []Fit {
 // but one, by that axis's number.
 type group struct {
 	at []Param
-	xs []float64       // the axis's numbers, in the order first met
+	xs []float64         // the axis's numbers, in the order first met
 	by map[float64][]Row // the rows at each
 }
 
