@@ -111,3 +111,33 @@ func TestApplyMistakes(t *testing.T) {
 		}
 	}
 }
+
+// A template serves many overrides, each on the scenario as it was.
+func TestTemplate(t *testing.T) {
+	base, err := Builtin("flash-crowd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := NewTemplate(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := tmpl.Apply("a", Override{"workload.bursts[0].requests", scalar("5")}, Override{"locks.lease_ttl", scalar("9s")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := tmpl.Apply("b", Override{"workload.bursts[0].over", scalar("1ms")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Workload.Bursts[0].Requests != 5 || a.Locks.LeaseTTL.String() != "9s" || a.Workload.Bursts[0].Over.String() != "100ms" {
+		t.Errorf("a: %+v", a)
+	}
+	if b.Workload.Bursts[0].Requests != 100000 || b.Locks.LeaseTTL.String() != "5s" || b.Workload.Bursts[0].Over.String() != "1ms" {
+		t.Errorf("b saw a's overrides: %+v", b)
+	}
+	c, err := tmpl.Apply("c")
+	if err != nil || !reflect.DeepEqual(c, base) {
+		t.Errorf("the template changed: %+v, %v", c, err)
+	}
+}
