@@ -18,8 +18,16 @@ import (
 // mistake is an *scenarios.Error naming the sweep file, the line of the
 // axis that the mistake is about (or of the axes, for one that two axes
 // make together) and the point; every such point is reported (up to
-// scenarios.MaxErrors).
+// scenarios.MaxErrors). The points are made once and shared by every
+// call: callers must not change them.
 func (s *Sweep) Points() ([]Point, error) {
+	if s.points != nil {
+		return s.points, nil
+	}
+	tmpl, err := scenarios.NewTemplate(s.Base)
+	if err != nil {
+		return nil, err
+	}
 	total := 1
 	for _, a := range s.Axes {
 		total *= len(a.Values)
@@ -34,12 +42,12 @@ func (s *Sweep) Points() ([]Point, error) {
 			p.Params[k] = Param{Path: a.Path, Value: a.Values[idx[k]]}
 			overrides[k] = scenarios.Override{Path: a.Path, Value: valueNode(a.Kind, a.Values[idx[k]])}
 		}
-		sc, err := scenarios.Apply(fmt.Sprintf("%s point %d", s.Name, i), s.Base, overrides...)
+		sc, err := tmpl.Apply(fmt.Sprintf("%s point %d", s.Name, i), overrides...)
 		if err == nil {
 			err = s.resolveAll(sc)
 		}
 		if err != nil {
-			errs = append(errs, s.pointErrors(p, total, err)...)
+			errs = append(errs, s.pointErrors(p, err)...)
 			if len(errs) > scenarios.MaxErrors {
 				break
 			}
@@ -57,6 +65,7 @@ func (s *Sweep) Points() ([]Point, error) {
 	if err := scenarios.JoinErrors(errs); err != nil {
 		return nil, err
 	}
+	s.points = points
 	return points, nil
 }
 
@@ -73,29 +82,42 @@ func (s *Sweep) resolveAll(sc *scenarios.Scenario) error {
 }
 
 // pointErrors turns the mistakes of point p's scenario into mistakes of
-// the sweep file: each at the axis it is about, naming the point.
-func (s *Sweep) pointErrors(p Point, total int, err error) []*scenarios.Error {
+// the sweep file (PointError).
+func (s *Sweep) pointErrors(p Point, err error) []*scenarios.Error {
 	es := scenarioErrors(err)
 	if len(es) == 0 {
 		es = []*scenarios.Error{{Msg: err.Error()}}
 	}
 	out := make([]*scenarios.Error, len(es))
 	for i, e := range es {
-		field := "axes"
-		for k, a := range s.Axes {
-			if within(e.Field, a.Path) || within(a.Path, e.Field) {
-				field = fmt.Sprintf("axes[%d]", k)
-				break
-			}
-		}
-		msg := e.Msg
-		if e.Field != "" {
-			msg = e.Field + ": " + msg
-		}
-		out[i] = &scenarios.Error{File: s.file, Line: s.pos.Line(field), Field: field,
-			Msg: fmt.Sprintf("point %d of %d (%s): %s", p.Index+1, total, p.Label(), msg)}
+		out[i] = s.PointError(p, e.Field, "%s", e.Msg)
 	}
 	return out
+}
+
+// PointError returns a mistake that point p makes in field of its
+// scenario (the cost limits it exceeds, say) as a mistake of the sweep
+// file: at the axis that field is, or is in, or else at the axes, naming
+// the point: "sweep.yaml:5: axes[0]: point 9 of 9
+// (workload.bursts[0].requests=1000000): workload.bursts[0].requests: ...".
+func (s *Sweep) PointError(p Point, field, format string, args ...any) *scenarios.Error {
+	at := "axes"
+	for k, a := range s.Axes {
+		if within(field, a.Path) || within(a.Path, field) {
+			at = fmt.Sprintf("axes[%d]", k)
+			break
+		}
+	}
+	msg := fmt.Sprintf(format, args...)
+	if field != "" {
+		msg = field + ": " + msg
+	}
+	total := 1
+	for _, a := range s.Axes {
+		total *= len(a.Values)
+	}
+	return &scenarios.Error{File: s.file, Line: s.pos.Line(at), Field: at,
+		Msg: fmt.Sprintf("point %d of %d (%s): %s", p.Index+1, total, p.Label(), msg)}
 }
 
 // within reports whether path is field or a field inside it.
@@ -194,4 +216,38 @@ func (s *Sweep) Errorf(field, format string, args ...any) *scenarios.Error {
 	e := s.pos.Errorf(field, format, args...)
 	e.File = s.file
 	return e
+}
+
+// WithTopologies returns the sweep with only the topologies names (the
+// base scenario's built-in or custom ones, each once), and the exclusions
+// that still apply to them.
+func (s *Sweep) WithTopologies(names []string) (*Sweep, error) {
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no topologies named")
+	}
+	for i, n := range names {
+		if slices.Contains(names[:i], n) {
+			return nil, fmt.Errorf("topology %s is named twice", n)
+		}
+		if _, err := s.Base.Resolve(n); err != nil {
+			return nil, err
+		}
+	}
+	c := *s
+	c.points = nil // each point's topologies resolve again
+	c.Topologies = slices.Clone(names)
+	c.Exclude = nil
+	for _, e := range s.Exclude {
+		var keep []string
+		for _, t := range e.Topologies {
+			if slices.Contains(names, t) {
+				keep = append(keep, t)
+			}
+		}
+		if len(keep) > 0 {
+			e.Topologies = keep
+			c.Exclude = append(c.Exclude, e)
+		}
+	}
+	return &c, nil
 }

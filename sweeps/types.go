@@ -36,8 +36,9 @@ type Sweep struct {
 	// Exclude leaves some topologies out of some points.
 	Exclude []Exclude `json:"exclude,omitempty"`
 
-	file string               // the sweep file's name, for errors
-	pos  *scenarios.Positions // where each field of the sweep file is, for errors
+	file   string               // the sweep file's name, for errors
+	pos    *scenarios.Positions // where each field of the sweep file is, for errors
+	points []Point              // Points, once it has succeeded
 }
 
 // The sizes a sweep can be read at.
