@@ -20,6 +20,7 @@ import (
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/reports"
 	"github.com/stampsim/stampsim/scenarios"
+	"github.com/stampsim/stampsim/sweeps/runner"
 	"github.com/stampsim/stampsim/world"
 )
 
@@ -28,8 +29,8 @@ import (
 var version = "dev"
 
 // simulateFunc runs one topology of a scenario: world.Run, or a stand-in in
-// tests.
-type simulateFunc func(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt world.Options) (reports.Run, error)
+// tests; run and sweep call it alike.
+type simulateFunc = runner.Simulate
 
 // app is one execution of the command line.
 type app struct {
@@ -62,7 +63,10 @@ contention per level, latency.
   stampsim run                      the default scenario (flash-crowd)
   stampsim scenarios                the built-in scenarios
   stampsim scenarios show NAME      one of them as YAML, to copy and edit
-  stampsim run my.yaml --out out/   your own, with results.json and series.csv`,
+  stampsim run my.yaml --out out/   your own, with results.json and series.csv
+  stampsim sweeps                   the built-in sweeps
+  stampsim sweep requests --out s/  one of them: each cost against the burst's
+                                    size, with the power laws fitted`,
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		Version:           versionLine(),
@@ -72,7 +76,7 @@ contention per level, latency.
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(a.runCommand(), a.scenariosCommand(), a.validateCommand(), a.versionCommand())
+	root.AddCommand(a.runCommand(), a.scenariosCommand(), a.sweepCommand(), a.sweepsCommand(), a.validateCommand(), a.versionCommand())
 	return root
 }
 
