@@ -302,4 +302,3 @@ run on one machine writes, byte for byte.`,
 	_ = cmd.MarkFlagDirname("out")
 	return cmd
 }
-
