@@ -2,11 +2,7 @@ package sweeps
 
 import (
 	"embed"
-	"fmt"
-	"io/fs"
 	"path"
-	"sort"
-	"strings"
 
 	"github.com/stampsim/stampsim/scenarios"
 )
@@ -19,36 +15,16 @@ import (
 //go:embed builtin/*.yaml
 var builtinFS embed.FS
 
+// builtins are the built-in sweeps, by name.
+var builtins = scenarios.Embedded{FS: builtinFS, Dir: "builtin", Noun: "sweep"}
+
 // BuiltinNames returns the names of the built-in sweeps, sorted.
-func BuiltinNames() []string {
-	entries, err := fs.ReadDir(builtinFS, "builtin")
-	if err != nil {
-		panic(fmt.Sprintf("sweeps: embedded built-ins unreadable: %v", err))
-	}
-	var names []string
-	for _, e := range entries {
-		if name, ok := strings.CutSuffix(e.Name(), ".yaml"); ok {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
-	return names
-}
+func BuiltinNames() []string { return builtins.Names() }
 
 // BuiltinSource returns the text of the built-in sweep called name, as it
 // is written in sweeps/builtin/NAME.yaml. An unknown name is a
-// *scenarios.NotFoundError that lists the names or suggests the closest.
-func BuiltinSource(name string) ([]byte, error) {
-	data, err := builtinFS.ReadFile(path.Join("builtin", name+".yaml"))
-	if err != nil || strings.ContainsAny(name, "/\\") {
-		msg := fmt.Sprintf("no built-in sweep %q (built-in: %s)", name, strings.Join(BuiltinNames(), ", "))
-		if s := scenarios.Suggest(name, BuiltinNames()); s != "" {
-			msg = fmt.Sprintf("no built-in sweep %q (did you mean %q?)", name, s)
-		}
-		return nil, &scenarios.NotFoundError{Name: name, Msg: msg}
-	}
-	return data, nil
-}
+// *scenarios.NotFoundError that suggests the closest name, or lists them.
+func BuiltinSource(name string) ([]byte, error) { return builtins.Source(name) }
 
 // Builtin returns the built-in sweep called name at size, read and checked
 // like a file (errors name builtin/NAME.yaml).

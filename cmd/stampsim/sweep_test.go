@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/stampsim/stampsim/internal/dirtest"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/reports"
 	"github.com/stampsim/stampsim/scenarios"
@@ -21,36 +21,6 @@ import (
 // smallSweep is the arguments of a quick sweep: the built-in requests
 // sweep at its small size on two of its topologies.
 var smallSweep = []string{"sweep", "requests", "--size", "small", "-t", "two-level,none", "-q"}
-
-// dirFiles returns the files of dir by name.
-func dirFiles(t *testing.T, dir string) map[string][]byte {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string][]byte{}
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got[e.Name()] = data
-	}
-	return got
-}
-
-func sameDir(t *testing.T, what string, got, want map[string][]byte) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Errorf("%s: %d files, want %d", what, len(got), len(want))
-	}
-	for name, w := range want {
-		if !bytes.Equal(got[name], w) {
-			t.Errorf("%s: %s differs", what, name)
-		}
-	}
-}
 
 func TestSweepsList(t *testing.T) {
 	code, out, errs := exec(t, newApp(nil, nil), context.Background(), "sweeps")
@@ -83,7 +53,7 @@ func TestSweepRun(t *testing.T) {
 			!strings.Contains(out, "Fitted exponents against workload.bursts[0].requests") || !strings.Contains(out, "\ntwo-level ") {
 			t.Errorf("-j %s printed:\n%s", jobs, out)
 		}
-		got := dirFiles(t, dir)
+		got := dirtest.Files(t, dir)
 		if want == nil {
 			want = got
 			if len(got) != 3 {
@@ -91,7 +61,7 @@ func TestSweepRun(t *testing.T) {
 			}
 			continue
 		}
-		sameDir(t, "-j 3 against -j 1", got, want)
+		dirtest.Same(t, "-j 3 against -j 1", got, want)
 	}
 }
 
@@ -140,7 +110,7 @@ func TestSweepResume(t *testing.T) {
 	if code, _, errs := exec(t, newApp(nil, nil), context.Background(), append(smallSweep, "--out", dir, "--resume")...); code != 0 {
 		t.Fatalf("--resume: exit %d: %s", code, errs)
 	}
-	sameDir(t, "resumed against whole", dirFiles(t, dir), dirFiles(t, whole))
+	dirtest.Same(t, "resumed against whole", dirtest.Files(t, dir), dirtest.Files(t, whole))
 }
 
 // Three shards, each a process of its own (one told its index by a
@@ -179,7 +149,7 @@ func TestSweepShardsMerged(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "sweep requests (small size, the whole sweep): 6 runs in "+merged) {
 		t.Fatalf("merge: exit %d, stderr %s, printed:\n%s", code, errs, out)
 	}
-	sameDir(t, "three shards merged against whole", dirFiles(t, merged), dirFiles(t, whole))
+	dirtest.Same(t, "three shards merged against whole", dirtest.Files(t, merged), dirtest.Files(t, whole))
 	code, _, errs = exec(t, newApp(nil, nil), context.Background(), "sweep", "merge", "--out", filepath.Join(base, "m2"), dirs[0], dirs[1])
 	if code != 2 || !strings.Contains(errs, "rows are missing") {
 		t.Errorf("merging two of three shards: exit %d, %s", code, errs)

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stampsim/stampsim/internal/dirtest"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/reports"
 	"github.com/stampsim/stampsim/scenarios"
@@ -77,44 +77,6 @@ func runInto(t *testing.T, plan *Plan, dir string, opt Options, resume bool) (*r
 	return doc, werr
 }
 
-// files returns the files of dir by name.
-func files(t *testing.T, dir string) map[string][]byte {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string][]byte{}
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got[e.Name()] = data
-	}
-	return got
-}
-
-func sameFiles(t *testing.T, what string, got, want map[string][]byte) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Errorf("%s: files %v, want %v", what, keys(got), keys(want))
-	}
-	for name, w := range want {
-		if !bytes.Equal(got[name], w) {
-			t.Errorf("%s: %s differs", what, name)
-		}
-	}
-}
-
-func keys(m map[string][]byte) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}
-
 // The output is the same bytes whatever the number of jobs.
 func TestSameBytesWhateverTheJobs(t *testing.T) {
 	var want map[string][]byte
@@ -127,7 +89,7 @@ func TestSameBytesWhateverTheJobs(t *testing.T) {
 		if !doc.Complete || len(doc.Rows) != 16 || len(doc.Fits) == 0 {
 			t.Fatalf("jobs %d: complete %v, %d rows, %d fits", jobs, doc.Complete, len(doc.Rows), len(doc.Fits))
 		}
-		got := files(t, dir)
+		got := dirtest.Files(t, dir)
 		if _, ok := got[JournalFile]; ok {
 			t.Errorf("jobs %d: the journal is left behind", jobs)
 		}
@@ -135,7 +97,7 @@ func TestSameBytesWhateverTheJobs(t *testing.T) {
 			want = got
 			continue
 		}
-		sameFiles(t, "jobs 4 against jobs 1", got, want)
+		dirtest.Same(t, "jobs 4 against jobs 1", got, want)
 	}
 }
 
@@ -165,7 +127,7 @@ func TestResume(t *testing.T) {
 	if _, err := runInto(t, tinyPlan(t, nil), whole, Options{}, false); err != nil {
 		t.Fatal(err)
 	}
-	want := files(t, whole)
+	want := dirtest.Files(t, whole)
 
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -204,13 +166,13 @@ func TestResume(t *testing.T) {
 	if ran != 11 {
 		t.Errorf("resumed, it ran %d tasks, want the 11 missing", ran)
 	}
-	sameFiles(t, "resumed against whole", files(t, dir), want)
+	dirtest.Same(t, "resumed against whole", dirtest.Files(t, dir), want)
 	// A complete sweep resumed runs nothing and writes the same again.
 	ran = 0
 	if _, err := runInto(t, tinyPlan(t, nil), dir, Options{Simulate: count}, true); err != nil || ran != 0 {
 		t.Fatalf("resuming a complete sweep: %v, ran %d", err, ran)
 	}
-	sameFiles(t, "resumed twice against whole", files(t, dir), want)
+	dirtest.Same(t, "resumed twice against whole", dirtest.Files(t, dir), want)
 }
 
 // Rows of another sweep, shard or build are not taken.
@@ -269,7 +231,7 @@ func TestMerge(t *testing.T) {
 	if _, err := Merge(shards, merged); err != nil {
 		t.Fatal(err)
 	}
-	sameFiles(t, "merged against whole", files(t, merged), files(t, whole))
+	dirtest.Same(t, "merged against whole", dirtest.Files(t, merged), dirtest.Files(t, whole))
 
 	for _, tc := range []struct {
 		dirs []string
