@@ -10,12 +10,13 @@ type keyEntry[V any] struct {
 	value  V
 	fresh  Time   // the value is fresh before this time
 	flight uint32 // slot+1 of the key's node-level flight; 0: none
+	delta  uint16 // XFetch: how long the value took to compute (packDelta)
 	cached bool   // value and fresh are set
 }
 
 // staleUntil returns until when the node cache keeps e's value for the stale
-// policy (it is fresh before e.fresh). A timeout under Stale serves the value
-// while now is before this, fresh or not.
+// policy (it is fresh before e.fresh). A timeout under PolicyStale serves the
+// value while now is before this, fresh or not.
 func (m *Machine[V]) staleUntil(e keyEntry[V]) Time { return e.fresh.Add(m.cfg.StaleFor) }
 
 // sweepCache drops node-cache entries past their stale window that no flight
@@ -34,8 +35,9 @@ func (m *Machine[V]) sweepCache(now Time) {
 	if m.sinceSweep < max(sweepMin, m.afterSweep) {
 		return
 	}
-	// An entry is stale for good once fresh+StaleFor <= now.
-	kept := m.keys.sweep(now - Time(m.cfg.StaleFor))
+	// An entry is stale for good once fresh+StaleFor <= now, and past its
+	// stale-while-revalidate window (swrNode) too.
+	kept := m.keys.sweep(now - Time(max(m.cfg.StaleFor, m.swrNode)))
 	m.sinceSweep, m.afterSweep = 0, kept
 }
 

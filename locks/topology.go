@@ -51,15 +51,15 @@ type Policy uint8
 
 // The on-timeout policies.
 const (
-	// Invoke calls the upstream directly (a hedge). It is the default and
-	// what Vercel's CDN does.
-	Invoke Policy = iota
-	// Fail replies with ErrWaitTimeout.
-	Fail
-	// Stale serves the value the node cache still holds past its TTL (see
-	// Config.StaleFor), and fails like Fail when it holds none, so that the
-	// upstream stays protected.
-	Stale
+	// PolicyInvoke calls the upstream directly (a hedge). It is the
+	// default and what Vercel's CDN does.
+	PolicyInvoke Policy = iota
+	// PolicyFail replies with ErrWaitTimeout.
+	PolicyFail
+	// PolicyStale serves the value the node cache still holds past its TTL
+	// (see Config.StaleFor), and fails like PolicyFail when it holds none,
+	// so that the upstream stays protected.
+	PolicyStale
 )
 
 var policyNames = [...]string{"invoke", "fail", "stale"}
@@ -87,11 +87,11 @@ type Wake uint8
 
 // The wake modes.
 const (
-	// Notify subscribes to release notifications and keeps polling at the
-	// poll interval as a safety net.
-	Notify Wake = iota
-	// Poll only polls, at the poll interval.
-	Poll
+	// WakeNotify subscribes to release notifications and keeps polling at
+	// the poll interval as a safety net.
+	WakeNotify Wake = iota
+	// WakePoll only polls, at the poll interval.
+	WakePoll
 )
 
 var wakeNames = [...]string{"notify", "poll"}
@@ -132,12 +132,29 @@ type Level struct {
 	// Wake is how waiters learn of a release (shared levels only).
 	Wake Wake
 	// PollInterval is how often a waiter re-reads the store (shared levels
-	// only; in Notify mode it is the safety net).
+	// only; with WakeNotify it is the safety net).
 	PollInterval time.Duration
 	// NoRenew switches lease renewal off for this level, to reproduce the
 	// failure renewal prevents: an upstream slower than the lease lets a
 	// second holder in.
 	NoRenew bool
+	// HardTTL switches stale-while-revalidate on for this level's cache (the
+	// node cache for the node level, the level's shared cache otherwise):
+	// the cache TTL of Config (NodeCacheTTL, SharedCacheTTL) is then the
+	// soft TTL, and a value past it but within HardTTL is served at once
+	// (ServedStaleRevalidating) while one background refresh per key runs
+	// through the levels. Zero: off. It must exceed the soft TTL (checked by
+	// NewMachine, which knows it).
+	HardTTL time.Duration
+	// AdaptiveQuantile, when set (in (0, 1)), makes the level's wait
+	// timeout follow that quantile of the upstream's call durations, as the
+	// machine observes them, kept within AdaptiveFloor and AdaptiveCeiling
+	// (see quantile.go); WaitTimeout is the timeout until the first call
+	// has finished. Zero: the wait timeout is WaitTimeout, fixed.
+	AdaptiveQuantile float64
+	// AdaptiveFloor and AdaptiveCeiling bound an adaptive wait timeout:
+	// the floor must be positive and the ceiling at least the floor.
+	AdaptiveFloor, AdaptiveCeiling time.Duration
 }
 
 // Topology is an ordered list of lock levels, innermost first. An empty list
@@ -180,7 +197,20 @@ func (t Topology) Validate() error {
 		if l.WaitTimeout <= 0 {
 			return &FieldError{t.Name, i, "wait_timeout", fmt.Sprintf("must be positive, got %v", l.WaitTimeout)}
 		}
-		if l.OnTimeout > Stale {
+		if l.HardTTL < 0 {
+			return &FieldError{t.Name, i, "hard_ttl", fmt.Sprintf("must not be negative, got %v", l.HardTTL)}
+		}
+		if l.AdaptiveQuantile != 0 {
+			switch {
+			case !(l.AdaptiveQuantile > 0 && l.AdaptiveQuantile < 1):
+				return &FieldError{t.Name, i, "adaptive_wait.quantile", fmt.Sprintf("must be in (0, 1), got %v", l.AdaptiveQuantile)}
+			case l.AdaptiveFloor <= 0:
+				return &FieldError{t.Name, i, "adaptive_wait.floor", fmt.Sprintf("must be positive, got %v", l.AdaptiveFloor)}
+			case l.AdaptiveCeiling < l.AdaptiveFloor:
+				return &FieldError{t.Name, i, "adaptive_wait.ceiling", fmt.Sprintf("%v is below the floor %v", l.AdaptiveCeiling, l.AdaptiveFloor)}
+			}
+		}
+		if l.OnTimeout > PolicyStale {
 			return &FieldError{t.Name, i, "on_timeout", fmt.Sprintf("unknown policy %d", l.OnTimeout)}
 		}
 		if !l.Scope.Shared() {
@@ -195,7 +225,7 @@ func (t Topology) Validate() error {
 		if l.PollInterval <= 0 {
 			return &FieldError{t.Name, i, "poll_interval", fmt.Sprintf("must be positive, got %v", l.PollInterval)}
 		}
-		if l.Wake > Poll {
+		if l.Wake > WakePoll {
 			return &FieldError{t.Name, i, "wake", fmt.Sprintf("unknown wake mode %d", l.Wake)}
 		}
 	}

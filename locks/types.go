@@ -46,11 +46,15 @@ const (
 	// ServedError: the request failed (upstream error, or a timeout with the
 	// fail policy).
 	ServedError
+	// ServedStaleRevalidating: the request got at once a value past its soft
+	// TTL and within its hard TTL (stale-while-revalidate, Level.HardTTL)
+	// while one background refresh of the key runs.
+	ServedStaleRevalidating
 	// NumServed is the number of Served values.
 	NumServed
 )
 
-var servedNames = [...]string{"hit", "collapsed", "fetched", "hedged", "stale", "error"}
+var servedNames = [...]string{"hit", "collapsed", "fetched", "hedged", "stale", "error", "revalidating"}
 
 // String returns the name used in results.
 func (s Served) String() string {
@@ -90,6 +94,37 @@ func (c Cause) String() string {
 		return causeNames[c]
 	}
 	return fmt.Sprintf("cause(%d)", uint8(c))
+}
+
+// Outcome says how a background refresh ended (stale-while-revalidate,
+// XFetch): a flight that no caller waits for, started to put a fresh value
+// in the caches before the stale one runs out.
+type Outcome uint8
+
+// The outcomes of a background refresh.
+const (
+	// OutcomeRefreshed: the refresh called the upstream and cached its
+	// value.
+	OutcomeRefreshed Outcome = iota
+	// OutcomeSuperseded: the refresh found a fresh value in a shared cache,
+	// put there by another node's refresh, and cached that instead.
+	OutcomeSuperseded
+	// OutcomeFailed: the upstream call failed, the wait for a lock timed
+	// out, or the machine was aborted; the stale value is served on until
+	// its hard TTL.
+	OutcomeFailed
+	// NumOutcomes is the number of Outcome values.
+	NumOutcomes
+)
+
+var outcomeNames = [...]string{"refreshed", "superseded", "failed"}
+
+// String returns the name used in results.
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return fmt.Sprintf("outcome(%d)", uint8(o))
 }
 
 // Errors the machine replies with. Drivers wrap them with the key.
@@ -150,14 +185,15 @@ type Op[V any] struct {
 	Kind   OpKind
 	Level  uint8 // index of the level in the topology
 	Scope  Scope
-	// KeyNum is Key's number under Config.KeyNumber plus one, or 0 when
-	// the machine does not number keys: a driver that numbers its keys
-	// reads it instead of parsing Key.
-	KeyNum uint32
-	Key    string
-	Token  Token         // OpReadOrAcquire, OpPublish, OpExtend, OpRelease
-	Fence  uint64        // OpPublish: the fence the holder got
-	TTL    time.Duration // lease TTL (acquire, extend) or cache TTL (publish)
+	// KeyNumbered says that the machine numbers Key (SimHooks.NumberKeys)
+	// and KeyNum is its number: a driver that numbers its keys reads it
+	// instead of parsing Key. Otherwise KeyNum is 0 and means nothing.
+	KeyNumbered bool
+	KeyNum      uint32
+	Key         string
+	Token       Token         // OpReadOrAcquire, OpPublish, OpExtend, OpRelease
+	Fence       uint64        // OpPublish: the fence the holder got
+	TTL         time.Duration // lease TTL (acquire, extend) or cache TTL (publish)
 	// FenceTTL is how long the key's fence counter and last accepted fence
 	// must live on after this operation (OpReadOrAcquire that takes the
 	// lock, OpExtend that renews it, OpPublish that writes): the longer of
@@ -165,7 +201,21 @@ type Op[V any] struct {
 	// and every value that the fences order has expired (see FenceTTL).
 	// Zero means that they never expire.
 	FenceTTL time.Duration
-	Value    V // OpPublish
+	// Refresh is, for OpReadOrAcquire, how close to its expiry a cached
+	// value counts as stale (stale-while-revalidate: the level's hard TTL
+	// less its soft TTL): a value with at most this much time left is
+	// returned with Result.Stale set, and the lock is tried as on a miss, so
+	// that one flight refreshes it. Zero: every cached value is returned as
+	// it is today.
+	Refresh time.Duration
+	// Early is, for OpReadOrAcquire, XFetch's factor beta·(-ln u) for the
+	// flight's draw u: a cached value whose time left is at most its delta
+	// times Early is answered as stale too. Zero: no early refresh.
+	Early float64
+	// Delta is, for OpPublish, how long the upstream call that produced
+	// Value took (XFetch's delta), kept with the value; zero without XFetch.
+	Delta time.Duration
+	Value V // OpPublish
 	// Deadline is when the machine stops caring about the reply; a driver
 	// may use it as the operation's timeout.
 	Deadline Time
@@ -201,7 +251,16 @@ type Result[V any] struct {
 	TTL      time.Duration
 	Written  bool // OpPublish: the value was written (its fence was not stale)
 	Released bool // OpPublish: the lock was still ours and was deleted
-	Err      error
+	// Stale is set on a read-or-acquire's StatusAcquired or StatusHeld
+	// when the cache held a value within Op.Refresh of its expiry, or due
+	// for an early refresh by Op.Early: Value is that value and ValueTTL
+	// its time left.
+	Stale    bool
+	ValueTTL time.Duration
+	// Delta is the delta kept with a value returned by a read-or-acquire
+	// (StatusValue, or Stale), or 0 when none was written with it.
+	Delta time.Duration
+	Err   error
 }
 
 // TimerKind names the timers a flight can have; each flight has at most one
@@ -245,12 +304,17 @@ type Fetch struct {
 	// follower that hedged. A driver that holds an upstream function per
 	// request calls the owner's.
 	Owner ReqID
-	// KeyNum is as in Op.
-	KeyNum uint32
-	Cause  Cause
+	// KeyNum and KeyNumbered are as in Op.
+	KeyNum      uint32
+	KeyNumbered bool
+	Cause       Cause
 	// Level is the level whose timeout caused a hedge (CauseWaiterTimeout,
 	// CauseStoreError, CauseFollowerTimeout), or -1.
 	Level int8
+	// Background says that no caller waits for the call: it is a background
+	// refresh (stale-while-revalidate, XFetch), and Owner names the request
+	// that set it off, already answered.
+	Background bool
 }
 
 // Reply is the answer to one request.
@@ -262,8 +326,9 @@ type Reply[V any] struct {
 	Err   error
 	// Served says how the request was served.
 	Served Served
-	// Level is the level whose timeout produced a stale or error reply, or
-	// -1.
+	// Level is the level whose timeout produced a stale or error reply, the
+	// level whose cache held the value of a ServedStaleRevalidating reply
+	// (the node level for the node cache), or -1.
 	Level int8
 }
 
@@ -272,24 +337,24 @@ type EffectKind uint8
 
 // The effects.
 const (
-	// EffStore: run Effect.Op.
-	EffStore EffectKind = iota
-	// EffSetTimer: call Machine.Fired with Effect.Timer at Effect.At,
+	// EffectStore: run Effect.Op.
+	EffectStore EffectKind = iota
+	// EffectSetTimer: call Machine.Fired with Effect.Timer at Effect.At,
 	// replacing any pending timer in the same slot.
-	EffSetTimer
-	// EffCancelTimer: drop the pending timer in Effect.Timer's slot.
-	EffCancelTimer
-	// EffFetch: call the upstream as Effect.Fetch says.
-	EffFetch
-	// EffCancelFetch: the flight was aborted; the driver may cancel the call.
-	EffCancelFetch
-	// EffReply: deliver Effect.Reply, or, when Effect.Waiters is set, one
+	EffectSetTimer
+	// EffectCancelTimer: drop the pending timer in Effect.Timer's slot.
+	EffectCancelTimer
+	// EffectFetch: call the upstream as Effect.Fetch says.
+	EffectFetch
+	// EffectCancelFetch: the flight was aborted; the driver may cancel the call.
+	EffectCancelFetch
+	// EffectReply: deliver Effect.Reply, or, when Effect.Waiters is set, one
 	// reply to each waiter (see Effect.Replies).
-	EffReply
-	// EffContend: Effect.Delta flights (+1 or -1) started or stopped holding
+	EffectReply
+	// EffectContend: Effect.Delta flights (+1 or -1) started or stopped holding
 	// or waiting for the lock of Effect.Op.Level on Effect.Op.Key. Drivers
 	// sum these over nodes to find peak contenders.
-	EffContend
+	EffectContend
 )
 
 // Waiter is a request waiting in a flight: its ID and when it arrived.
@@ -305,25 +370,26 @@ type Waiter struct {
 // notices.)
 type Effect[V any] struct {
 	Kind EffectKind
-	// Delta is set for EffContend.
+	// Delta is set for EffectContend.
 	Delta int8
-	// Timer is set for EffSetTimer and EffCancelTimer, At for EffSetTimer.
+	// Timer is set for EffectSetTimer and EffectCancelTimer, At for
+	// EffectSetTimer.
 	Timer Timer
 	At    Time
-	// Op is set for EffStore, and for EffContend, where its Flight, Level,
-	// Scope, Key and KeyNum name the lock.
+	// Op is set for EffectStore, and for EffectContend, where its Flight, Level,
+	// Scope, Key, KeyNumbered and KeyNum name the lock.
 	Op Op[V]
-	// Reply is the reply of an EffReply. When Waiters is not nil the same
+	// Reply is the reply of an EffectReply. When Waiters is not nil the same
 	// reply goes to each of them instead (with their ID and Since): the
 	// followers of a flight are answered with one effect. Use Replies to
 	// walk both cases.
 	Reply   Reply[V]
 	Waiters []Waiter
-	// Fetch is set for EffFetch and EffCancelFetch.
+	// Fetch is set for EffectFetch and EffectCancelFetch.
 	Fetch Fetch
 }
 
-// Replies calls yield with each reply an EffReply carries, in order.
+// Replies calls yield with each reply an EffectReply carries, in order.
 func (e *Effect[V]) Replies(yield func(Reply[V]) bool) {
 	if e.Waiters == nil {
 		yield(e.Reply)

@@ -78,7 +78,7 @@ func TestSweepResume(t *testing.T) {
 	a := newApp(nil, nil)
 	var mu sync.Mutex
 	runs := 0
-	a.simulate = func(c context.Context, sc *scenarios.Scenario, topo locks.Topology, opt world.Options) (reports.Run, error) {
+	a.simulate = func(c context.Context, rs *scenarios.Resolved, topo locks.Topology, opt world.Options) (reports.Run, error) {
 		mu.Lock()
 		runs++
 		n := runs
@@ -87,7 +87,7 @@ func TestSweepResume(t *testing.T) {
 			cancel(&signalError{syscall.SIGINT})
 			return reports.Run{Interrupted: true}, context.Cause(ctx)
 		}
-		return world.Run(c, sc, topo, opt)
+		return world.Run(c, rs, topo, opt)
 	}
 	code, _, errs := exec(t, a, ctx, append(smallSweep, "-j", "1", "--out", dir)...)
 	want := "stampsim: interrupted by SIGINT in a sweep: the rows are incomplete: 2 of 6 runs finished, kept in " + dir + " with \"complete\": false; --resume runs the rest\n"

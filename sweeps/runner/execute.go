@@ -96,7 +96,7 @@ func (p *Plan) Execute(ctx context.Context, opt Options, done func(reports.Key) 
 						report()
 					}
 				}
-				res, err := opt.Simulate(run, t.Scenario, t.Topology, world.Options{Progress: progress})
+				res, err := opt.Simulate(run, t.Resolved, t.Topology, world.Options{Progress: progress})
 				mem.Release(w)
 				mu.Lock()
 				delete(running, i)

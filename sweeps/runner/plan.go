@@ -25,9 +25,9 @@ import (
 	"github.com/stampsim/stampsim/world"
 )
 
-// Simulate runs one topology of a scenario: world.Run, or a stand-in in
-// tests, or world.Run watched for memory (the CLI's).
-type Simulate func(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt world.Options) (reports.Run, error)
+// Simulate runs one topology of a resolved scenario: world.Run, or a
+// stand-in in tests, or world.Run watched for memory (the CLI's).
+type Simulate func(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt world.Options) (reports.Run, error)
 
 // Plan is what a sweep, or one shard of it, runs: a task for each repeat
 // of each point on each of its topologies, in canonical order (by point,
@@ -48,8 +48,10 @@ type Task struct {
 	Point    *sweeps.Point
 	Repeat   int
 	Topology locks.Topology
-	// Scenario is the point's, with the repeat's seed.
+	// Scenario is the point's, with the repeat's seed, and Resolved the
+	// same resolved, as the simulator takes it.
 	Scenario *scenarios.Scenario
+	Resolved *scenarios.Resolved
 	// Cost is the run's estimate.
 	Cost budget.RunCost
 }
@@ -83,8 +85,13 @@ func NewPlan(sw *sweeps.Sweep, shard *reports.Shard) (*Plan, error) {
 		}
 		for r := range sw.Repeats {
 			sc := sw.Run(*pt, r)
+			rs, err := sc.Resolved()
+			if err != nil {
+				// A checked scenario always resolves: a bug, not the file's.
+				return nil, fmt.Errorf("resolving point %d (%s): %w", pt.Index+1, pt.Label(), err)
+			}
 			for j, t := range topos {
-				p.Tasks = append(p.Tasks, Task{Point: pt, Repeat: r, Topology: t, Scenario: sc, Cost: p.Costs[i].Runs[j]})
+				p.Tasks = append(p.Tasks, Task{Point: pt, Repeat: r, Topology: t, Scenario: sc, Resolved: rs, Cost: p.Costs[i].Runs[j]})
 			}
 		}
 	}

@@ -105,7 +105,7 @@ func TestSameBytesWhateverTheJobs(t *testing.T) {
 // as a signal would.
 func stopAfter(n int, cancel context.CancelFunc) Simulate {
 	var mu sync.Mutex
-	return func(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt world.Options) (reports.Run, error) {
+	return func(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt world.Options) (reports.Run, error) {
 		mu.Lock()
 		n--
 		last := n < 0
@@ -115,7 +115,7 @@ func stopAfter(n int, cancel context.CancelFunc) Simulate {
 			<-ctx.Done()
 			return reports.Run{}, ctx.Err()
 		}
-		return world.Run(ctx, sc, topo, opt)
+		return world.Run(ctx, rs, topo, opt)
 	}
 }
 
@@ -156,9 +156,9 @@ func TestResume(t *testing.T) {
 		t.Fatalf("without --resume: %v", err)
 	}
 	ran := 0
-	count := func(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt world.Options) (reports.Run, error) {
+	count := func(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt world.Options) (reports.Run, error) {
 		ran++
-		return world.Run(ctx, sc, topo, opt)
+		return world.Run(ctx, rs, topo, opt)
 	}
 	if _, err := runInto(t, tinyPlan(t, nil), dir, Options{Simulate: count, Jobs: 1}, true); err != nil {
 		t.Fatal(err)
@@ -274,7 +274,7 @@ func TestMemoryBound(t *testing.T) {
 	}
 	var mu sync.Mutex
 	inUse, most := 0, 0
-	sim := func(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt world.Options) (reports.Run, error) {
+	sim := func(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt world.Options) (reports.Run, error) {
 		mu.Lock()
 		inUse++
 		most = max(most, inUse)
@@ -303,8 +303,8 @@ func TestMemoryBound(t *testing.T) {
 func TestFailureAndProgress(t *testing.T) {
 	plan := tinyPlan(t, nil)
 	boom := errors.New("boom")
-	sim := func(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt world.Options) (reports.Run, error) {
-		if sc.Workload.Bursts[0].Requests == 200 && topo.Name == "one-level" {
+	sim := func(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt world.Options) (reports.Run, error) {
+		if rs.Scenario.Workload.Bursts[0].Requests == 200 && topo.Name == "one-level" {
 			return reports.Run{}, boom
 		}
 		return reports.Run{Topology: topo.Name}, nil
