@@ -97,6 +97,12 @@ func (t logTicks) Ticks(lo, hi float64) []gplot.Tick {
 	if hi-lo < 3 {
 		steps = []float64{1, 2, 5}
 	}
+	// Over more than seven decades, every other decade is labelled, so
+	// that labels such as "100 µs" do not run into each other.
+	every := 1.0
+	if hi-lo > 7 {
+		every = 2
+	}
 	for e := math.Floor(math.Log10(vlo)); e <= math.Ceil(math.Log10(vhi)); e++ {
 		d := math.Pow(10, e)
 		for i := 1; i < 10; i++ {
@@ -105,7 +111,7 @@ func (t logTicks) Ticks(lo, hi float64) []gplot.Tick {
 				continue
 			}
 			tk := gplot.Tick{Value: math.Log10(v)}
-			if slices.Contains(steps, float64(i)) {
+			if slices.Contains(steps, float64(i)) && math.Mod(e, every) == 0 {
 				tk.Label = t.label(v)
 			}
 			ticks = append(ticks, tk)
@@ -211,10 +217,13 @@ func percentLabel(v float64) string {
 }
 
 // msLabel writes a latency tick in milliseconds, switching to seconds at
-// 1,000 ms so that long tails stay short.
+// 1,000 ms so that long tails stay short, and to microseconds below 1 ms.
 func msLabel(v float64) string {
-	if v >= 1000 {
+	switch {
+	case v >= 1000:
 		return trimFloat(v/1000) + " s"
+	case v > 0 && v < 1:
+		return trimFloat(v*1000) + " µs"
 	}
 	return trimFloat(v) + " ms"
 }

@@ -69,7 +69,7 @@ func contendersFigure(in *input) (*figure, error) {
 		}
 	}
 	rows, height := tiled(panels)
-	note := in.spanNote(legendRuns)
+	note := joinNotes(in.faultsNote(), in.spanNote(legendRuns))
 	if anyLog {
 		note = joinNotes(logNote, note)
 	}
@@ -78,7 +78,7 @@ func contendersFigure(in *input) (*figure, error) {
 		title:   "Lock contention over time: the most contenders on one key in each step",
 		caption: contendersCaption(in),
 		height:  height,
-		legend:  in.topologyLegend(legendRuns),
+		legend:  append(in.topologyLegend(legendRuns), in.faultLegend()...),
 		rows:    rows,
 		note:    note,
 	}, nil
@@ -122,7 +122,11 @@ func contendersCaption(in *input) string {
 			if l > 0 {
 				inner := r.Levels[l-1].Scope
 				if n := in.fleet.within(inner, sc); n > 1 && peak == n {
-					part += fmt.Sprintf(" (every %s of the %s)", inner, sc)
+					if sc == "global" {
+						part += fmt.Sprintf(" (every %s)", inner)
+					} else {
+						part += fmt.Sprintf(" (every %s of the %s)", inner, sc)
+					}
 				}
 			}
 			parts = append(parts, part)

@@ -12,11 +12,12 @@ import (
 )
 
 // distribution is one topology's latency distribution: the share of
-// requests answered within each bucket's upper bound.
+// requests answered within each latency.
 type distribution struct {
 	run *reports.Run
 	// xs are latencies in ms, cdf the share of all requests (unfinished
-	// ones included) answered within them.
+	// ones included) answered within them. A latency of zero (a node
+	// cache's hit, in a bucket from 0) is 0.
 	xs, cdf []float64
 	// n counts the requests: those in the histogram and the unfinished.
 	n float64
@@ -25,7 +26,9 @@ type distribution struct {
 // distributionOf reads r's histogram; ok is false when r has none or it is
 // empty. The unfinished requests count in the denominator, as slower than
 // any latency, so that a topology that left most requests unanswered does
-// not look fast for the few it answered.
+// not look fast for the few it answered. Each bucket with values adds the
+// points at its bounds (the share below it, the share within its top):
+// the curve rises across a bucket and is flat between buckets.
 func distributionOf(r *reports.Run) (distribution, bool) {
 	h := r.LatencyHistogramMs
 	if h == nil || len(h.Bounds) != len(h.Counts)+1 {
@@ -40,26 +43,19 @@ func distributionOf(r *reports.Run) (distribution, bool) {
 	}
 	d := distribution{run: r, n: total + float64(r.Unfinished)}
 	cum := 0.0
-	started := false
 	for i, c := range h.Counts {
-		if c == 0 && !started {
+		if c == 0 {
 			continue
 		}
-		if !started {
-			started = true
-			// The curve starts at zero at the first bucket's lower bound
-			// (when it can be drawn on a log axis).
-			if lo := h.Bounds[i]; lo > 0 {
-				d.xs = append(d.xs, lo)
-				d.cdf = append(d.cdf, 0)
-			}
+		lo, hi := math.Max(0, h.Bounds[i]), math.Max(0, h.Bounds[i+1])
+		if lo == 0 {
+			hi = 0 // the bucket of answers without delay
 		}
-		cum += float64(c)
-		d.xs = append(d.xs, h.Bounds[i+1])
+		d.xs = append(d.xs, lo)
 		d.cdf = append(d.cdf, cum/d.n)
-		if cum == total {
-			break
-		}
+		cum += float64(c)
+		d.xs = append(d.xs, hi)
+		d.cdf = append(d.cdf, cum/d.n)
 	}
 	return d, true
 }
@@ -77,7 +73,7 @@ func latencyFigure(in *input) (*figure, error) {
 			continue
 		}
 		ds = append(ds, d)
-		lo = math.Min(lo, d.xs[0])
+		lo = math.Min(lo, minPositive(d.xs))
 		hi = math.Max(hi, d.xs[len(d.xs)-1])
 		minShare = math.Min(minShare, 1/d.n)
 	}
@@ -87,9 +83,12 @@ func latencyFigure(in *input) (*figure, error) {
 	xLabel := "request latency"
 	cdf := newPanel("Answered within a latency (CDF)", xLabel, "share of requests")
 	ccdf := newPanel("Slower than a latency (CCDF)", xLabel, "share of requests (log)")
+	// Latencies spread over decades (a hit in microseconds, a stampede's
+	// tail in seconds): a log axis, with answers without delay on its zero
+	// floor.
 	xs := linear
 	if hi/lo > 50 {
-		xs = scale{log: true, floor: lo}
+		xs = logScale(lo)
 	}
 	ys := logScale(minShare)
 	cdf.Add(grid(true))

@@ -31,10 +31,11 @@ func (in *input) shown(t track) []float64 {
 type yAxis struct {
 	label string
 	ticks func(float64) string
-	// linear keeps the axis linear however the values spread; max, when
-	// positive, caps it (utilisation never passes 100%).
+	// linear keeps the axis linear however the values spread; fixed, when
+	// positive, is its top whatever the values (utilisation: 100%, so
+	// that a store 6% busy looks it).
 	linear bool
-	max    float64
+	fixed  float64
 }
 
 // linesPanel draws tracks as lines, one per topology in its colour, on a
@@ -42,7 +43,7 @@ type yAxis struct {
 // a linear one from zero. It reports whether the axis is a log one.
 func (in *input) linesPanel(title string, y yAxis, tracks []track) (*gplot.Plot, bool, error) {
 	p := newPanel(title, "", y.label)
-	p.Add(grid(true))
+	p.Add(in.faultBands(), grid(true))
 	var peaks []float64
 	lo := math.Inf(1)
 	for _, t := range tracks {
@@ -71,8 +72,8 @@ func (in *input) linesPanel(title string, y yAxis, tracks []track) (*gplot.Plot,
 	in.time.apply(p)
 	if sc.log {
 		p.Y.Label.Text += " (log)"
-	} else if y.max > 0 {
-		hi = math.Min(hi, y.max/1.05)
+	} else if y.fixed > 0 {
+		hi = y.fixed / 1.05
 	}
 	sc.set(&p.Y, hi, y.ticks)
 	return p, sc.log, nil

@@ -1,10 +1,15 @@
 package plot
 
 import (
+	"encoding/json"
 	"flag"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/stampsim/stampsim/reports"
 )
 
 // -look DIR also writes the figures of every case of TestWriteAll under
@@ -20,4 +25,33 @@ func lookAt(t *testing.T, name string) string {
 		return t.TempDir()
 	}
 	return filepath.Join(*lookDir, strings.NewReplacer(" ", "-", ",", "", ":", "").Replace(name))
+}
+
+// -draw FILE draws the results document FILE into -look, for a look at a
+// real run's figures:
+//
+//	go test ./reports/plot -run TestDraw -args -draw results.json -look /tmp/figures
+var drawFile = flag.String("draw", "", "draw this results document into the -look directory")
+
+func TestDraw(t *testing.T) {
+	if *drawFile == "" || *lookDir == "" {
+		t.Skip("no -draw file and -look directory")
+	}
+	data, err := os.ReadFile(*drawFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res reports.Results
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	figs, err := WriteAll(*lookDir, &res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("drew %d figures in %v", len(figs), time.Since(start))
+	for _, f := range figs {
+		t.Logf("%s: %s\n%s", f.Name, f.Title, f.Caption)
+	}
 }

@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
+	"sync"
 
 	"github.com/stampsim/stampsim/reports"
 )
@@ -73,13 +75,27 @@ func WriteAll(dir string, res *reports.Results) ([]Figure, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("drawing figures: %w", err)
 	}
-	out := make([]Figure, 0, len(figs))
-	for _, f := range figs {
-		fig, err := f.write(dir)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, fig)
+	// The figures are drawn side by side, one per processor: rasterising
+	// and compressing the PNGs is most of the time, and figures share
+	// nothing but gonum's font cache, which locks.
+	out := make([]Figure, len(figs))
+	errs := make([]error, len(figs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(figs)) {
+		wg.Go(func() {
+			for i := range next {
+				out[i], errs[i] = figs[i].write(dir)
+			}
+		})
+	}
+	for i := range figs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -92,10 +108,12 @@ type input struct {
 	pal   palette
 	fleet fleet
 	time  timeAxis
+	// faults are the scenario's faults, shaded in the time series.
+	faults []fault
 }
 
 func newInput(res *reports.Results) *input {
-	in := &input{res: res, fleet: newFleet(res), time: newTimeAxis(res)}
+	in := &input{res: res, fleet: newFleet(res), time: newTimeAxis(res), faults: faultsOf(res)}
 	names := make([]string, 0, len(res.Runs))
 	for i := range res.Runs {
 		in.runs = append(in.runs, &res.Runs[i])

@@ -60,7 +60,13 @@ func newTimeAxis(res *reports.Results) timeAxis {
 		end = 1000
 	}
 	t := timeAxis{endMs: end, durationMs: end}
-	if first, last, ok := activity(res); ok && first < end {
+	first, last, ok := activity(res)
+	// A fault's whole span is shown, even where nothing else happened:
+	// what it did not disturb is worth seeing too.
+	for _, f := range faultsOf(res) {
+		first, last, ok = math.Min(first, f.startMs), math.Max(last, f.endMs), true
+	}
+	if ok && first < end {
 		last = math.Min(last, end)
 		pad := math.Max((last-first)*0.1, 0)
 		// Round outwards to a twentieth of the span in 1-2-5 steps, so the
@@ -70,10 +76,10 @@ func newTimeAxis(res *reports.Results) timeAxis {
 		hi := math.Min(end, math.Ceil((last+pad)/unit)*unit)
 		// Cut only what is worth it: a narrow window is easier to read,
 		// an axis that starts at zero easier to place.
-		if lo > 0.15*end {
+		if lo > 0.1*end {
 			t.startMs = lo
 		}
-		if hi < 0.85*end {
+		if hi < 0.9*end {
 			t.endMs = hi
 		}
 	}

@@ -61,7 +61,7 @@ func storeLoadFigure(in *input) (*figure, error) {
 			return nil, err
 		}
 		right, _, err := in.linesPanel(sc+" stores: the busiest one's utilisation",
-			yAxis{label: "busy", ticks: percentLabel, linear: true, max: 1}, util)
+			yAxis{label: "busy", ticks: percentLabel, linear: true, fixed: 1}, util)
 		if err != nil {
 			return nil, err
 		}
@@ -78,7 +78,7 @@ func storeLoadFigure(in *input) (*figure, error) {
 			legendRuns = append(legendRuns, r)
 		}
 	}
-	note := in.spanNote(legendRuns)
+	note := joinNotes(in.faultsNote(), in.spanNote(legendRuns))
 	if anyLog {
 		note = joinNotes(logNote, note)
 	}
@@ -89,7 +89,7 @@ func storeLoadFigure(in *input) (*figure, error) {
 		caption: fmt.Sprintf("Store round trips per second (in %s steps) and the utilisation of the busiest store, per scope: %s.",
 			ms(step), strings.Join(captions, "; ")),
 		height: vg.Length(1.2+2.5*float64(len(rows))) * vg.Inch,
-		legend: in.topologyLegend(legendRuns),
+		legend: append(in.topologyLegend(legendRuns), in.faultLegend()...),
 		rows:   rows,
 		note:   note,
 	}, nil

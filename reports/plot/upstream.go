@@ -13,13 +13,15 @@ import (
 const logNote = "Log axes cannot show zero: zeros are drawn on the bottom line, labelled 0."
 
 // upstreamFigure draws the upstream calls over time: started per second
-// (what the origin sees arrive) and in total so far, a line per topology.
+// (what the origin sees arrive), in total so far and, when the series
+// have them, in flight at once (how long and how hard the origin was
+// kept busy), a line per topology.
 func upstreamFigure(in *input) (*figure, error) {
 	runs := in.seriesRuns()
 	if len(runs) == 0 {
 		return nil, nil
 	}
-	var rate, total []track
+	var rate, total, inFlight []track
 	for _, r := range runs {
 		s := r.Series
 		step := stepMs(s)
@@ -30,6 +32,9 @@ func upstreamFigure(in *input) (*figure, error) {
 		}
 		rate = append(rate, track{run: r, ys: perSec, step: step})
 		total = append(total, track{run: r, ys: cumulative(calls), step: step})
+		if len(s.UpstreamInFlight) > 0 {
+			inFlight = append(inFlight, track{run: r, ys: floats(s.UpstreamInFlight), step: step})
+		}
 	}
 	step := stepMs(runs[0].Series)
 	top, log1, err := in.linesPanel("Upstream calls started per second (counted in "+ms(step)+" steps)", yAxis{label: "calls/s", ticks: shortNum}, rate)
@@ -40,37 +45,59 @@ func upstreamFigure(in *input) (*figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	note := in.spanNote(runs)
-	if log1 || log2 {
+	rows := [][]*gplot.Plot{{top}, {bottom}}
+	anyLog := log1 || log2
+	if len(inFlight) > 0 {
+		p, isLog, err := in.linesPanel("Upstream calls in flight (the most at once in each step)", yAxis{label: "calls", ticks: shortNum}, inFlight)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, []*gplot.Plot{p})
+		anyLog = anyLog || isLog
+	}
+	note := joinNotes(in.faultsNote(), in.spanNote(runs))
+	if anyLog {
 		note = joinNotes(logNote, note)
 	}
 	return &figure{
 		name:    "upstream",
 		title:   "Upstream calls over time",
 		caption: upstreamCaption(in, runs),
-		height:  6.4 * vg.Inch,
-		legend:  in.topologyLegend(runs),
-		rows:    [][]*gplot.Plot{{top}, {bottom}},
+		height:  vg.Length(1.2+2.6*float64(len(rows))) * vg.Inch,
+		legend:  append(in.topologyLegend(runs), in.faultLegend()...),
+		rows:    rows,
 		note:    note,
 	}, nil
 }
 
-// upstreamCaption says how many upstream calls each topology made and
-// when.
+// upstreamCaption says how many upstream calls each topology made, when,
+// and how many were in flight at once at most.
 func upstreamCaption(in *input, runs []*reports.Run) string {
 	var parts []string
+	withFlight := false
 	for _, r := range runs {
-		first, last, ok := activeSpan(r.Series.UpstreamCalls, stepMs(r.Series))
+		s := r.Series
+		first, last, ok := activeSpan(s.UpstreamCalls, stepMs(s))
+		var part string
 		switch {
 		case !ok:
-			parts = append(parts, r.Topology+" none")
-		case last-first <= stepMs(r.Series):
-			parts = append(parts, fmt.Sprintf("%s %s at %s", r.Topology, count(r.UpstreamCalls), at(first)))
+			part = r.Topology + " none"
+		case last-first <= stepMs(s):
+			part = fmt.Sprintf("%s %s at %s", r.Topology, count(r.UpstreamCalls), at(first))
 		default:
-			parts = append(parts, fmt.Sprintf("%s %s from %s to %s", r.Topology, count(r.UpstreamCalls), at(first), at(last)))
+			part = fmt.Sprintf("%s %s from %s to %s", r.Topology, count(r.UpstreamCalls), at(first), at(last))
 		}
+		if n := uint64(peak(floats(s.UpstreamInFlight))); n > 1 {
+			part += fmt.Sprintf(", %s at once", count(n))
+			withFlight = true
+		}
+		parts = append(parts, part)
 	}
-	return "Upstream calls started per second (top) and in total (bottom), a line per topology: " + join(parts) + "."
+	what := "Upstream calls started per second (top) and in total (bottom)"
+	if withFlight {
+		what = "Upstream calls started per second, in total, and in flight at once (bottom)"
+	}
+	return what + ", a line per topology: " + join(parts) + "."
 }
 
 // activeSpan is the start of the first and of the last step of vs that is
