@@ -163,6 +163,8 @@ func TestWords(t *testing.T) {
 		{ms(63242), "63 s"},
 		{at(1005), "1,005 ms"},
 		{at(65000), "65.0 s"},
+		{span(0, 9990), "0 to 9,990 ms"},
+		{span(40, 10200), "0.0 to 10.2 s"},
 		{percentLabel(0.001), "0.1%"},
 		{msLabel(2000), "2 s"},
 		{join([]string{"a", "b", "c"}), "a, b and c"},

@@ -85,7 +85,7 @@ func upstreamCaption(in *input, runs []*reports.Run) string {
 		case last-first <= stepMs(s):
 			part = fmt.Sprintf("%s %s at %s", r.Topology, count(r.UpstreamCalls), at(first))
 		default:
-			part = fmt.Sprintf("%s %s from %s to %s", r.Topology, count(r.UpstreamCalls), at(first), at(last))
+			part = fmt.Sprintf("%s %s from %s", r.Topology, count(r.UpstreamCalls), span(first, last))
 		}
 		if n := uint64(peak(floats(s.UpstreamInFlight))); n > 1 {
 			part += fmt.Sprintf(", %s at once", count(n))

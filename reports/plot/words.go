@@ -46,6 +46,15 @@ func at(v float64) string {
 	return count(int(math.Round(v))) + " ms"
 }
 
+// span writes the time range [a, b] in ms in one unit, that of b: "1,000
+// to 1,095 ms", "0 to 10.0 s".
+func span(a, b float64) string {
+	if b >= 10000 {
+		return strconv.FormatFloat(a/1000, 'f', 1, 64) + " to " + at(b)
+	}
+	return count(int(math.Round(a))) + " to " + at(b)
+}
+
 // join lists items with commas and a final "and".
 func join(items []string) string {
 	switch len(items) {
