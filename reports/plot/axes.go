@@ -74,7 +74,7 @@ func (s scale) set(a *gplot.Axis, hi float64, label func(float64) string) {
 }
 
 // logTicks labels the decades of a log axis, and 2 and 5 times them when
-// the axis spans less than three decades (otherwise an axis from 3 to 60
+// the axis spans less than two decades (otherwise an axis from 3 to 60
 // would have a single label). On a scale whose floor is zero its first
 // tick is the floor, labelled "0". Tick values are logarithms, as the
 // axis' are.
@@ -94,7 +94,7 @@ func (t logTicks) Ticks(lo, hi float64) []gplot.Tick {
 		vlo = t.scale.floor * 2.5
 	}
 	steps := []float64{1}
-	if hi-lo < 3 {
+	if hi-lo < 2 {
 		steps = []float64{1, 2, 5}
 	}
 	// Over more than seven decades, every other decade is labelled, so

@@ -15,7 +15,7 @@ import (
 // faultShade is the fill behind the time during which a fault was on: a
 // store outage explains a gap in store load that would otherwise look like
 // a bug in the figure.
-var faultShade = color.RGBA{0xf6, 0xdc, 0xd0, 0xff}
+var faultShade = color.RGBA{0xfa, 0xe8, 0xe0, 0xff}
 
 // fault is one fault of the scenario, in ms of simulated time.
 type fault struct {
