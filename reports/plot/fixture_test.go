@@ -2,11 +2,13 @@ package plot
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/stampsim/stampsim/reports"
@@ -35,12 +37,37 @@ func loadFixture(t testing.TB, name string) *reports.Results {
 // withSynthSeries returns the fixture NAME with synthSeries applied to
 // every run.
 func withSynthSeries(t testing.TB, name string, stepMs float64) *reports.Results {
-	res := loadFixture(t, name)
-	for i := range res.Runs {
-		synthSeries(res, &res.Runs[i], stepMs)
+	t.Helper()
+	key := fmt.Sprintf("%s@%gms", name, stepMs)
+	synthMu.Lock()
+	data, ok := synthCache[key]
+	if !ok {
+		res := loadFixture(t, name)
+		for i := range res.Runs {
+			synthSeries(res, &res.Runs[i], stepMs)
+		}
+		var err error
+		if data, err = json.Marshal(res); err != nil {
+			synthMu.Unlock()
+			t.Fatal(err)
+		}
+		synthCache[key] = data
 	}
-	return res
+	synthMu.Unlock()
+	// Each caller gets a copy of its own to change.
+	var res reports.Results
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatal(err)
+	}
+	return &res
 }
+
+// synthCache holds the fixtures with synthetic series, as JSON, by file and
+// step: making them is a good part of a test's time.
+var (
+	synthMu    sync.Mutex
+	synthCache = map[string][]byte{}
+)
 
 // synthSeries replaces r's series by ones of step stepMs consistent with
 // its totals: requests arrive as the scenario's bursts say; each is

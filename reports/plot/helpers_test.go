@@ -271,3 +271,27 @@ func TestFaults(t *testing.T) {
 		}
 	}
 }
+
+// TestPointsDecimated checks that a long series is drawn from at most two
+// points a column, its one-sample peak kept, and a short one as a level
+// per step.
+func TestPointsDecimated(t *testing.T) {
+	ta := timeAxis{startMs: 0, endMs: 100000, durationMs: 100000, perMs: 1e-3}
+	long := make([]float64, 100000)
+	long[54321] = 7
+	pts := ta.points(long, 1, columns, linear.at)
+	if len(pts) > 2*columns {
+		t.Errorf("100,000 samples drawn as %d points, want at most %d", len(pts), 2*columns)
+	}
+	top := 0.0
+	for _, p := range pts {
+		top = math.Max(top, p.Y)
+	}
+	if top != 7 {
+		t.Errorf("the one-sample peak of 7 is drawn as %v", top)
+	}
+	short := ta.points([]float64{3}, 1000, columns, linear.at)
+	if len(short) != 2 || short[0].X != 0 || short[1].X != 1 || short[0].Y != 3 || short[1].Y != 3 {
+		t.Errorf("one sample of a 1 s step drawn as %v, want a level from 0 to 1 s", short)
+	}
+}

@@ -210,6 +210,9 @@ func TestWriteAll(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// Drawing is most of the package's test time (under -race
+			// minutes): use both processors.
+			t.Parallel()
 			res := tt.res(t)
 			dir := lookAt(t, tt.name)
 			figs, err := WriteAll(dir, res)
@@ -301,13 +304,16 @@ func TestWriteAllErrors(t *testing.T) {
 
 // TestCaptions checks that the captions say what the numbers say.
 func TestCaptions(t *testing.T) {
-	figs, err := WriteAll(t.TempDir(), withSynthSeries(t, "flash-crowd.v1.json", 5))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The captions are computed before anything is drawn: building the
+	// figures is enough.
+	in := newInput(withSynthSeries(t, "flash-crowd.v1.json", 5))
 	caption := map[string]string{}
-	for _, f := range figs {
-		caption[f.Name] = f.Caption
+	for _, b := range builders {
+		f, err := b(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		caption[f.name] = f.caption
 	}
 	for _, tt := range []struct{ figure, want string }{
 		{"funnel", "100,000 requests"},
