@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	gplot "gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
 
 	"github.com/stampsim/stampsim/reports"
 	"github.com/stampsim/stampsim/scenarios"
@@ -293,5 +294,21 @@ func TestPointsDecimated(t *testing.T) {
 	short := ta.points([]float64{3}, 1000, columns, linear.at)
 	if len(short) != 2 || short[0].X != 0 || short[1].X != 1 || short[0].Y != 3 || short[1].Y != 3 {
 		t.Errorf("one sample of a 1 s step drawn as %v, want a level from 0 to 1 s", short)
+	}
+}
+
+func TestWrap(t *testing.T) {
+	sty := textStyle(noteSize, ink)
+	text := "Not shown: node-only (to 11.0 s), one-level (to 10.4 s), two-level (to 10.4 s) and fanout-tree (to 10.7 s)."
+	for w := 60.0; w < 400; w += 7 {
+		lines := wrap(sty, text, vg.Points(w))
+		if got := strings.Join(lines, " "); got != text {
+			t.Fatalf("width %v: lines %q do not rejoin into the text", w, lines)
+		}
+		for _, l := range lines {
+			if strings.HasPrefix(l, "s") && !strings.HasPrefix(l, "shown") {
+				t.Errorf("width %v: a line starts with a unit: %q", w, l)
+			}
+		}
 	}
 }

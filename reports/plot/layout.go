@@ -229,11 +229,20 @@ func corners(r vg.Rectangle) []vg.Point {
 	return []vg.Point{r.Min, {X: r.Max.X, Y: r.Min.Y}, r.Max, {X: r.Min.X, Y: r.Max.Y}}
 }
 
-// wrap breaks s into lines no wider than width in style sty, at spaces.
+// wrap breaks s into lines no wider than width in style sty, at spaces,
+// but never between a number and its unit ("10.4 s").
 func wrap(sty text.Style, s string, width vg.Length) []string {
+	var words []string
+	for _, w := range strings.Fields(s) {
+		if unit := strings.TrimRight(w, ".,;:)"); len(words) > 0 && (unit == "s" || unit == "ms" || unit == "µs") {
+			words[len(words)-1] += " " + w
+			continue
+		}
+		words = append(words, w)
+	}
 	var lines []string
 	line := ""
-	for _, w := range strings.Fields(s) {
+	for _, w := range words {
 		next := w
 		if line != "" {
 			next = line + " " + w
