@@ -38,6 +38,7 @@ func contendersFigure(in *input) (*figure, error) {
 	var panels []*gplot.Plot
 	inLegend := map[string]bool{}
 	anyLog := false
+	var missing []string
 	for _, sc := range scopes {
 		var tracks []track
 		for _, r := range runs {
@@ -45,7 +46,15 @@ func contendersFigure(in *input) (*figure, error) {
 			if l < 0 || l >= len(r.Series.PeakContenders) {
 				continue
 			}
-			tracks = append(tracks, track{run: r, ys: floats(r.Series.PeakContenders[l]), step: stepMs(r.Series)})
+			ys := floats(r.Series.PeakContenders[l])
+			// A series of zeros for a level that had contenders did not
+			// record them (v1 documents left the node level's empty): a
+			// flat line would say there were none.
+			if peak(ys) == 0 && r.Levels[l].PeakContenders > 0 {
+				missing = append(missing, fmt.Sprintf("%s's %s lock", r.Topology, sc))
+				continue
+			}
+			tracks = append(tracks, track{run: r, ys: ys, step: stepMs(r.Series)})
 			inLegend[r.Topology] = true
 		}
 		if len(tracks) == 0 {
@@ -70,6 +79,9 @@ func contendersFigure(in *input) (*figure, error) {
 	}
 	rows, height := tiled(panels)
 	note := joinNotes(in.faultsNote(), in.spanNote(legendRuns))
+	if len(missing) > 0 {
+		note = joinNotes(note, "Not drawn: "+join(missing)+", whose series are empty though the run had contenders (the document predates their recording).")
+	}
 	if anyLog {
 		note = joinNotes(logNote, note)
 	}

@@ -253,7 +253,7 @@ func TestFaults(t *testing.T) {
 
 	// A fault is shaded in every time series, named in the notes, and its
 	// span is shown even where nothing else happened.
-	res := withSynthSeries(t, "flash-crowd.v1.json", 5)
+	res := loadFixture(t, "flash-crowd.json.gz")
 	res.Spec.Faults = []scenarios.Fault{{Kind: "store-outage", Scope: "region", Region: 1, At: scenarios.Duration(3e9), For: scenarios.Duration(1e9)}}
 	in := newInput(res)
 	if in.time.endMs < 4000 {
@@ -310,5 +310,16 @@ func TestWrap(t *testing.T) {
 				t.Errorf("width %v: a line starts with a unit: %q", w, l)
 			}
 		}
+	}
+}
+
+func TestSpanNoteCoarsened(t *testing.T) {
+	res := loadFixture(t, "flash-crowd.json.gz")
+	res.Runs[0].Series.Coarsened = 2
+	res.Runs[0].Series.StepMs = 20
+	in := newInput(res)
+	want := "Series longer than 100,000 samples were coarsened to wider steps (none to 20 ms)"
+	if got := in.spanNote(in.runs); !strings.Contains(got, want) {
+		t.Errorf("note %q does not say %q", got, want)
 	}
 }

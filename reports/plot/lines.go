@@ -113,7 +113,9 @@ func (in *input) seriesRuns() []*reports.Run {
 
 // spanNote says what the time axis leaves out: the quiet time before and
 // after the activity, and the drain of runs that went on past the
-// scenario's end while still active. Empty when it leaves out nothing.
+// scenario's end while still active; and which runs' series were
+// coarsened, so that their steps are wider. Empty when there is nothing
+// to say.
 func (in *input) spanNote(runs []*reports.Run) string {
 	t := in.time
 	var notes []string
@@ -129,6 +131,16 @@ func (in *input) spanNote(runs []*reports.Run) string {
 	}
 	if len(cut) > 0 {
 		notes = append(notes, "Not shown: "+join(cut)+", still busy past the scenario's end, draining.")
+	}
+	var coarse []string
+	for _, r := range runs {
+		if s := r.Series; s != nil && s.Coarsened > 0 {
+			coarse = append(coarse, fmt.Sprintf("%s to %s", r.Topology, ms(stepMs(s))))
+		}
+	}
+	if len(coarse) > 0 {
+		notes = append(notes, fmt.Sprintf("Series longer than %s samples were coarsened to wider steps (%s): a sample's peak is the most of the steps it merged.",
+			count(reports.MaxSeriesSamples), join(coarse)))
 	}
 	return joinNotes(notes...)
 }

@@ -1,7 +1,6 @@
 package plot
 
 import (
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -38,16 +37,17 @@ func TestDraw(t *testing.T) {
 	if *drawFile == "" || *lookDir == "" {
 		t.Skip("no -draw file and -look directory")
 	}
-	data, err := os.ReadFile(*drawFile)
+	f, err := os.Open(*drawFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res reports.Results
-	if err := json.Unmarshal(data, &res); err != nil {
+	defer f.Close()
+	res, err := reports.ReadJSON(f)
+	if err != nil {
 		t.Fatal(err)
 	}
 	start, cpu0 := time.Now(), cpuTime()
-	figs, err := WriteAll(*lookDir, &res)
+	figs, err := WriteAll(*lookDir, res)
 	if err != nil {
 		t.Fatal(err)
 	}

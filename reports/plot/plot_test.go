@@ -147,17 +147,20 @@ func names(figs []Figure) []string {
 // data a figure must survive, and checks which figures each gets and that
 // every file is sound.
 func TestWriteAll(t *testing.T) {
-	flash := func(t *testing.T) *reports.Results { return withSynthSeries(t, "flash-crowd.v1.json", 5) }
+	flash := func(t *testing.T) *reports.Results { return loadFixture(t, "flash-crowd.json.gz") }
 	tests := []struct {
 		name string
 		res  func(t *testing.T) *reports.Results
 		want []string
 	}{
 		{"flash-crowd", flash, allFigures},
-		{"holder-pause with a custom topology", func(t *testing.T) *reports.Results {
-			return withSynthSeries(t, "holder-pause.v1.json", 10)
+		{"holder-pause: a custom topology, a node paused", func(t *testing.T) *reports.Results {
+			return loadFixture(t, "holder-pause.json.gz")
 		}, allFigures},
-		{"a v1 document: per-second series, no histogram", func(t *testing.T) *reports.Results {
+		{"region-store-outage: a store down", func(t *testing.T) *reports.Results {
+			return loadFixture(t, "region-store-outage.json.gz")
+		}, allFigures},
+		{"a v1 document: per-second series, none at the node level, no histogram", func(t *testing.T) *reports.Results {
 			return loadFixture(t, "flash-crowd.v1.json")
 		}, []string{"funnel", "upstream", "contenders", "summary"}},
 		{"no series, histograms", func(t *testing.T) *reports.Results {
@@ -267,7 +270,7 @@ func truncate(s *reports.Series, lo, hi int) {
 // TestWriteAllDeterministic draws the same results twice and wants the
 // same bytes in every file.
 func TestWriteAllDeterministic(t *testing.T) {
-	res := withSynthSeries(t, "holder-pause.v1.json", 10)
+	res := loadFixture(t, "holder-pause.json.gz")
 	a, b := t.TempDir(), t.TempDir()
 	figs, err := WriteAll(a, res)
 	if err != nil {
@@ -306,7 +309,7 @@ func TestWriteAllErrors(t *testing.T) {
 func TestCaptions(t *testing.T) {
 	// The captions are computed before anything is drawn: building the
 	// figures is enough.
-	in := newInput(withSynthSeries(t, "flash-crowd.v1.json", 5))
+	in := newInput(loadFixture(t, "flash-crowd.json.gz"))
 	caption := map[string]string{}
 	for _, b := range builders {
 		f, err := b(in)

@@ -23,7 +23,8 @@ func storeSeriesOf(r *reports.Run, scope string) *reports.StoreSeries {
 
 // storeLoadFigure draws the load on the stores of each scope over time: a
 // row per scope, with the round trips per second the scope's stores
-// started beside the utilisation of the busiest of them.
+// that reached the scope's stores beside the utilisation of the busiest
+// of them.
 func storeLoadFigure(in *input) (*figure, error) {
 	runs := in.seriesRuns()
 	var rows [][]*gplot.Plot
@@ -56,7 +57,7 @@ func storeLoadFigure(in *input) (*figure, error) {
 		if len(ops) == 0 {
 			continue
 		}
-		left, isLog, err := in.linesPanel(sc+" stores: round trips started per second", yAxis{label: "round trips/s", ticks: shortNum}, ops)
+		left, isLog, err := in.linesPanel(sc+" stores: round trips arriving per second", yAxis{label: "round trips/s", ticks: shortNum}, ops)
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +87,7 @@ func storeLoadFigure(in *input) (*figure, error) {
 	return &figure{
 		name:  "store-load",
 		title: "Store load over time, per store scope",
-		caption: fmt.Sprintf("Store round trips per second (in %s steps) and the utilisation of the busiest store, per scope: %s.",
+		caption: fmt.Sprintf("Store round trips arriving per second (in %s steps) and the utilisation of the busiest store, per scope: %s.",
 			ms(step), strings.Join(captions, "; ")),
 		height: vg.Length(1.2+2.5*float64(len(rows))) * vg.Inch,
 		legend: append(in.topologyLegend(legendRuns), in.faultLegend()...),
