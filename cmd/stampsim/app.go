@@ -222,7 +222,7 @@ func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet b
 	if f.output == "json" {
 		return reports.WriteJSON(a.stdout, res)
 	}
-	return reports.WriteTable(a.stdout, res.Runs)
+	return reports.WriteTable(a.stdout, res)
 }
 
 // writeOut writes DIR/results.json and DIR/series.csv, each atomically, so

@@ -132,7 +132,7 @@ func (a *app) interrupted(ctx context.Context, topos []locks.Topology, i int, re
 	if f.output == "json" {
 		err = reports.WriteJSON(a.stdout, res)
 	} else if len(res.Runs) > 0 {
-		err = reports.WriteTable(a.stdout, res.Runs)
+		err = reports.WriteTable(a.stdout, res)
 	}
 	if err != nil {
 		where += fmt.Sprintf("; and printing them failed: %v", err)
