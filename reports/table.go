@@ -43,7 +43,7 @@ type Column struct {
 // columns are every column of the summary, in order.
 var columns = []Column{
 	{Name: "TOPOLOGY", csv: "topology",
-		Legend: "The lock topology: its lock levels, innermost first. A run stopped by a signal is marked with the simulated time it reached; its counts stop there.",
+		Legend: "The lock topology, whose lock levels, innermost first, are those that PEAK CONTENDERS names. A run stopped by a signal is marked with the simulated time it reached; its counts stop there.",
 		text:   topologyCell},
 	{Name: "REQUESTS", csv: "requests", Numeric: true,
 		Legend: "Requests that arrived at the nodes during the run.",
