@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/stampsim/stampsim/reports"
+	"github.com/stampsim/stampsim/reports/page"
+)
+
+// drawFunc draws the figures of a results document into dir and says what
+// it drew: plot.WriteAll glued to the page's figures, or a stand-in in
+// tests.
+type drawFunc func(dir string, res *reports.Results) ([]page.Figure, error)
+
+// outputFormats are what -o takes.
+var outputFormats = []string{"table", "csv", "json"}
+
+// print writes res to stdout as -o asks: the table, the table as CSV, or
+// the results document.
+func (a *app) print(res *reports.Results, output string) error {
+	switch output {
+	case "json":
+		return reports.WriteJSON(a.stdout, res)
+	case "csv":
+		return reports.WriteSummaryCSV(a.stdout, res.Runs)
+	}
+	return reports.WriteTable(a.stdout, res)
+}
+
+// writeOut writes DIR/results.json, DIR/series.csv and DIR/summary.csv,
+// each atomically, so that an interruption leaves the previous complete
+// versions.
+func writeOut(dir string, res *reports.Results) error {
+	if err := writeAtomic(filepath.Join(dir, "results.json"), func(w io.Writer) error {
+		return reports.WriteJSON(w, res)
+	}); err != nil {
+		return err
+	}
+	return writeDerived(dir, res)
+}
+
+// writeDerived writes what is computed from the results document alone:
+// DIR/series.csv and DIR/summary.csv.
+func writeDerived(dir string, res *reports.Results) error {
+	if err := writeAtomic(filepath.Join(dir, "series.csv"), func(w io.Writer) error {
+		return reports.WriteSeriesCSV(w, res.Runs)
+	}); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, "summary.csv"), func(w io.Writer) error {
+		return reports.WriteSummaryCSV(w, res.Runs)
+	})
+}
+
+// writeReport draws the figures of res into dir, unless noPlots, and
+// writes DIR/index.html, which shows them with the summary table and the
+// scenario, and links doc (the results document's name in dir), series.csv
+// and summary.csv.
+func (a *app) writeReport(dir, doc string, res *reports.Results, noPlots bool) error {
+	p := page.Page{Results: res, Files: []string{doc, "series.csv", "summary.csv"}}
+	switch {
+	case noPlots:
+		p.NoFigures = fmt.Sprintf("Figures were skipped (--no-plots): stampsim report %s draws them from %s.", dir, doc)
+	case a.draw == nil:
+		p.NoFigures = "This build of stampsim draws no figures."
+	default:
+		figs, err := a.draw(dir, res)
+		if err != nil {
+			return fmt.Errorf("drawing the figures of %s into %s: %w", res.Scenario, dir, err)
+		}
+		p.Figures = figs
+	}
+	return writeAtomic(filepath.Join(dir, "index.html"), func(w io.Writer) error {
+		return page.Render(w, p)
+	})
+}
+
+// writeAtomic writes path through a temporary file in the same directory
+// and a rename.
+func writeAtomic(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
