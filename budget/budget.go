@@ -272,7 +272,7 @@ func (c Cost) inFlight(t locks.Topology, nodeLevel bool, pairs float64) (float64
 // Notifications).
 func polls(l locks.Level) float64 {
 	ratio := l.WaitTimeout.Seconds() / l.PollInterval.Seconds()
-	if l.Wake == locks.Poll {
+	if l.Wake == locks.WakePoll {
 		return math.Ceil(ratio) + 1
 	}
 	return math.Ceil(math.Log2(math.Max(ratio, 1))) + 2
@@ -309,7 +309,7 @@ func upstreamP99(sc *scenarios.Scenario) time.Duration {
 	}
 	f := 1.0
 	for _, fault := range sc.Faults {
-		if fault.Kind == scenarios.FaultUpstreamSlowdown {
+		if fault.Kind == scenarios.FaultUpstreamSlowdown.String() {
 			f = math.Max(f, fault.Factor)
 		}
 	}

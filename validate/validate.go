@@ -150,6 +150,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (rep *Report,
 		scaled.Faults = nil
 	}
 	cal.Apply(scaled)
+	resolved, err := scaled.Resolved()
+	if err != nil {
+		return nil, fmt.Errorf("the scaled scenario: %w", err)
+	}
 
 	names := opt.Topologies
 	if len(names) == 0 {
@@ -170,7 +174,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (rep *Report,
 		if err != nil {
 			return nil, err
 		}
-		simRun, err := world.Run(ctx, scaled, topo, world.Options{
+		simRun, err := world.Run(ctx, resolved, topo, world.Options{
 			OnRequest:       func(at time.Duration, node, key int) { arrivals = append(arrivals, arrival{at, node, key}) },
 			UpstreamLatency: latency,
 		})
@@ -179,8 +183,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (rep *Report,
 		}
 		logf("%s: %d requests against real drivers", name, len(arrivals))
 		rw := &realWorld{
-			sc: scaled, topo: topo, shape: scaled.Shape(), client: client, latency: latency,
-			prefix: prefix + strconv.Itoa(i) + ":", skipNode: opt.SkipNodeLevel,
+			sc: scaled, topo: topo, realTopo: topo, shape: scaled.Shape(), client: client, latency: latency,
+			prefix: prefix + strconv.Itoa(i) + ":",
+		}
+		if opt.SkipNodeLevel {
+			rw.realTopo = withoutNodeLevel(topo)
 		}
 		realRun, err := rw.run(ctx, arrivals)
 		if err == nil {
@@ -198,7 +205,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (rep *Report,
 			return nil, fmt.Errorf("%s: %w", store, err)
 		}
 		logf("%s: simulating again at the real run's timing", name)
-		rt, err := retime(ctx, scaled, topo, latency, rw.sent, rw.lags, rw.hits, rw.timed, scaled.Store.OpOverhead.D(), rw.pace)
+		rt, err := retime(ctx, resolved, topo, latency, rw.sent, rw.lags, rw.hits, rw.timed, scaled.Store.OpOverhead.D(), rw.pace)
 		if err != nil {
 			return nil, err
 		}

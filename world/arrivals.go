@@ -30,7 +30,7 @@ func (w *world) drawAhead() {
 		prefetch.Object(m)
 	}
 	if m := w.nodes[w.aheadNode].m; m != nil {
-		m.Prefetch(w.aheadKey)
+		m.SimHooks().Prefetch(w.aheadKey)
 	}
 }
 
@@ -65,6 +65,6 @@ func (w *world) request(now sim.Time, id int32, key int) {
 	}
 	w.nextReq++
 	n.outstanding++
-	n.m.RequestNumbered(locks.Time(now), w.nextReq, w.keys[key], key)
+	n.m.SimHooks().RequestNumbered(locks.Time(now), w.nextReq, w.keys[key], key)
 	w.drain(now, id)
 }

@@ -15,7 +15,7 @@ func benchRun(b *testing.B, sc *scenarios.Scenario, topo locks.Topology, opt Opt
 	var requests, events uint64
 	b.ReportAllocs()
 	for b.Loop() {
-		out, err := Run(context.Background(), sc, topo, opt)
+		out, err := Run(context.Background(), resolve(b, sc), topo, opt)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -7,12 +7,6 @@ import (
 	"github.com/stampsim/stampsim/sim"
 )
 
-type dupState struct {
-	inProgress int32
-	hasOK      bool
-	lastOK     sim.Time
-}
-
 func (w *world) reply(now sim.Time, n *node, r *locks.Reply[V]) {
 	n.outstanding--
 	w.served[r.Served]++
@@ -46,9 +40,9 @@ func (w *world) closeSecond() {
 func (w *world) contend(now sim.Time, n *node, op *locks.Op[V], delta int32) {
 	// A store serves one scope, and a topology has at most one level per
 	// scope, so the store and the key name the lock.
-	s, k := &w.stores[n.stores[op.Scope]], opKey(op.KeyNum)
-	c := s.contenders.get(k) + delta
-	s.contenders.set(k, c)
+	s, k := &w.stores[n.stores[op.Scope]], int(op.KeyNum)
+	c := s.contenders.Get(k) + delta
+	s.contenders.Set(k, c)
 	if int(c) > w.levelPeak[op.Level] {
 		w.levelPeak[op.Level] = int(c)
 	}

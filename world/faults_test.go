@@ -13,7 +13,7 @@ import (
 
 func runTopo(t *testing.T, sc *scenarios.Scenario, topo locks.Topology) reports.Run {
 	t.Helper()
-	out, err := Run(context.Background(), sc, topo, Options{Series: true})
+	out, err := Run(context.Background(), resolve(t, sc), topo, Options{Series: true})
 	if err != nil {
 		t.Fatal(err)
 	}

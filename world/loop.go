@@ -113,12 +113,7 @@ func (w *world) deliver(now sim.Time, ev sim.Event) {
 		flight, inc, region, key, err := c.flight, c.inc, c.region, c.key, c.err
 		w.calls.free(int32(ev.A))
 		w.upInflight--
-		d := w.dups[region].get(int(key))
-		d.inProgress--
-		if err == nil {
-			d.hasOK, d.lastOK = true, now
-		}
-		w.dups[region].set(int(key), d)
+		w.dups.Done(int(region), int(key), now.Duration(), err == nil)
 		if inc != n.inc || n.crashed {
 			return
 		}
@@ -143,10 +138,9 @@ func (w *world) prefetchReply(n *node, ev sim.Event) {
 	if s := int(slot) * int(locks.NumTimerKinds); s < len(n.timers) {
 		prefetch.At(&n.timers[s])
 	}
-	if keyNum > 0 {
-		n.m.Prefetch(opKey(keyNum))
-	}
-	n.m.PrefetchFlight(slot)
+	hooks := n.m.SimHooks()
+	hooks.Prefetch(int(keyNum))
+	hooks.PrefetchFlight(slot)
 }
 
 // drain carries out the effects node id's machine asked for.
@@ -156,20 +150,20 @@ func (w *world) drain(now sim.Time, id int32) {
 	for i := range effs {
 		e := &effs[i]
 		switch e.Kind {
-		case locks.EffStore:
+		case locks.EffectStore:
 			w.send(now, id, &e.Op)
-		case locks.EffSetTimer:
+		case locks.EffectSetTimer:
 			w.setTimer(now, n, id, e.Timer, sim.Time(e.At))
-		case locks.EffCancelTimer:
+		case locks.EffectCancelTimer:
 			if s := e.Timer.Slot(); s < len(n.timers) && n.timers[s] != 0 {
 				w.eng.Cancel(n.timers[s])
 				n.timers[s] = 0
 			}
-		case locks.EffFetch:
+		case locks.EffectFetch:
 			w.fetch(now, id, &e.Fetch)
-		case locks.EffCancelFetch:
+		case locks.EffectCancelFetch:
 			// The upstream goes on working; the machine drops its answer.
-		case locks.EffReply:
+		case locks.EffectReply:
 			if e.Waiters == nil {
 				w.reply(now, n, &e.Reply)
 				continue
@@ -179,7 +173,7 @@ func (w *world) drain(now sim.Time, id int32) {
 				r.ID, r.Since = wt.ID, wt.Since
 				w.reply(now, n, &r)
 			}
-		case locks.EffContend:
+		case locks.EffectContend:
 			w.contend(now, n, &e.Op, int32(e.Delta))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/stampsim/stampsim/internal/counting"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/memstore"
 	"github.com/stampsim/stampsim/sim"
@@ -26,7 +27,7 @@ type store struct {
 	slowdowns []window
 	// contenders counts, per key, the flights holding or waiting for the
 	// key's lock in this store (at the level of the store's scope).
-	contenders byKey[int32]
+	contenders counting.ByKey[int32]
 }
 
 type opRec struct {
@@ -128,7 +129,7 @@ func (w *world) storeArrive(now sim.Time, i int32) {
 				continue
 			}
 			w.eng.At(finish+w.netDelay(s.scope, sub), sim.Event{
-				Kind: evNotify, Target: sub, A: int64(opKey(r.op.KeyNum)), B: packNotify(s.scope, sn.inc),
+				Kind: evNotify, Target: sub, A: int64(r.op.KeyNum), B: packNotify(s.scope, sn.inc),
 			})
 		}
 	}

@@ -27,13 +27,10 @@ func (w *world) fetch(now sim.Time, id int32, f *locks.Fetch) {
 	if w.series {
 		w.sUpstream = bump(w.sUpstream, now)
 	}
-	key := opKey(f.KeyNum)
-	d := w.dups[n.region].get(key)
-	if d.inProgress > 0 || (d.hasOK && now-d.lastOK < sim.FromDuration(w.sc.Cache.SharedTTL.D())) {
+	key := int(f.KeyNum)
+	if w.dups.Start(int(n.region), key, now.Duration()) {
 		w.duplicates[f.Cause]++
 	}
-	d.inProgress++
-	w.dups[n.region].set(key, d)
 
 	w.upInflight++
 	i := w.calls.alloc()

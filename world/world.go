@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/stampsim/stampsim/internal/counting"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/reports"
 	"github.com/stampsim/stampsim/scenarios"
@@ -102,7 +103,7 @@ type world struct {
 	keys   []string
 	mcfg   locks.Config
 	// effectsOf is the first machine built: every machine shares its
-	// effect buffers (locks.Machine.ShareEffects).
+	// effect buffers (locks.SimHooks.ShareEffects).
 	effectsOf *locks.Machine[V]
 
 	ops   slab[opRec]
@@ -135,7 +136,7 @@ type world struct {
 	upstream      [locks.NumCauses]uint64
 	upErrorsN     uint64
 	duplicates    [locks.NumCauses]uint64
-	dups          []byKey[dupState] // per region
+	dups          *counting.Duplicates
 	levelPeak     [locks.MaxLevels]int
 	opsByKind     [locks.NumOpKinds]uint64
 	storeErrors   uint64
@@ -155,8 +156,9 @@ type world struct {
 	crashedErrors uint64
 }
 
-// Run simulates one topology of a scenario. The scenario must have been
-// loaded (defaults filled in and validated) by package scenarios.
+// Run simulates one topology of a scenario, resolved (Scenario.Resolved)
+// from one that package scenarios loaded (defaults filled in and
+// validated).
 //
 // When ctx is done, Run stops within [sim.InterruptEvery] events, even if
 // the virtual clock stands still (a stampede whose requests all arrive at
@@ -164,12 +166,13 @@ type world struct {
 // [reports.Run.Interrupted], with context.Cause(ctx): the caller can keep
 // the partial counts or drop them. The zero Run comes back if ctx was done
 // before the simulation started.
-func Run(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt Options) (reports.Run, error) {
+func Run(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt Options) (reports.Run, error) {
 	wallStart := time.Now()
 	if ctx.Err() != nil {
 		return reports.Run{}, context.Cause(ctx)
 	}
-	w, err := build(ctx, sc, topo, opt)
+	sc := rs.Scenario
+	w, err := build(ctx, rs, topo, opt)
 	if err != nil {
 		return reports.Run{}, err
 	}

@@ -26,9 +26,9 @@ import (
 // -ldflags "-X main.version=v1.2.3".
 var version = "dev"
 
-// simulateFunc runs one topology of a scenario: world.Run, or a stand-in in
-// tests.
-type simulateFunc func(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt world.Options) (reports.Run, error)
+// simulateFunc runs one topology of a resolved scenario: world.Run, or a
+// stand-in in tests.
+type simulateFunc func(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt world.Options) (reports.Run, error)
 
 // app is one execution of the command line.
 type app struct {
@@ -193,6 +193,12 @@ func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet b
 	if err != nil || f.limits.dryRun {
 		return err
 	}
+	rs, err := sc.Resolved()
+	if err != nil {
+		// A loaded scenario always resolves: this is a bug, not the file's
+		// mistake.
+		return fmt.Errorf("resolving %s: %w", sc.Name, err)
+	}
 	defer a.guardMemory(lim)()
 	// The document records the scenario as it runs: seed and topologies
 	// included, so that its spec replays this run.
@@ -221,7 +227,7 @@ func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet b
 	progress := a.terminal(a.stderr) && !f.quiet
 	for i, topo := range topos {
 		bar := newProgress(a.stderr, progress, fmt.Sprintf("%s [%d/%d]", topo.Name, i+1, len(topos)))
-		run, err := a.simulate(ctx, sc, topo, world.Options{Progress: bar.update, Series: f.out != ""})
+		run, err := a.simulate(ctx, rs, topo, world.Options{Progress: bar.update, Series: f.out != ""})
 		bar.finish()
 		if err != nil {
 			if ctx.Err() != nil {

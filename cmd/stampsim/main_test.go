@@ -37,17 +37,17 @@ func exec(t *testing.T, a *app, ctx context.Context, args ...string) (int, strin
 func stubApp(t *testing.T) (*app, *[]world.Options) {
 	var opts []world.Options
 	a := newApp(io.Discard, io.Discard)
-	a.simulate = func(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt world.Options) (reports.Run, error) {
+	a.simulate = func(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt world.Options) (reports.Run, error) {
 		if err := ctx.Err(); err != nil {
 			return reports.Run{}, err
 		}
 		opts = append(opts, opt)
 		if opt.Progress != nil {
 			for i := range 5 {
-				opt.Progress(sc.Duration.D()*time.Duration(i)/4, sc.Duration.D())
+				opt.Progress(rs.Scenario.Duration.D()*time.Duration(i)/4, rs.Scenario.Duration.D())
 			}
 		}
-		r := reports.Run{Topology: topo.Name, Requests: 1000, UpstreamCalls: uint64(len(topo.Levels) + 1), SimSeconds: sc.Duration.D().Seconds()}
+		r := reports.Run{Topology: topo.Name, Requests: 1000, UpstreamCalls: uint64(len(topo.Levels) + 1), SimSeconds: rs.Scenario.Duration.D().Seconds()}
 		for _, l := range topo.Levels {
 			r.Levels = append(r.Levels, reports.Level{Name: l.LevelName(), Scope: l.Scope.String(), PeakContenders: 7})
 		}
@@ -229,7 +229,7 @@ func TestExitCode(t *testing.T) {
 
 func TestPanicIsOneLine(t *testing.T) {
 	a, _ := stubApp(t)
-	a.simulate = func(context.Context, *scenarios.Scenario, locks.Topology, world.Options) (reports.Run, error) {
+	a.simulate = func(context.Context, *scenarios.Resolved, locks.Topology, world.Options) (reports.Run, error) {
 		panic("index out of range [7] with length 3")
 	}
 	t.Setenv("STAMPSIM_TRACEBACK", "")
@@ -244,7 +244,7 @@ func TestPanicIsOneLine(t *testing.T) {
 
 func TestSimulationErrorIsStatus1(t *testing.T) {
 	a, _ := stubApp(t)
-	a.simulate = func(context.Context, *scenarios.Scenario, locks.Topology, world.Options) (reports.Run, error) {
+	a.simulate = func(context.Context, *scenarios.Resolved, locks.Topology, world.Options) (reports.Run, error) {
 		return reports.Run{}, errors.New("store exploded")
 	}
 	code, _, errs := exec(t, a, context.Background(), "run", "--topology", "two-level")
