@@ -23,6 +23,7 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // then validated):
 //
 //	seed                               1
+//	series_step                        about 1,000 samples over the duration (DefaultSeriesStep)
 //	network.*                          the example's lognormals (see Network)
 //	store                              service_time 2us, op_overhead 5us, connect_timeout 1s
 //	upstream.capacity                  0 (unlimited)
@@ -41,6 +42,13 @@ type Scenario struct {
 	Seed uint64 `yaml:"seed" json:"seed"`
 	// Duration is how much simulated time the run covers. Required.
 	Duration Duration `yaml:"duration" json:"duration"`
+	// SeriesStep is the width of one sample of the time series that a run
+	// keeps when asked to (stampsim run --out): at least MinSeriesStep and
+	// at most Duration. Absent, it is left zero and a run that keeps
+	// series uses DefaultSeriesStep(Duration), and records the step it
+	// used here (Step), so that the results document replays it; a run
+	// without series leaves it out.
+	SeriesStep Duration `yaml:"series_step,omitempty" json:"series_step,omitempty"`
 
 	Topology World     `yaml:"topology" json:"topology"`
 	Network  Network   `yaml:"network" json:"network"`

@@ -48,7 +48,7 @@ func BenchmarkCDNSteadyDay(b *testing.B) {
 }
 
 // BenchmarkCDNSteadyDaySeries is BenchmarkCDNSteadyDay two-level with the
-// per-second series on, as `stampsim run --out` runs it.
+// series on (the default step, 10ms), as `stampsim run --out` runs it.
 func BenchmarkCDNSteadyDaySeries(b *testing.B) {
 	sc, err := scenarios.Builtin("cdn-steady-day")
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/stampsim/stampsim/internal/counting"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/memstore"
+	"github.com/stampsim/stampsim/reports"
 	"github.com/stampsim/stampsim/scenarios"
 	"github.com/stampsim/stampsim/sim"
 	"github.com/stampsim/stampsim/topology"
@@ -30,8 +31,6 @@ func build(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt
 		topo:        topo,
 		end:         sim.FromDuration(sc.Duration.D()),
 		latency:     newHistogram(3),
-		secLatency:  newHistogram(2),
-		series:      opt.Series,
 		onRequest:   opt.OnRequest,
 		upLatencyFn: opt.UpstreamLatency,
 		upCalls:     make(map[int64]int),
@@ -123,6 +122,13 @@ func build(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt
 		add(fmt.Sprintf("region r%d", r), locks.ScopeRegion)
 	}
 	add("global", locks.ScopeGlobal)
+	if opt.Series {
+		limit := opt.seriesLimit
+		if limit == 0 {
+			limit = reports.MaxSeriesSamples
+		}
+		w.rec = w.newSeries(sim.FromDuration(sc.Step()), limit)
+	}
 
 	w.dups = counting.NewDuplicates(w.shape.Regions, sc.Cache.SharedTTL.D())
 	w.nodes = make([]node, w.shape.Nodes())

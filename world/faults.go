@@ -74,6 +74,9 @@ func (w *world) fault(now sim.Time, i int, end bool) {
 			// leases stay in the stores until their TTL.
 			n.crashed = true
 			n.inc++
+			if w.rec != nil {
+				w.seriesCrash(f.node, uint64(n.outstanding))
+			}
 			w.served[locks.ServedError] += uint64(n.outstanding)
 			w.crashedErrors += uint64(n.outstanding)
 			n.outstanding = 0

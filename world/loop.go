@@ -29,6 +29,9 @@ const (
 const arrivalLane = sim.MaxLanes - 1
 
 func (w *world) handle(now sim.Time, ev sim.Event) {
+	if w.rec != nil && now >= w.rec.end {
+		w.advanceSeries(now)
+	}
 	switch ev.Kind {
 	case evArrival:
 		id, key := w.aheadNode, w.aheadKey
@@ -81,6 +84,7 @@ func (w *world) handle(now sim.Time, ev sim.Event) {
 func (w *world) deliver(now sim.Time, ev sim.Event) {
 	n := &w.nodes[ev.Target]
 	lnow := locks.Time(now)
+	key := -1 // the key the input concerns, for the series (observeNode)
 	switch ev.Kind {
 	case evReply:
 		if ev.B != 0 {
@@ -93,12 +97,14 @@ func (w *world) deliver(now sim.Time, ev sim.Event) {
 			return
 		}
 		n.m.StoreDone(lnow, op, res)
+		key = int(op.KeyNum)
 	case evNotify:
 		scope, inc := unpackNotify(ev.B)
 		if inc != n.inc || n.crashed {
 			return
 		}
 		n.m.Notified(lnow, scope, w.keys[ev.A])
+		key = int(ev.A)
 	case evTimer:
 		t, inc := unpackTimer(ev.A, ev.B)
 		if inc != timerInc(n.inc) || n.crashed {
@@ -107,10 +113,17 @@ func (w *world) deliver(now sim.Time, ev sim.Event) {
 		if s := t.Slot(); s < len(n.timers) {
 			n.timers[s] = 0
 		}
+		if w.rec != nil {
+			// The flight may end in Fired: ask for its key before.
+			if name, ok := n.m.FlightKey(t.Flight); ok {
+				key = keyNumber(name)
+			}
+		}
 		n.m.Fired(lnow, t)
 	case evFetchDone:
 		c := &w.calls.items[ev.A]
-		flight, inc, region, key, err := c.flight, c.inc, c.region, c.key, c.err
+		flight, inc, region, err := c.flight, c.inc, c.region, c.err
+		key = int(c.key)
 		w.calls.free(int32(ev.A))
 		w.upInflight--
 		w.dups.Done(int(region), int(key), now.Duration(), err == nil)
@@ -121,6 +134,9 @@ func (w *world) deliver(now sim.Time, ev sim.Event) {
 		n.m.Fetched(lnow, flight, w.fetchSerial, err)
 	}
 	w.drain(now, ev.Target)
+	if w.rec != nil && key >= 0 {
+		w.observeNode(ev.Target, key)
+	}
 }
 
 // farReply is how long after its operation was sent a reply must come for
@@ -174,7 +190,7 @@ func (w *world) drain(now sim.Time, id int32) {
 				w.reply(now, n, &r)
 			}
 		case locks.EffectContend:
-			w.contend(now, n, &e.Op, int32(e.Delta))
+			w.contend(n, &e.Op, int32(e.Delta))
 		}
 	}
 }

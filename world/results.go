@@ -1,8 +1,6 @@
 package world
 
 import (
-	"math"
-
 	"github.com/stampsim/stampsim/internal/counting"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/reports"
@@ -63,7 +61,7 @@ func (w *world) results() reports.Run {
 		c.StoreCommands += w.stores[i].commands
 	}
 	// Peak store operations per second, from the per-second counts.
-	for _, n := range w.sStoreOps {
+	for _, n := range w.opsPerSec {
 		c.PeakStoreOpsPerSec = max(c.PeakStoreOpsPerSec, n)
 	}
 	run := c.Run()
@@ -88,19 +86,9 @@ func (w *world) results() reports.Run {
 		}
 		run.Stores = append(run.Stores, sr)
 	}
-	if w.series {
-		w.closeSecond()
-		secs := int(math.Ceil(simDur.Seconds()))
-		s := &reports.Series{
-			Requests: pad(w.sRequests, secs), UpstreamCalls: pad(w.sUpstream, secs),
-			StoreOps: pad(w.sStoreOps, secs), Errors: pad(w.sErrors, secs), LatencyP99Ms: padF(w.sP99, secs),
-		}
-		for i := range w.topo.Levels {
-			// The node level's series stays zero: per-node collapsing is
-			// counted by the machines as a whole-run peak.
-			s.PeakContenders = append(s.PeakContenders, padI(w.sContenders[i], secs))
-		}
-		run.Series = s
+	if w.rec != nil {
+		run.Series = w.finishSeries(w.eng.Now())
+		run.LatencyHistogramMs = w.latency.buckets()
 	}
 	return run
 }
@@ -108,21 +96,3 @@ func (w *world) results() reports.Run {
 // round3 rounds x to three decimals, as every mean and fraction of a
 // results document is (counting.Round3).
 func round3(x float64) float64 { return counting.Round3(x) }
-
-func pad(s []uint64, n int) []uint64 {
-	out := make([]uint64, max(n, len(s)))
-	copy(out, s)
-	return out
-}
-
-func padF(s []float64, n int) []float64 {
-	out := make([]float64, max(n, len(s)))
-	copy(out, s)
-	return out
-}
-
-func padI(s []int, n int) []int {
-	out := make([]int, max(n, len(s)))
-	copy(out, s)
-	return out
-}

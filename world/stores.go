@@ -28,6 +28,10 @@ type store struct {
 	// contenders counts, per key, the flights holding or waiting for the
 	// key's lock in this store (at the level of the store's scope).
 	contenders counting.ByKey[int32]
+	// busyFrom is when the busy period that ends at busyUntil began, and
+	// stepBusy the busy time of the periods that ended in the open sample
+	// of the series (seriesRec.seriesStoreOp): kept only with the series.
+	busyFrom, stepBusy sim.Time
 }
 
 type opRec struct {
@@ -104,6 +108,9 @@ func (w *world) storeArrive(now sim.Time, i int32) {
 		s.peakQueue = q
 	}
 	start := max(now, s.busyUntil)
+	if w.rec != nil {
+		w.rec.seriesStoreOp(s, now, start)
+	}
 	a := s.kv.Apply(locks.Time(start), r.node, r.op)
 	service := w.opOverhead + time.Duration(a.Commands)*w.serviceTime
 	if f, slow := active(s.slowdowns, now); slow {
@@ -119,7 +126,7 @@ func (w *world) storeArrive(now sim.Time, i int32) {
 	s.wait.record(waitUs)
 	s.waitSum += float64(start - now)
 	w.opsByKind[r.op.Kind]++
-	w.sStoreOps = bump(w.sStoreOps, now) // always: it gives the peak rate
+	w.opsPerSec = bump(w.opsPerSec, now) // always: it gives the peak rate
 	r.res = a.Result
 	w.scheduleReply(i, finish+w.netDelay(s.scope, r.node))
 	if a.Notify {

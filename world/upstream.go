@@ -24,15 +24,15 @@ type callRec struct {
 func (w *world) fetch(now sim.Time, id int32, f *locks.Fetch) {
 	n := &w.nodes[id]
 	w.upstream[f.Cause]++
-	if w.series {
-		w.sUpstream = bump(w.sUpstream, now)
-	}
 	key := int(f.KeyNum)
 	if w.dups.Start(int(n.region), key, now.Duration()) {
 		w.duplicates[f.Cause]++
 	}
 
 	w.upInflight++
+	if w.rec != nil {
+		w.rec.seriesFetch(w.upInflight)
+	}
 	i := w.calls.alloc()
 	c := &w.calls.items[i]
 	c.node, c.inc, c.flight, c.region, c.key = id, n.inc, f.Flight, n.region, int32(key)

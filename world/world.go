@@ -33,7 +33,9 @@ type Options struct {
 	// Progress, if set, is called from time to time with simulated time done
 	// and the total.
 	Progress func(done, total time.Duration)
-	// Series turns on the per-second time series in the Run.
+	// Series turns on the time series in the Run (reports.Series), with
+	// samples of the scenario's series step (scenarios.Scenario.Step), and
+	// the latency histogram (reports.Run.LatencyHistogramMs).
 	Series bool
 	// OnRequest, if set, is told of every request as it arrives: when, at
 	// which node (dense number, see topology.Shape) and for which key
@@ -67,6 +69,11 @@ type Options struct {
 	// real side measured, node by node, at about the same moment of its
 	// run.
 	NetworkDelay func(at time.Duration, node int, r *rand.Rand) time.Duration
+
+	// seriesLimit, if not zero, replaces reports.MaxSeriesSamples, so
+	// that a test can see the series coarsen without a run of 100,000
+	// samples. It must be even.
+	seriesLimit int
 }
 
 // Arrival is one request of a workload given in full: when, at which node
@@ -140,19 +147,12 @@ type world struct {
 	levelPeak     [locks.MaxLevels]int
 	opsByKind     [locks.NumOpKinds]uint64
 	storeErrors   uint64
-	latency       histogram // µs
-	secLatency    histogram
-	secLatencyAt  int
-	series        bool
+	latency       histogram  // µs
+	rec           *seriesRec // Options.Series, else nil
 	onRequest     func(at time.Duration, node, key int)
 	upLatencyFn   func(lock, key, n int) time.Duration
 	upCalls       map[int64]int // calls per (lock instance, key), for upLatencyFn
-	sRequests     []uint64
-	sUpstream     []uint64
-	sStoreOps     []uint64
-	sErrors       []uint64
-	sP99          []float64
-	sContenders   [locks.MaxLevels][]int
+	opsPerSec     []uint64      // store operations per second, for the peak rate
 	crashedErrors uint64
 }
 

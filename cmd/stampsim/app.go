@@ -104,6 +104,7 @@ type runFlags struct {
 	seed       uint64
 	out        string
 	noPlots    bool
+	seriesStep string
 	quiet      bool
 	cpuprofile string
 	limits     limitFlags
@@ -131,7 +132,10 @@ With --out DIR, run also writes into DIR:
                 offline, and the directory can be moved
   *.png, *.svg  the figures (--no-plots skips them, for a faster run)
   results.json  the results document
-  series.csv    the time series, in long form
+  series.csv    the time series (columns topology,time_ms,metric,value),
+                one sample per step: --series-step, else the scenario's
+                series_step, else a 1-2-5 step that gives about 1,000
+                samples
   summary.csv   the table, one row per topology
 
 results.json, series.csv and summary.csv are rewritten after each topology,
@@ -160,6 +164,7 @@ written to --out and printed as usual. The exit status is 130
 	fl.Uint64Var(&f.seed, "seed", 0, "override the scenario's seed")
 	fl.StringVar(&f.out, "out", "", "also write the report page, figures, results.json, series.csv and summary.csv into this directory")
 	fl.BoolVar(&f.noPlots, "no-plots", false, "with --out, draw no figures (the page says they were skipped)")
+	fl.StringVar(&f.seriesStep, "series-step", "", "with --out, the width of a series sample, at least 1ms (default: the scenario's series_step, else about 1,000 samples)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
 	fl.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the simulation to this file (for go tool pprof)")
 	addLimitFlags(cmd, &f.limits)
@@ -181,6 +186,9 @@ func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet b
 	}
 	if seedSet {
 		sc.Seed = f.seed
+	}
+	if err := applySeriesStep(sc, f.seriesStep, f.out); err != nil {
+		return err
 	}
 	names := topologyNames(f.topologies, sc.Topologies)
 	topos := make([]locks.Topology, len(names))
