@@ -44,6 +44,17 @@
 //     call runs, and their release.
 //   - fetch.go: the upstream call, the Fetched input, and finish: replies,
 //     node-cache fill, publish.
+//   - jitter.go: TTL jitter, the spread of each fill's cache TTLs.
+//   - revalidate.go: stale-while-revalidate (Level.HardTTL) and the
+//     background refreshes: flights that nobody waits for, which end with
+//     an Outcome. The table below holds for them too, but for what they do
+//     when their wait times out (they give up) and when their last waiter
+//     leaves (they go on).
+//   - xfetch.go: XFetch's early probabilistic refresh, from the draw the
+//     driver gives with a request (RequestDrawn) and the recompute time
+//     kept with each value.
+//   - quantile.go: adaptive wait timeouts and the streaming quantile
+//     estimator of upstream call durations behind them.
 //   - nodecache.go and keytable.go: what a machine keeps per key, and the
 //     sweep that keeps it small.
 //   - effects.go: the effect batch that Ready returns, and the waiter lists

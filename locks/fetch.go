@@ -1,5 +1,7 @@
 package locks
 
+import "time"
+
 // startFetch moves f to phaseFetching and emits the upstream call
 // (EffectFetch) on behalf of f's owner, counted under cause. It runs when f
 // holds every shared level or the topology has none (enterLevel:
@@ -13,8 +15,9 @@ package locks
 func (m *Machine[V]) startFetch(f *flight[V], now Time, cause Cause, level int8, hedge bool) {
 	f.phase = phaseFetching
 	f.hedge = hedge
+	f.raSent = now // from here on, when the call went out
 	m.stats.Fetches[cause]++
-	m.push(EffectFetch).Fetch = Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Owner: f.waiters[0].ID, Cause: cause, Level: level}
+	m.push(EffectFetch).Fetch = Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Owner: f.waiters[0].ID, Cause: cause, Level: level, Background: f.background}
 	if m.anyRenewable && m.holdsRenewable(f) {
 		m.setTimer(f, TimerRenew, now.Add(m.renewEvery))
 	}
@@ -36,9 +39,13 @@ func (m *Machine[V]) Fetched(now Time, id FlightID, value V, err error) {
 		return
 	}
 	m.cancelTimer(f, TimerRenew)
+	if m.est != nil {
+		m.observeFetch(now.Sub(f.raSent))
+	}
 	if err != nil {
 		m.stats.UpstreamErrors++
 		m.replyAll(f, ServedError, ServedError, *new(V), err, -1)
+		m.refreshEnded(f, OutcomeFailed)
 		m.releaseHeld(f, now)
 		m.endFlight(f)
 		return
@@ -47,12 +54,14 @@ func (m *Machine[V]) Fetched(now Time, id FlightID, value V, err error) {
 	if f.hedge {
 		owner = ServedHedged
 	}
-	m.finish(f, now, value, owner)
+	m.finish(f, now, value, now.Sub(f.raSent), owner)
 }
 
-// finish replies to every waiter with value, fills the node cache and writes
+// finish replies to every waiter with value (computed in delta, which it
+// keeps with the value for XFetch), fills the node cache and writes
 // the value to every shared cache whose lock f holds, outermost first,
-// releasing those locks.
+// releasing those locks. With TTL jitter (Config.TTLJitter) both TTLs are
+// shortened by the fill's jitter draw.
 //
 // It runs when a flight has the value: from Fetched (the owner served
 // fetched or hedged) and from a read-or-acquire that found it in a shared
@@ -61,9 +70,17 @@ func (m *Machine[V]) Fetched(now Time, id FlightID, value V, err error) {
 // node-level flight registered, since that flight still runs. It emits the
 // replies, an OpPublish and EffectContend -1 per held lock, and what endFlight
 // emits; f ends.
-func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
-	if m.cfg.NodeCacheTTL > 0 {
-		e := keyEntry[V]{value: value, fresh: now.Add(m.cfg.NodeCacheTTL), cached: true}
+func (m *Machine[V]) finish(f *flight[V], now Time, value V, delta time.Duration, owner Served) {
+	if !m.xfetch {
+		delta = 0 // kept with values only for XFetch
+	}
+	nodeTTL, sharedTTL := m.cfg.NodeCacheTTL, m.cfg.SharedCacheTTL
+	if m.cfg.TTLJitter > 0 {
+		x := jitterDraw(f.key, now)
+		nodeTTL, sharedTTL = m.jittered(nodeTTL, x), m.jittered(sharedTTL, x)
+	}
+	if nodeTTL > 0 {
+		e := keyEntry[V]{value: value, fresh: now.Add(nodeTTL), delta: packDelta(delta), cached: true}
 		if f.keyed {
 			f.keyed = false // the flight ends here: unregister it in the same write
 		} else {
@@ -73,6 +90,13 @@ func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
 		m.sweepCache(now)
 	}
 	m.replyAll(f, owner, ServedCollapsed, value, nil, -1)
+	if f.background {
+		o := OutcomeSuperseded
+		if owner == ServedFetched || owner == ServedHedged {
+			o = OutcomeRefreshed
+		}
+		m.refreshEnded(f, o)
+	}
 	for i := len(m.levels) - 1; i >= m.firstLevel && f.holding > 0; i-- {
 		h := &f.held[i]
 		if !h.acquired {
@@ -81,8 +105,8 @@ func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
 		l := &m.levels[i]
 		m.emitOp(Op[V]{
 			Flight: f.id, Kind: OpPublish, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered,
-			Token: h.token, Fence: h.fence, TTL: m.cfg.SharedCacheTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
-			Value: value, Deadline: now.Add(l.LeaseTTL),
+			Token: h.token, Fence: h.fence, TTL: m.staleTTL(i, sharedTTL), FenceTTL: FenceTTL(*l, m.valueTTL[i]),
+			Value: value, Delta: delta, Deadline: now.Add(l.LeaseTTL),
 		})
 		h.acquired = false
 		f.holding--

@@ -38,8 +38,8 @@ const (
 //
 // Its fields are ordered so that those every flight touches share its
 // first three cache lines (a simulator runs hundreds of machines, whose
-// flights are cold each time they are touched). It is 232 bytes, in the Go
-// allocator's 240-byte class: a topology without a node level makes every
+// flights are cold each time they are touched). It is 240 bytes, the most
+// the Go allocator's 240-byte class holds (TestFlightSize): a topology without a node level makes every
 // request a flight, and a stampede keeps millions of them at once.
 type flight[V any] struct {
 	// id is the flight's slot in Machine.flights and the slot's generation.
@@ -81,8 +81,11 @@ type flight[V any] struct {
 	// (TimerDeadline, armed by enterLevel); every operation of that wait
 	// carries it as Op.Deadline.
 	deadline Time
-	raSent   Time // when the last read-or-acquire was sent
-	key      keyRef
+	// raSent is when the last read-or-acquire was sent; in phaseFetching,
+	// when the upstream call was, so that Fetched knows how long the value
+	// took to compute (XFetch's delta, the adaptive wait timeouts).
+	raSent Time
+	key    keyRef
 
 	// waiters[0] is the owner: the request that started the flight (for a
 	// follower's hedge, that follower). Its ID is the Fetch.Owner of the
@@ -123,6 +126,13 @@ type flight[V any] struct {
 	timerSeq [NumTimerKinds]uint32
 	timerOn  [NumTimerKinds]bool
 	holding  uint8 // levels whose lock f holds (held[i].acquired)
+	// background: f is its key's background refresh (revalidate.go): it
+	// goes on with nobody waiting (live 0), where any other flight would
+	// be aborted, and ends with an Outcome.
+	background bool
+	// early is XFetch's factor for f's reads at the shared levels,
+	// beta·(-ln u) for its owner's draw u (Op.Early); 0 without XFetch.
+	early float32
 	// subIdx is f's index in its subscription's flights, while inSub. The
 	// subscription is found by (f.level, key), so f leaves it (stopWaiting,
 	// endFlight) before its level changes.
@@ -209,6 +219,8 @@ func (m *Machine[V]) newFlight(key keyRef, owner ReqID, now Time) *flight[V] {
 	f.level = -1
 	f.waited = false
 	f.hedge = false
+	f.background = false
+	f.early = 0
 	f.lastErr = false
 	f.notified = false
 	f.keyed = false

@@ -55,7 +55,11 @@ func fuzzSeeds() [][]byte {
 	}
 	for topo := range len(locks.Builtins) {
 		for _, mode := range []byte{0, 1, 2, 3, 0x1d, 0x41, 0x7d, 0xe1} {
-			seeds = append(seeds, append([]byte{byte(topo), mode, 0x1b, 0x24, 0x35, 0x46}, steps...))
+			seeds = append(seeds, append([]byte{byte(topo), mode, 0x1b, 0x24, 0x35, 0x46, 0}, steps...))
+		}
+		// The cache policies, each alone and all together, in faulty runs.
+		for _, pol := range []byte{1, 2, 4, 8, 16, 0x1f} {
+			seeds = append(seeds, append([]byte{byte(topo), 0x21, 0x1b, 0x24, 0x35, 0x46, pol}, steps...))
 		}
 	}
 	return seeds
@@ -133,6 +137,12 @@ func fuzzKeyNumber(key string) int {
 //	3: the on-timeout policy of each level, two bits each
 //	4: lease TTL and wait timeout (faulty runs)
 //	5: poll interval, upstream latency, store latency, number of keys
+//	6: the cache policies: bit 0: TTL jitter 0.5; bit 1: XFetch (beta 1,
+//	   every request with a draw); bit 2: a hard TTL at the node level (3
+//	   node TTLs); bit 3: a hard TTL at every shared level (3 shared TTLs);
+//	   bit 4: adaptive wait timeouts at every level (90th percentile, from
+//	   a quarter to twice the wait timeout; in a clean run from the wait
+//	   timeout up)
 func newFuzzWorld(t *testing.T, data []byte) *fuzzWorld {
 	fz := &fuzzWorld{src: byteSource{b: data}}
 	s := &fz.src
@@ -144,6 +154,7 @@ func newFuzzWorld(t *testing.T, data []byte) *fuzzWorld {
 	policies := s.next()
 	timing := s.next()
 	speeds := s.next()
+	pol := s.next()
 	fz.keys = []string{"a", "b", "c"}[:1+int(speeds>>6)%3]
 
 	lease, wait := fuzzLeases[timing&3], fuzzWaits[timing>>2&3]
@@ -165,6 +176,12 @@ func newFuzzWorld(t *testing.T, data []byte) *fuzzWorld {
 		l.NoRenew = noRenew
 		if mode&2 != 0 {
 			l.Wake = locks.WakePoll
+		}
+		if pol&16 != 0 {
+			l.AdaptiveQuantile, l.AdaptiveFloor, l.AdaptiveCeiling = 0.9, wait/4, 2*wait
+			if fz.clean {
+				l.AdaptiveFloor = wait
+			}
 		}
 	}
 	cfg := worldConfig{
@@ -188,6 +205,23 @@ func newFuzzWorld(t *testing.T, data []byte) *fuzzWorld {
 		cfg.RequestNumbers = mode&128 != 0
 	}
 	cfg.ShareEffects = mode&64 != 0
+	if pol&1 != 0 {
+		cfg.TTLJitter = 0.5
+	}
+	if pol&2 != 0 {
+		cfg.XFetchBeta = 1
+		// A draw in (0, 1] that each request's number decides.
+		cfg.Draw = func(id locks.ReqID) float64 { return float64(uint64(id)*2654435761%1000+1) / 1000 }
+	}
+	for i := range topo.Levels {
+		l := &topo.Levels[i]
+		switch {
+		case l.Scope.Shared() && pol&8 != 0:
+			l.HardTTL = 3 * cfg.SharedCacheTTL
+		case !l.Scope.Shared() && pol&4 != 0 && cfg.NodeCacheTTL > 0:
+			l.HardTTL = 3 * cfg.NodeCacheTTL
+		}
+	}
 	lat := fuzzLatency[speeds>>4&3]
 	cfg.Latency = [locks.MaxLevels]time.Duration{locks.ScopeZone: lat / 2, locks.ScopeRegion: lat, locks.ScopeGlobal: 4 * lat}
 	cfg.UpstreamFn = func(n int, key string) (time.Duration, error) {

@@ -61,6 +61,11 @@ type worldConfig struct {
 	Topology                               locks.Topology
 	Nodes                                  []place
 	NodeCacheTTL, SharedCacheTTL, StaleFor time.Duration
+	// TTLJitter and XFetchBeta are those of Config for every machine.
+	TTLJitter, XFetchBeta float64
+	// Draw, if set, gives the XFetch draw of request id (RequestDrawn);
+	// a request given a draw of its own (requestDrawn) keeps that.
+	Draw func(id locks.ReqID) float64
 	// Latency is the one-way latency between a node and its store of each
 	// scope, indexed by scope (the node entry is unused).
 	Latency [locks.MaxLevels]time.Duration
@@ -156,6 +161,7 @@ type store struct {
 	acceptedTrail map[string][]uint64
 	acquisitions  []acquisition
 	publishes     []publication
+	publishTTLs   []time.Duration // each publish's cache TTL (Op.TTL), beside publishes
 }
 
 // publication is a publish a store applied.
@@ -192,7 +198,8 @@ type reqRec struct {
 	at        locks.Time
 	started   bool
 	handle    locks.Handle
-	cancelled bool // Cancel returned true
+	cancelled bool    // Cancel returned true
+	draw      float64 // XFetch's draw (RequestDrawn), or 0 for none
 	replies   int
 	reply     locks.Reply[int]
 	repliedAt locks.Time
@@ -371,6 +378,8 @@ func newWorld(tb testing.TB, cfg worldConfig) *world {
 			NodeCacheTTL:   cfg.NodeCacheTTL,
 			SharedCacheTTL: cfg.SharedCacheTTL,
 			StaleFor:       cfg.StaleFor,
+			TTLJitter:      cfg.TTLJitter,
+			XFetchBeta:     cfg.XFetchBeta,
 			Seed:           seed,
 		}
 		if cfg.NodeConfig != nil {
@@ -442,7 +451,15 @@ func (w *world) schedule(t locks.Time, e *event) *event {
 
 // request schedules a request for key on node n at t and returns its id.
 func (w *world) request(t locks.Time, n int, key string) locks.ReqID {
-	r := &reqRec{id: locks.ReqID(len(w.reqs) + 1), node: w.nodes[n], key: key, at: t}
+	return w.requestDrawn(t, n, key, 0)
+}
+
+// requestDrawn is request with XFetch's draw u (0: none, or worldConfig.Draw's).
+func (w *world) requestDrawn(t locks.Time, n int, key string, u float64) locks.ReqID {
+	r := &reqRec{id: locks.ReqID(len(w.reqs) + 1), node: w.nodes[n], key: key, at: t, draw: u}
+	if u == 0 && w.cfg.Draw != nil {
+		r.draw = w.cfg.Draw(r.id)
+	}
 	w.reqs = append(w.reqs, r)
 	w.schedule(t, &event{kind: evRequest, node: r.node, req: r})
 	return r.id
@@ -547,7 +564,13 @@ func (w *world) dispatch(e *event) {
 			// A numbering driver may give hints; they must change nothing.
 			hooks := n.m.SimHooks()
 			hooks.Prefetch(w.cfg.KeyNumbers(r.key))
-			r.handle = hooks.RequestNumbered(w.now, r.id, r.key, w.cfg.KeyNumbers(r.key))
+			if r.draw != 0 {
+				r.handle = hooks.RequestNumberedDrawn(w.now, r.id, r.key, w.cfg.KeyNumbers(r.key), r.draw)
+			} else {
+				r.handle = hooks.RequestNumbered(w.now, r.id, r.key, w.cfg.KeyNumbers(r.key))
+			}
+		} else if r.draw != 0 {
+			r.handle = n.m.RequestDrawn(w.now, r.id, r.key, r.draw)
 		} else {
 			r.handle = n.m.Request(w.now, r.id, r.key)
 		}
@@ -640,6 +663,7 @@ func (w *world) arrive(e *event) {
 				w.tb.Errorf("%v: %s: accepted fence %d of %q is beyond its counter %d", dur(w.now), st.name, after, op.Key, counter)
 			}
 			st.publishes = append(st.publishes, publication{n.id, op.Key, op.Fence, res.Written, res.Released})
+			st.publishTTLs = append(st.publishTTLs, op.TTL)
 			if res.Written {
 				if v, ok := st.s.Value(w.now, op.Key); !ok || v != op.Value {
 					w.tb.Errorf("%v: %s: publish of %d to %q written but the store holds %d, %v", dur(w.now), st.name, op.Value, op.Key, v, ok)
@@ -794,8 +818,12 @@ func (w *world) onReply(n *node, rep locks.Reply[int]) {
 				}
 			}
 		}
-		if waited := w.now.Sub(began); waited < l.WaitTimeout {
-			fail("timed out at level %d after %v, before its wait timeout %v", rep.Level, waited, l.WaitTimeout)
+		least := l.WaitTimeout
+		if l.AdaptiveQuantile > 0 {
+			least = min(least, l.AdaptiveFloor)
+		}
+		if waited := w.now.Sub(began); waited < least {
+			fail("timed out at level %d after %v, before its wait timeout %v", rep.Level, waited, least)
 		}
 	}
 	produced := func() {
@@ -812,7 +840,7 @@ func (w *world) onReply(n *node, rep locks.Reply[int]) {
 		}
 	}
 	switch rep.Served {
-	case locks.ServedHit, locks.ServedCollapsed, locks.ServedFetched, locks.ServedHedged:
+	case locks.ServedHit, locks.ServedCollapsed, locks.ServedFetched, locks.ServedHedged, locks.ServedStaleRevalidating:
 		produced()
 	case locks.ServedStale:
 		produced()
@@ -955,6 +983,13 @@ func (w *world) settled(storeFailed bool) {
 		}
 		for _, c := range st.Fetches {
 			fetched += c
+		}
+		var ended uint64
+		for _, c := range st.RefreshOutcomes {
+			ended += c
+		}
+		if ended != st.Refreshes {
+			w.tb.Errorf("node %d: %d background refreshes started, %d ended (%v)", n.id, st.Refreshes, ended, st.RefreshOutcomes)
 		}
 		if st.Requests != requests[n.id] || served != replies[n.id] || fetched != fetches[n.id] {
 			w.tb.Errorf("node %d counted %d requests, %d replies, %d upstream calls; the world saw %d, %d, %d",

@@ -56,7 +56,7 @@ func (m *Machine[V]) renew(f *flight[V], now Time) {
 		h.sent = now
 		m.emitOp(Op[V]{
 			Flight: f.id, Kind: OpExtend, Level: uint8(i), Scope: l.Scope,
-			Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Token: h.token, TTL: l.LeaseTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
+			Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Token: h.token, TTL: l.LeaseTTL, FenceTTL: FenceTTL(*l, m.valueTTL[i]),
 			Deadline: h.leaseEnd,
 		})
 	}

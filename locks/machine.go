@@ -2,6 +2,7 @@ package locks
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -19,6 +20,16 @@ type Config struct {
 	// StaleFor is how long past its TTL the node cache keeps a value for the
 	// stale policy. Zero means no stale values are kept.
 	StaleFor time.Duration
+	// TTLJitter spreads cache TTLs: each fill shortens the node-cache and
+	// shared-cache TTL of its value by a fraction of itself drawn in
+	// [0, TTLJitter) (see jitter.go). Zero, the default, keeps every TTL as
+	// configured; it must be below 1.
+	TTLJitter float64
+	// XFetchBeta switches XFetch's early probabilistic refresh on with this
+	// beta (1 is the paper's default; larger refreshes earlier): see
+	// xfetch.go. Zero, the default, is off; it must not be negative. The
+	// draws come with the requests (RequestDrawn).
+	XFetchBeta float64
 	// Seed seeds the generator of lock tokens. A simulation passes a seed
 	// derived from its run seed; a production driver passes 32 bytes from
 	// crypto/rand so that tokens cannot be guessed.
@@ -65,6 +76,15 @@ type Stats struct {
 	// LateReplies counts replies and timers that arrived after their flight
 	// had moved on, and were dropped.
 	LateReplies uint64
+	// Refreshes counts the background refreshes started
+	// (stale-while-revalidate, XFetch), and RefreshOutcomes how those that
+	// ended did. EarlyRefreshes counts those that an XFetch draw started at
+	// the node cache, and EarlyReads the shared-cache reads that a store
+	// answered as due for an early refresh.
+	Refreshes       uint64
+	RefreshOutcomes [NumOutcomes]uint64
+	EarlyRefreshes  uint64
+	EarlyReads      uint64
 }
 
 // Machine is the lock protocol for one node: it owns the node cache and the
@@ -115,6 +135,21 @@ type Machine[V any] struct {
 	// hedges counts the live flights of followers that hedged (see
 	// flight.hedgeOf); while it is 0, Cancel need not look for one.
 	hedges int
+	// swr: some level has stale-while-revalidate (Level.HardTTL), and
+	// swrNode is how long past its soft TTL a node-cache entry is served
+	// stale (see revalidate.go). refresh[i] is shared level i's stale window
+	// (Op.Refresh) and valueTTL[i] how long its cache keeps a value: the
+	// shared cache TTL plus that window.
+	swr      bool
+	xfetch   bool // XFetch is on (Config.XFetchBeta > 0)
+	swrNode  time.Duration
+	refresh  [MaxLevels]time.Duration
+	valueTTL [MaxLevels]time.Duration
+	// wait[i] is level i's wait timeout now: its WaitTimeout, or for an
+	// adaptive level what observeFetch last set; est estimates the call
+	// durations, nil unless some level adapts.
+	wait [MaxLevels]time.Duration
+	est  *durationEstimator
 }
 
 // NewMachine returns a machine for cfg, or an error naming the setting that
@@ -151,6 +186,22 @@ func NewMachine[V any](cfg Config) (*Machine[V], error) {
 	if cfg.NodeCacheTTL < 0 || cfg.StaleFor < 0 {
 		return nil, fmt.Errorf("node cache TTL and stale window must not be negative, got %v and %v", cfg.NodeCacheTTL, cfg.StaleFor)
 	}
+	if !(cfg.TTLJitter >= 0 && cfg.TTLJitter < 1) { // also refuses NaN
+		return nil, fmt.Errorf("TTL jitter must be a fraction in [0, 1), got %v", cfg.TTLJitter)
+	}
+	if !(cfg.XFetchBeta >= 0 && cfg.XFetchBeta <= math.MaxFloat64) { // also refuses NaN and +Inf
+		return nil, fmt.Errorf("XFetch beta must be a finite number at least 0, got %v", cfg.XFetchBeta)
+	}
+	m.xfetch = cfg.XFetchBeta > 0
+	for i, l := range m.levels {
+		m.wait[i] = l.WaitTimeout
+		if l.AdaptiveQuantile > 0 && m.est == nil {
+			m.est = new(durationEstimator)
+		}
+	}
+	if err := m.setRevalidate(); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -174,6 +225,7 @@ func (m *Machine[V]) Abort(now Time) {
 			continue
 		}
 		m.replyAll(f, ServedError, ServedError, *new(V), ErrAborted, -1)
+		m.refreshEnded(f, OutcomeFailed)
 		m.abort(f, now)
 	}
 }

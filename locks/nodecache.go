@@ -10,6 +10,7 @@ type keyEntry[V any] struct {
 	value  V
 	fresh  Time   // the value is fresh before this time
 	flight uint32 // slot+1 of the key's node-level flight; 0: none
+	delta  uint16 // XFetch: how long the value took to compute (packDelta)
 	cached bool   // value and fresh are set
 }
 
@@ -34,8 +35,9 @@ func (m *Machine[V]) sweepCache(now Time) {
 	if m.sinceSweep < max(sweepMin, m.afterSweep) {
 		return
 	}
-	// An entry is stale for good once fresh+StaleFor <= now.
-	kept := m.keys.sweep(now - Time(m.cfg.StaleFor))
+	// An entry is stale for good once fresh+StaleFor <= now, and past its
+	// stale-while-revalidate window (swrNode) too.
+	kept := m.keys.sweep(now - Time(max(m.cfg.StaleFor, m.swrNode)))
 	m.sinceSweep, m.afterSweep = 0, kept
 }
 

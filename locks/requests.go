@@ -20,13 +20,24 @@ func (h Handle) Valid() bool { return h.valid }
 // on a node-cache hit (and returns the zero Handle); otherwise the request
 // joins or starts a flight, and the returned Handle can cancel it.
 func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
-	return m.request(now, id, key, m.keys.ref(key))
+	return m.request(now, id, key, m.keys.ref(key), 1)
+}
+
+// RequestDrawn is Request with the driver's uniform draw u in (0, 1] for
+// XFetch (Config.XFetchBeta): the draw decides whether this request
+// refreshes its key early (see xfetch.go). Request is RequestDrawn with u =
+// 1, which never refreshes early; without XFetch the draw is ignored.
+func (m *Machine[V]) RequestDrawn(now Time, id ReqID, key string, u float64) Handle {
+	return m.request(now, id, key, m.keys.ref(key), u)
 }
 
 // request is Request and SimHooks.RequestNumbered once the key's keyRef is
 // known.
 // On a fresh node-cache entry it emits the reply (ServedHit) and returns
-// the zero Handle. With a node level and a flight already in progress for
+// the zero Handle, and with XFetch, when the draw u says so, starts the
+// key's background refresh early; so it does on an entry within its stale-while-revalidate
+// window (ServedStaleRevalidating), and starts the key's background refresh
+// unless one runs (startRefresh). With a node level and a flight already in progress for
 // the key, whatever its phase, the request joins it as a follower, and if
 // no follower timer is pending it emits EffectSetTimer (TimerFollower, at now
 // plus the node level's WaitTimeout). Otherwise it starts a flight (the
@@ -34,11 +45,26 @@ func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
 // shared level: EffectSetTimer (TimerDeadline) and the first read-or-acquire
 // (EffectStore), or, with no shared level, the upstream call (EffectFetch,
 // CauseNoLock).
-func (m *Machine[V]) request(now Time, id ReqID, key string, k keyRef) Handle {
+func (m *Machine[V]) request(now Time, id ReqID, key string, k keyRef, u float64) Handle {
 	m.stats.Requests++
 	e := m.keys.get(k)
 	if e.cached && now < e.fresh {
 		m.reply(id, key, now, ServedHit, e.value, nil, -1)
+		if m.xfetch && e.flight == 0 && early(e.fresh.Sub(now), unpackDelta(e.delta), m.xfetchFactor(u)) {
+			m.stats.EarlyRefreshes++
+			m.startRefresh(k, e, id, now)
+		}
+		return Handle{}
+	}
+	if m.swr && e.cached && now < e.fresh.Add(m.swrNode) {
+		level := int8(-1)
+		if m.nodeLevel {
+			level = 0
+		}
+		m.reply(id, key, now, ServedStaleRevalidating, e.value, nil, level)
+		if e.flight == 0 {
+			m.startRefresh(k, e, id, now)
+		}
 		return Handle{}
 	}
 	if m.nodeLevel {
@@ -51,12 +77,15 @@ func (m *Machine[V]) request(now Time, id ReqID, key string, k keyRef) Handle {
 				st.PeakContenders = f.live
 			}
 			if !f.timerOn[TimerFollower] {
-				m.setTimer(f, TimerFollower, now.Add(m.levels[0].WaitTimeout))
+				m.setTimer(f, TimerFollower, now.Add(m.wait[0]))
 			}
 			return Handle{Flight: f.id, Index: uint32(i), valid: true}
 		}
 	}
 	f := m.newFlight(k, id, now)
+	if m.xfetch {
+		f.early = float32(m.xfetchFactor(u))
+	}
 	if m.nodeLevel {
 		f.keyed = true
 		e.flight = f.id.Slot + 1
@@ -86,7 +115,7 @@ func (m *Machine[V]) Cancel(now Time, h Handle) bool {
 	f := m.lookup(h.Flight)
 	if f != nil && int(h.Index) < len(f.waiters) && f.waiting(int(h.Index)) {
 		f.leave(int(h.Index))
-		if f.live == 0 {
+		if f.live == 0 && !f.background {
 			m.abort(f, now)
 		}
 		return true

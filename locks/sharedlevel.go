@@ -21,8 +21,7 @@ func (m *Machine[V]) enterLevel(f *flight[V], now Time, i int) {
 		m.startFetch(f, now, cause, -1, false)
 		return
 	}
-	l := &m.levels[i]
-	f.deadline = now.Add(l.WaitTimeout)
+	f.deadline = now.Add(m.wait[i])
 	f.lastErr = false
 	f.polls = 0
 	f.token = Token{m.rng.Uint64(), m.rng.Uint64()}
@@ -46,8 +45,8 @@ func (m *Machine[V]) sendReadOrAcquire(f *flight[V], now Time) {
 	f.phase = phaseRA
 	m.emitOp(Op[V]{
 		Flight: f.id, Seq: f.raSeq, Kind: OpReadOrAcquire, Level: uint8(f.level), Scope: l.Scope,
-		Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Token: f.token, TTL: l.LeaseTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
-		Deadline: f.deadline,
+		Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Token: f.token, TTL: l.LeaseTTL, FenceTTL: FenceTTL(*l, m.valueTTL[f.level]),
+		Refresh: m.refresh[f.level], Early: float64(f.early), Deadline: f.deadline,
 	})
 }
 
@@ -89,7 +88,7 @@ func (m *Machine[V]) readOrAcquireDone(f *flight[V], now Time, res Result[V]) {
 		if f.waited {
 			owner = ServedCollapsed
 		}
-		m.finish(f, now, res.Value, owner)
+		m.finish(f, now, res.Value, res.Delta, owner)
 	case StatusAcquired:
 		m.stopWaiting(f)
 		m.contendEnter(f, i)
@@ -107,6 +106,10 @@ func (m *Machine[V]) readOrAcquireDone(f *flight[V], now Time, res Result[V]) {
 			f.holding++
 		}
 		f.held[i] = heldLock{acquired: true, token: f.token, fence: res.Fence, leaseEnd: f.raSent.Add(l.LeaseTTL)}
+		if res.Stale && !m.revalidated(f, now, res, i) {
+			m.abort(f, now) // another refresh of the key runs on this node
+			return
+		}
 		m.enterLevel(f, now, i+1)
 	case StatusHeld:
 		if !f.contend[i] {
@@ -115,6 +118,10 @@ func (m *Machine[V]) readOrAcquireDone(f *flight[V], now Time, res Result[V]) {
 		f.waited = true
 		f.lastErr = false
 		m.contendEnter(f, i)
+		if res.Stale && !m.revalidated(f, now, res, i) {
+			m.abort(f, now) // another refresh of the key runs on this node
+			return
+		}
 		if notified {
 			m.sendReadOrAcquire(f, now)
 			return

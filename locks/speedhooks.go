@@ -42,7 +42,13 @@ func (h SimHooks[V]) NumberKeys(number func(key string) int) {
 // key): a simulator, which draws its keys as numbers, saves the machine
 // numbering each key again.
 func (h SimHooks[V]) RequestNumbered(now Time, id ReqID, key string, keyNumber int) Handle {
-	return h.m.request(now, id, key, h.m.keys.numbered(key, keyNumber))
+	return h.m.request(now, id, key, h.m.keys.numbered(key, keyNumber), 1)
+}
+
+// RequestNumberedDrawn is RequestNumbered with XFetch's draw u, as
+// Machine.RequestDrawn takes it.
+func (h SimHooks[V]) RequestNumberedDrawn(now Time, id ReqID, key string, keyNumber int, u float64) Handle {
+	return h.m.request(now, id, key, h.m.keys.numbered(key, keyNumber), u)
 }
 
 // ShareEffects makes the machine collect its effects in the same buffers as

@@ -16,6 +16,9 @@ package locks
 //     stale window, every waiter gets it (ServedStale); if not, as PolicyFail.
 //   - PolicyFail: every waiter gets ErrWaitTimeout (ServedError).
 //
+// A background refresh that nobody has joined gives up instead: it counts
+// OutcomeFailed, gives back its locks and ends.
+//
 // With PolicyStale and PolicyFail f gives back its inner locks (OpRelease,
 // EffectContend -1) and ends. A read-or-acquire still on its way arrives late,
 // and a lock it grants is given back then (releaseLateGrant).
@@ -28,6 +31,12 @@ func (m *Machine[V]) levelTimedOut(f *flight[V], now Time) {
 	m.stats.Levels[i].Timeouts++
 	m.stopWaiting(f)
 	m.contendLeave(f, i)
+	if f.background && f.live == 0 { // a refresh nobody waits for gives up
+		m.refreshEnded(f, OutcomeFailed)
+		m.releaseHeld(f, now)
+		m.endFlight(f)
+		return
+	}
 	switch l.OnTimeout {
 	case PolicyInvoke:
 		cause := CauseWaiterTimeout
@@ -54,6 +63,10 @@ func (m *Machine[V]) levelTimedOut(f *flight[V], now Time) {
 // passed. Followers joined in time order, so their deadlines are in order too
 // and one timer per flight covers them all.
 //
+// A follower's wait is the node level's wait timeout as it is when the
+// timer fires (m.wait[0]: it moves for an adaptive level), counted from its
+// arrival; one timeout for all keeps the deadlines in arrival order.
+//
 // It is TimerFollower, set for the oldest follower still waiting, and runs in
 // whatever phase f is. Each follower past its node-level WaitTimeout leaves f
 // and applies the node level's OnTimeout on its own: PolicyInvoke starts a
@@ -69,7 +82,7 @@ func (m *Machine[V]) followersTimedOut(f *flight[V], now Time) {
 	for f.head < len(f.waiters) {
 		w := f.waiters[f.head]
 		alive := f.waiting(f.head)
-		if alive && now < w.Since.Add(l.WaitTimeout) {
+		if alive && now < w.Since.Add(m.wait[0]) {
 			break
 		}
 		f.head++
@@ -94,11 +107,11 @@ func (m *Machine[V]) followersTimedOut(f *flight[V], now Time) {
 			m.reply(w.ID, f.key.name, w.Since, ServedError, *new(V), ErrWaitTimeout, 0)
 		}
 	}
-	if f.live == 0 {
+	if f.live == 0 && !f.background {
 		m.abort(f, now)
 		return
 	}
 	if f.head < len(f.waiters) {
-		m.setTimer(f, TimerFollower, f.waiters[f.head].Since.Add(l.WaitTimeout))
+		m.setTimer(f, TimerFollower, f.waiters[f.head].Since.Add(m.wait[0]))
 	}
 }

@@ -138,6 +138,23 @@ type Level struct {
 	// failure renewal prevents: an upstream slower than the lease lets a
 	// second holder in.
 	NoRenew bool
+	// HardTTL switches stale-while-revalidate on for this level's cache (the
+	// node cache for the node level, the level's shared cache otherwise):
+	// the cache TTL of Config (NodeCacheTTL, SharedCacheTTL) is then the
+	// soft TTL, and a value past it but within HardTTL is served at once
+	// (ServedStaleRevalidating) while one background refresh per key runs
+	// through the levels. Zero: off. It must exceed the soft TTL (checked by
+	// NewMachine, which knows it).
+	HardTTL time.Duration
+	// AdaptiveQuantile, when set (in (0, 1)), makes the level's wait
+	// timeout follow that quantile of the upstream's call durations, as the
+	// machine observes them, kept within AdaptiveFloor and AdaptiveCeiling
+	// (see quantile.go); WaitTimeout is the timeout until the first call
+	// has finished. Zero: the wait timeout is WaitTimeout, fixed.
+	AdaptiveQuantile float64
+	// AdaptiveFloor and AdaptiveCeiling bound an adaptive wait timeout:
+	// the floor must be positive and the ceiling at least the floor.
+	AdaptiveFloor, AdaptiveCeiling time.Duration
 }
 
 // Topology is an ordered list of lock levels, innermost first. An empty list
@@ -179,6 +196,19 @@ func (t Topology) Validate() error {
 		}
 		if l.WaitTimeout <= 0 {
 			return &FieldError{t.Name, i, "wait_timeout", fmt.Sprintf("must be positive, got %v", l.WaitTimeout)}
+		}
+		if l.HardTTL < 0 {
+			return &FieldError{t.Name, i, "hard_ttl", fmt.Sprintf("must not be negative, got %v", l.HardTTL)}
+		}
+		if l.AdaptiveQuantile != 0 {
+			switch {
+			case !(l.AdaptiveQuantile > 0 && l.AdaptiveQuantile < 1):
+				return &FieldError{t.Name, i, "adaptive_wait.quantile", fmt.Sprintf("must be in (0, 1), got %v", l.AdaptiveQuantile)}
+			case l.AdaptiveFloor <= 0:
+				return &FieldError{t.Name, i, "adaptive_wait.floor", fmt.Sprintf("must be positive, got %v", l.AdaptiveFloor)}
+			case l.AdaptiveCeiling < l.AdaptiveFloor:
+				return &FieldError{t.Name, i, "adaptive_wait.ceiling", fmt.Sprintf("%v is below the floor %v", l.AdaptiveCeiling, l.AdaptiveFloor)}
+			}
 		}
 		if l.OnTimeout > PolicyStale {
 			return &FieldError{t.Name, i, "on_timeout", fmt.Sprintf("unknown policy %d", l.OnTimeout)}

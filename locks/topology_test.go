@@ -200,3 +200,25 @@ func TestNewMachineErrors(t *testing.T) {
 		})
 	}
 }
+
+// An adaptive wait timeout needs a quantile in (0, 1), a positive floor and
+// a ceiling not below it.
+func TestAdaptiveWaitValidate(t *testing.T) {
+	for _, tc := range []struct {
+		q           float64
+		floor, ceil time.Duration
+		wantInError string
+	}{
+		{1, time.Millisecond, time.Second, "adaptive_wait.quantile: must be in (0, 1), got 1"},
+		{-0.5, time.Millisecond, time.Second, "adaptive_wait.quantile"},
+		{0.9, 0, time.Second, "adaptive_wait.floor: must be positive"},
+		{0.9, time.Second, time.Millisecond, "adaptive_wait.ceiling: 1ms is below the floor 1s"},
+		{0.9, time.Millisecond, time.Second, ""},
+	} {
+		_, err := locks.Builtin("two-level", locks.Level{LeaseTTL: time.Second, WaitTimeout: time.Second, PollInterval: time.Millisecond,
+			AdaptiveQuantile: tc.q, AdaptiveFloor: tc.floor, AdaptiveCeiling: tc.ceil})
+		if (err == nil) != (tc.wantInError == "") || (err != nil && !strings.Contains(err.Error(), tc.wantInError)) {
+			t.Errorf("%+v: error %v, want %q", tc, err, tc.wantInError)
+		}
+	}
+}

@@ -23,8 +23,8 @@ package locks_test
 //
 // # Commands
 //
-//	world topology=NAME nodes=N [upstream=D] [node-ttl=D] [shared-ttl=D] [stale-for=D]
-//	[nI] SCOPE [lease=D] [wait=D] [poll=D] [on-timeout=invoke|fail|stale] [wake=notify|poll] [renew=on|off]
+//	world topology=NAME nodes=N [upstream=D] [node-ttl=D] [shared-ttl=D] [stale-for=D] [ttl-jitter=F] [xfetch-beta=F]
+//	[nI] SCOPE [lease=D] [wait=D] [poll=D] [on-timeout=invoke|fail|stale] [wake=notify|poll] [renew=on|off] [hard=D] [adaptive=Q/FLOOR/CEILING]
 //	    A new world: the built-in topology NAME, N nodes n0..n(N-1), all in
 //	    region r0, zone z0. Each line of the command's body changes the
 //	    level of scope SCOPE (node, zone, region, global), on every node or,
@@ -35,9 +35,10 @@ package locks_test
 //	    every upstream call takes 100ms. Stores are 0.5ms (zone), 1ms
 //	    (region) and 40ms (global) from their nodes, each way. Prints the
 //	    world as built.
-//	request node=I key=K [count=C]
+//	request node=I key=K [count=C] [draw=U]
 //	    C requests (default 1) for K arrive at node I now; they are
-//	    numbered #1, #2, ... in the order they arrive in the world.
+//	    numbered #1, #2, ... in the order they arrive in the world. With
+//	    draw, each comes with XFetch's uniform draw U (RequestDrawn).
 //	cancel id=R
 //	    Request #R is cancelled now.
 //	advance D | advance to=T
@@ -150,8 +151,8 @@ type flightKey struct {
 // one fails the test instead of being ignored; "" stands for the one
 // positional argument (advance's duration, a store's scope).
 var commandArgs = map[string][]string{
-	"world":       {"topology", "nodes", "upstream", "node-ttl", "shared-ttl", "stale-for"},
-	"request":     {"node", "key", "count"},
+	"world":       {"topology", "nodes", "upstream", "node-ttl", "shared-ttl", "stale-for", "ttl-jitter", "xfetch-beta"},
+	"request":     {"node", "key", "count", "draw"},
 	"cancel":      {"id"},
 	"advance":     {"to", ""},
 	"run":         {},
@@ -185,11 +186,13 @@ func (tr *transcript) do(t *testing.T, d *datadriven.TestData) string {
 		var key string
 		d.ScanArgs(t, "node", &n)
 		d.ScanArgs(t, "key", &key)
+		var draw float64
 		count = 1
 		d.MaybeScanArgs(t, "count", &count)
+		d.MaybeScanArgs(t, "draw", &draw)
 		tr.node(t, d, n)
 		for range count {
-			tr.w.request(tr.w.now, n, key)
+			tr.w.requestDrawn(tr.w.now, n, key, draw)
 		}
 		tr.w.runUntil(tr.w.now)
 	case "cancel":
@@ -279,6 +282,8 @@ func (tr *transcript) newWorld(t *testing.T, d *datadriven.TestData) {
 	d.MaybeScanArgs(t, "node-ttl", &cfg.NodeCacheTTL)
 	d.MaybeScanArgs(t, "shared-ttl", &cfg.SharedCacheTTL)
 	d.MaybeScanArgs(t, "stale-for", &cfg.StaleFor)
+	d.MaybeScanArgs(t, "ttl-jitter", &cfg.TTLJitter)
+	d.MaybeScanArgs(t, "xfetch-beta", &cfg.XFetchBeta)
 
 	// Each line of the body changes one level, everywhere or on one node,
 	// in order: base is the topology of the nodes no line singled out.
@@ -293,7 +298,7 @@ func (tr *transcript) newWorld(t *testing.T, d *datadriven.TestData) {
 			continue
 		}
 		only := -1
-		if len(fields[0]) > 1 && fields[0][0] == 'n' {
+		if len(fields[0]) > 1 && fields[0][0] == 'n' && fields[0][1] >= '0' && fields[0][1] <= '9' { // nI, not "node"
 			if _, err := fmt.Sscanf(fields[0], "n%d", &only); err != nil || only < 0 || only >= nodes {
 				d.Fatalf(t, "%q: no node %s", line, fields[0])
 			}
@@ -350,8 +355,15 @@ func (tr *transcript) newWorld(t *testing.T, d *datadriven.TestData) {
 			}
 		}
 	}
-	fmt.Fprintf(&tr.out, "caches: node=%s shared=%s stale-for=%s; upstream=%s a call\n",
-		fmtDur(cfg.NodeCacheTTL), fmtDur(cfg.SharedCacheTTL), fmtDur(cfg.StaleFor), fmtDur(cfg.Upstream))
+	policies := ""
+	if cfg.TTLJitter > 0 {
+		policies += fmt.Sprintf(" ttl-jitter=%g", cfg.TTLJitter)
+	}
+	if cfg.XFetchBeta > 0 {
+		policies += fmt.Sprintf(" xfetch-beta=%g", cfg.XFetchBeta)
+	}
+	fmt.Fprintf(&tr.out, "caches: node=%s shared=%s stale-for=%s%s; upstream=%s a call\n",
+		fmtDur(cfg.NodeCacheTTL), fmtDur(cfg.SharedCacheTTL), fmtDur(cfg.StaleFor), policies, fmtDur(cfg.Upstream))
 	for _, n := range tr.w.nodes {
 		var stores []string
 		for _, l := range n.m.Topology().Levels {
@@ -403,6 +415,19 @@ func setLevel(l *locks.Level, settings []string) error {
 			l.OnTimeout, err = locks.ParsePolicy(v)
 		case "wake":
 			l.Wake, err = locks.ParseWake(v)
+		case "hard":
+			l.HardTTL, err = time.ParseDuration(v)
+		case "adaptive":
+			// adaptive=Q/FLOOR/CEILING, e.g. adaptive=0.99/200ms/5s
+			parts := strings.Split(v, "/")
+			if len(parts) != 3 {
+				return fmt.Errorf("adaptive=%s: want QUANTILE/FLOOR/CEILING", v)
+			}
+			if _, err = fmt.Sscanf(parts[0], "%g", &l.AdaptiveQuantile); err == nil {
+				if l.AdaptiveFloor, err = time.ParseDuration(parts[1]); err == nil {
+					l.AdaptiveCeiling, err = time.ParseDuration(parts[2])
+				}
+			}
 		case "renew":
 			switch v {
 			case "on":
@@ -424,15 +449,22 @@ func setLevel(l *locks.Level, settings []string) error {
 
 // fmtLevel prints a level's settings in the words of the world command.
 func fmtLevel(l locks.Level) string {
+	var policies string
+	if l.HardTTL > 0 {
+		policies += " hard=" + fmtDur(l.HardTTL)
+	}
+	if l.AdaptiveQuantile > 0 {
+		policies += fmt.Sprintf(" adaptive=%g/%s/%s", l.AdaptiveQuantile, fmtDur(l.AdaptiveFloor), fmtDur(l.AdaptiveCeiling))
+	}
 	if !l.Scope.Shared() {
-		return fmt.Sprintf("wait=%s on-timeout=%s", fmtDur(l.WaitTimeout), l.OnTimeout)
+		return fmt.Sprintf("wait=%s on-timeout=%s%s", fmtDur(l.WaitTimeout), l.OnTimeout, policies)
 	}
 	renew := "on"
 	if l.NoRenew {
 		renew = "off"
 	}
-	return fmt.Sprintf("lease=%s wait=%s on-timeout=%s wake=%s poll=%s renew=%s",
-		fmtDur(l.LeaseTTL), fmtDur(l.WaitTimeout), l.OnTimeout, l.Wake, fmtDur(l.PollInterval), renew)
+	return fmt.Sprintf("lease=%s wait=%s on-timeout=%s wake=%s poll=%s renew=%s%s",
+		fmtDur(l.LeaseTTL), fmtDur(l.WaitTimeout), l.OnTimeout, l.Wake, fmtDur(l.PollInterval), renew, policies)
 }
 
 // node returns node n of the world, or ends the test.
@@ -506,6 +538,9 @@ func (tr *transcript) effect(n *node, e *locks.Effect[int]) {
 		s = fmt.Sprintf("fetch %s %s owner=#%d cause=%s", tr.flight(n.id, e.Fetch.Flight), e.Fetch.Key, e.Fetch.Owner, e.Fetch.Cause)
 		if e.Fetch.Level >= 0 {
 			s += " level=" + levels[e.Fetch.Level].LevelName()
+		}
+		if e.Fetch.Background {
+			s += " background"
 		}
 	case locks.EffectCancelFetch:
 		s = fmt.Sprintf("cancel-fetch %s %s", tr.flight(n.id, e.Fetch.Flight), e.Fetch.Key)
@@ -660,6 +695,13 @@ func (tr *transcript) stats(n *node) {
 	count("writes-refused", st.WritesRefused)
 	count("late-replies", st.LateReplies)
 	flush("other")
+	count("started", st.Refreshes)
+	count("early", st.EarlyRefreshes)
+	count("early-reads", st.EarlyReads)
+	for o, v := range st.RefreshOutcomes {
+		count(locks.Outcome(o).String(), v)
+	}
+	flush("refreshes")
 }
 
 // --- names and formats -----------------------------------------------------
@@ -696,8 +738,17 @@ func (tr *transcript) fmtOp(n int, op locks.Op[int]) string {
 	switch op.Kind {
 	case locks.OpReadOrAcquire, locks.OpExtend:
 		s += fmt.Sprintf(" %s token=%s lease=%s", tr.flight(n, op.Flight), tr.token(op.Token), fmtDur(op.TTL))
+		if op.Refresh > 0 {
+			s += " refresh=" + fmtDur(op.Refresh)
+		}
+		if op.Early > 0 {
+			s += fmt.Sprintf(" early=%.3g", op.Early)
+		}
 	case locks.OpPublish:
 		s += fmt.Sprintf(" %s value=%d fence=%d token=%s ttl=%s", tr.flight(n, op.Flight), op.Value, op.Fence, tr.token(op.Token), fmtDur(op.TTL))
+		if op.Delta > 0 {
+			s += " delta=" + fmtDur(op.Delta)
+		}
 	case locks.OpRelease:
 		s += fmt.Sprintf(" %s token=%s", tr.flight(n, op.Flight), tr.token(op.Token))
 	}
@@ -715,8 +766,15 @@ func (tr *transcript) fmtOpShort(n int, op locks.Op[int]) string {
 
 // fmtResult prints a store's answer to an operation of kind k.
 func fmtResult(k locks.OpKind, r locks.Result[int]) string {
+	if r.Stale {
+		r.Stale = false
+		return fmtResult(k, r) + fmt.Sprintf(", stale value=%d for %s more", r.Value, fmtDur(r.ValueTTL))
+	}
 	switch r.Status {
 	case locks.StatusValue:
+		if r.Delta > 0 {
+			return fmt.Sprintf("value=%d delta=%s", r.Value, fmtDur(r.Delta))
+		}
 		return fmt.Sprintf("value=%d", r.Value)
 	case locks.StatusAcquired:
 		return fmt.Sprintf("acquired fence=%d", r.Fence)

@@ -46,11 +46,15 @@ const (
 	// ServedError: the request failed (upstream error, or a timeout with the
 	// fail policy).
 	ServedError
+	// ServedStaleRevalidating: the request got at once a value past its soft
+	// TTL and within its hard TTL (stale-while-revalidate, Level.HardTTL)
+	// while one background refresh of the key runs.
+	ServedStaleRevalidating
 	// NumServed is the number of Served values.
 	NumServed
 )
 
-var servedNames = [...]string{"hit", "collapsed", "fetched", "hedged", "stale", "error"}
+var servedNames = [...]string{"hit", "collapsed", "fetched", "hedged", "stale", "error", "revalidating"}
 
 // String returns the name used in results.
 func (s Served) String() string {
@@ -90,6 +94,37 @@ func (c Cause) String() string {
 		return causeNames[c]
 	}
 	return fmt.Sprintf("cause(%d)", uint8(c))
+}
+
+// Outcome says how a background refresh ended (stale-while-revalidate,
+// XFetch): a flight that no caller waits for, started to put a fresh value
+// in the caches before the stale one runs out.
+type Outcome uint8
+
+// The outcomes of a background refresh.
+const (
+	// OutcomeRefreshed: the refresh called the upstream and cached its
+	// value.
+	OutcomeRefreshed Outcome = iota
+	// OutcomeSuperseded: the refresh found a fresh value in a shared cache,
+	// put there by another node's refresh, and cached that instead.
+	OutcomeSuperseded
+	// OutcomeFailed: the upstream call failed, the wait for a lock timed
+	// out, or the machine was aborted; the stale value is served on until
+	// its hard TTL.
+	OutcomeFailed
+	// NumOutcomes is the number of Outcome values.
+	NumOutcomes
+)
+
+var outcomeNames = [...]string{"refreshed", "superseded", "failed"}
+
+// String returns the name used in results.
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return fmt.Sprintf("outcome(%d)", uint8(o))
 }
 
 // Errors the machine replies with. Drivers wrap them with the key.
@@ -166,7 +201,21 @@ type Op[V any] struct {
 	// and every value that the fences order has expired (see FenceTTL).
 	// Zero means that they never expire.
 	FenceTTL time.Duration
-	Value    V // OpPublish
+	// Refresh is, for OpReadOrAcquire, how close to its expiry a cached
+	// value counts as stale (stale-while-revalidate: the level's hard TTL
+	// less its soft TTL): a value with at most this much time left is
+	// returned with Result.Stale set, and the lock is tried as on a miss, so
+	// that one flight refreshes it. Zero: every cached value is returned as
+	// it is today.
+	Refresh time.Duration
+	// Early is, for OpReadOrAcquire, XFetch's factor beta·(-ln u) for the
+	// flight's draw u: a cached value whose time left is at most its delta
+	// times Early is answered as stale too. Zero: no early refresh.
+	Early float64
+	// Delta is, for OpPublish, how long the upstream call that produced
+	// Value took (XFetch's delta), kept with the value; zero without XFetch.
+	Delta time.Duration
+	Value V // OpPublish
 	// Deadline is when the machine stops caring about the reply; a driver
 	// may use it as the operation's timeout.
 	Deadline Time
@@ -202,7 +251,16 @@ type Result[V any] struct {
 	TTL      time.Duration
 	Written  bool // OpPublish: the value was written (its fence was not stale)
 	Released bool // OpPublish: the lock was still ours and was deleted
-	Err      error
+	// Stale is set on a read-or-acquire's StatusAcquired or StatusHeld
+	// when the cache held a value within Op.Refresh of its expiry, or due
+	// for an early refresh by Op.Early: Value is that value and ValueTTL
+	// its time left.
+	Stale    bool
+	ValueTTL time.Duration
+	// Delta is the delta kept with a value returned by a read-or-acquire
+	// (StatusValue, or Stale), or 0 when none was written with it.
+	Delta time.Duration
+	Err   error
 }
 
 // TimerKind names the timers a flight can have; each flight has at most one
@@ -253,6 +311,10 @@ type Fetch struct {
 	// Level is the level whose timeout caused a hedge (CauseWaiterTimeout,
 	// CauseStoreError, CauseFollowerTimeout), or -1.
 	Level int8
+	// Background says that no caller waits for the call: it is a background
+	// refresh (stale-while-revalidate, XFetch), and Owner names the request
+	// that set it off, already answered.
+	Background bool
 }
 
 // Reply is the answer to one request.
@@ -264,8 +326,9 @@ type Reply[V any] struct {
 	Err   error
 	// Served says how the request was served.
 	Served Served
-	// Level is the level whose timeout produced a stale or error reply, or
-	// -1.
+	// Level is the level whose timeout produced a stale or error reply, the
+	// level whose cache held the value of a ServedStaleRevalidating reply
+	// (the node level for the node cache), or -1.
 	Level int8
 }
 

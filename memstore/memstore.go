@@ -15,6 +15,7 @@ package memstore
 
 import (
 	"math"
+	"time"
 
 	"github.com/stampsim/stampsim/internal/prefetch"
 	"github.com/stampsim/stampsim/locks"
@@ -32,6 +33,7 @@ type entry[V any] struct {
 	token    locks.Token
 	fence    uint64 // the fence counter: bumped by every acquisition; 0 when absent
 	accepted uint64 // the fence of the last accepted write; 0 when absent
+	delta    uint32 // XFetch's delta kept with the value, in microseconds
 	hasValue bool
 	locked   bool
 	used     bool // in a dense store: the key has been seen
@@ -39,6 +41,9 @@ type entry[V any] struct {
 	// notification for a key without any costs no map lookup.
 	subscribed bool
 }
+
+// deltaOf returns the delta kept with e's value.
+func deltaOf[V any](e *entry[V]) time.Duration { return time.Duration(e.delta) * time.Microsecond }
 
 // fenceExp is when a key's two fences expire (Op.FenceTTL), or never;
 // accepted is never later than fence. It is kept beside the entry rather
@@ -194,12 +199,25 @@ func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
 	var a Applied[V]
 	switch op.Kind {
 	case locks.OpReadOrAcquire:
-		// GET value; SET lock NX PX; then INCR fence [PEXPIRE fence] or
-		// PTTL lock.
+		// GET value; [PTTL value]; SET lock NX PX; then INCR fence
+		// [PEXPIRE fence] or PTTL lock. With Op.Refresh a value that close
+		// to its expiry is stale, and with Op.Early one whose time left is
+		// at most its delta times Early (XFetch): the lock is tried as on a miss, and the
+		// value comes back beside the lock's state.
 		a.Commands = 2
+		stale := false
 		if e.hasValue {
-			a.Result = locks.Result[V]{Status: locks.StatusValue, Value: e.value}
-			return a
+			if op.Refresh <= 0 && op.Early <= 0 {
+				a.Result = locks.Result[V]{Status: locks.StatusValue, Value: e.value, Delta: deltaOf(e)}
+				return a
+			}
+			a.Commands++
+			left := e.valueExp.Sub(now)
+			if left > op.Refresh && !(e.delta > 0 && float64(left) <= float64(deltaOf(e))*op.Early) {
+				a.Result = locks.Result[V]{Status: locks.StatusValue, Value: e.value, Delta: deltaOf(e)}
+				return a
+			}
+			stale = true
 		}
 		a.Commands += 2
 		if !e.locked {
@@ -214,9 +232,12 @@ func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
 				a.Commands++
 			}
 			a.Result = locks.Result[V]{Status: locks.StatusAcquired, Fence: e.fence}
-			return a
+		} else {
+			a.Result = locks.Result[V]{Status: locks.StatusHeld, TTL: e.lockExp.Sub(now)}
 		}
-		a.Result = locks.Result[V]{Status: locks.StatusHeld, TTL: e.lockExp.Sub(now)}
+		if stale {
+			a.Result.Stale, a.Result.Value, a.Result.ValueTTL, a.Result.Delta = true, e.value, e.valueExp.Sub(now), deltaOf(e)
+		}
 	case locks.OpPublish:
 		// MGET fence accepted; [SET value PX; SET accepted [PX]; [PEXPIRE
 		// fence]]; GET lock; [DEL lock]; [PUBLISH].
@@ -229,6 +250,7 @@ func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
 		expireFences(now, e, x)
 		if op.Fence >= e.accepted && op.Fence <= e.fence {
 			e.value, e.hasValue, e.valueExp = op.Value, true, now.Add(op.TTL)
+			e.delta = uint32(min(max(op.Delta, 0)/time.Microsecond, math.MaxUint32))
 			e.accepted, x.accepted = op.Fence, never
 			a.Result.Written = true
 			a.Commands += 2

@@ -50,6 +50,24 @@ type Served struct {
 	Hedged    uint64 `json:"hedged"`
 	Stale     uint64 `json:"stale"`
 	Error     uint64 `json:"error"`
+	// Revalidating counts the values served past their soft TTL while a
+	// background refresh ran (stale-while-revalidate); absent when none.
+	Revalidating uint64 `json:"revalidating,omitempty"`
+}
+
+// Refreshes counts the background refreshes of a run (stale-while-revalidate
+// and XFetch): those started, of which Early were started by an XFetch draw
+// at a node cache and EarlyReads by a store that found a shared value due
+// for an early refresh, and how they ended: Refreshed (the refresh called
+// the upstream), Superseded (a shared cache already had a fresh value),
+// Failed (the call failed, the wait timed out, or the run was aborted).
+type Refreshes struct {
+	Started    uint64 `json:"started"`
+	Early      uint64 `json:"early,omitempty"`
+	EarlyReads uint64 `json:"early_reads,omitempty"`
+	Refreshed  uint64 `json:"refreshed"`
+	Superseded uint64 `json:"superseded"`
+	Failed     uint64 `json:"failed"`
 }
 
 // Level is what happened at one level of the topology, over all nodes.
@@ -119,8 +137,10 @@ type Run struct {
 	LeasesLost             uint64            `json:"leases_lost"`
 	WritesRefused          uint64            `json:"writes_refused"`
 	Served                 Served            `json:"served"`
-	Levels                 []Level           `json:"levels"`
-	LatencyMs              Latency           `json:"latency_ms"`
+	// Refreshes is absent for a run without background refreshes.
+	Refreshes *Refreshes `json:"refreshes,omitempty"`
+	Levels    []Level    `json:"levels"`
+	LatencyMs Latency    `json:"latency_ms"`
 	// LatencyHistogramMs is the distribution of the finished requests'
 	// latency in milliseconds, for CDF and CCDF figures. A run that keeps
 	// its series (Series) has it, unless no request finished; others,

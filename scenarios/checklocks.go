@@ -30,6 +30,45 @@ func (c *checker) checkLevelSettings(path string, l LockLevel) *Error {
 			return c.errf(path+".wake", "%v", err)
 		}
 	}
+	if c.has(path+".adaptive_wait") && l.AdaptiveWait != nil {
+		for _, f := range []string{"quantile", "floor", "ceiling"} {
+			if err := c.need(path+".adaptive_wait."+f, "an adaptive wait timeout needs quantile, floor and ceiling"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkHardTTL checks a level's hard TTL (the locks block's when path is
+// "locks", which then applies to every level) against the soft TTL of the
+// level's cache: the node TTL for a node level, the shared TTL otherwise.
+func (c *checker) checkHardTTL(s *Scenario, path string, hard Duration, scope string) *Error {
+	if hard == 0 || !c.has(path+".hard_ttl") {
+		return nil
+	}
+	if hard < 0 {
+		return c.errf(path+".hard_ttl", "must not be negative (0: off), got %v", hard)
+	}
+	check := func(soft Duration, what string) *Error {
+		if hard <= soft {
+			return c.errf(path+".hard_ttl", "%v must be longer than the soft TTL (%s, %v)", hard, what, soft)
+		}
+		return nil
+	}
+	if scope == "" || scope == "node" {
+		if s.Cache.NodeTTL <= 0 && scope == "node" {
+			return c.errf(path+".hard_ttl", "a node level's hard TTL needs a node cache (cache.node_ttl is 0)")
+		}
+		if s.Cache.NodeTTL > 0 {
+			if err := check(s.Cache.NodeTTL, "cache.node_ttl"); err != nil {
+				return err
+			}
+		}
+	}
+	if scope != "node" {
+		return check(s.Cache.SharedTTL, "cache.shared_ttl")
+	}
 	return nil
 }
 
@@ -45,6 +84,9 @@ func (c *checker) locksBlock(s *Scenario) *Error {
 		}
 	}
 	if err := c.checkLevelSettings("locks", s.Locks); err != nil {
+		return err
+	}
+	if err := c.checkHardTTL(s, "locks", s.Locks.HardTTL, ""); err != nil {
 		return err
 	}
 	// Check the defaults as a shared level would use them, so that a bad
@@ -95,6 +137,9 @@ func (c *checker) custom(s *Scenario, seen map[string]int, i int, p string, ct C
 			return c.errf(lp+".scope", "%v", err)
 		}
 		if err := c.checkLevelSettings(lp, l); err != nil {
+			return err
+		}
+		if err := c.checkHardTTL(s, lp, l.HardTTL, l.Scope); err != nil {
 			return err
 		}
 	}

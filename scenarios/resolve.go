@@ -107,5 +107,13 @@ func (s *Scenario) resolveLevel(l LockLevel) (locks.Level, error) {
 		renew = l.Renew
 	}
 	out.NoRenew = renew != nil && !*renew
+	out.HardTTL = pick(l.HardTTL, d.HardTTL).D()
+	aw := d.AdaptiveWait
+	if l.AdaptiveWait != nil {
+		aw = l.AdaptiveWait
+	}
+	if aw != nil {
+		out.AdaptiveQuantile, out.AdaptiveFloor, out.AdaptiveCeiling = aw.Quantile, aw.Floor.D(), aw.Ceiling.D()
+	}
 	return out, nil
 }

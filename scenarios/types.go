@@ -27,7 +27,8 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 //	network.*                          the example's lognormals (see Network)
 //	store                              service_time 2us, op_overhead 5us, connect_timeout 1s
 //	upstream.capacity                  0 (unlimited)
-//	cache                              node_ttl 10s, shared_ttl 10s, stale_for 0
+//	cache                              node_ttl 10s, shared_ttl 10s, stale_for 0,
+//	                                   ttl_jitter 0, xfetch_beta 0
 //	locks                              lease_ttl 5s, wait_timeout 3s, on_timeout invoke,
 //	                                   wake notify, poll_interval 20ms, renew true
 //	topologies                         the six built-ins: none, node-only, one-level,
@@ -134,6 +135,15 @@ type Cache struct {
 	// StaleFor is how long past its TTL a node keeps a value for the stale
 	// policy. Default 0: no stale values.
 	StaleFor Duration `yaml:"stale_for,omitempty" json:"stale_for,omitempty"`
+	// TTLJitter spreads every cache TTL: each fill shortens its TTLs by a
+	// fraction of themselves drawn in [0, ttl_jitter), so that keys cached
+	// together do not expire together. Default 0 (off); below 1.
+	TTLJitter float64 `yaml:"ttl_jitter,omitempty" json:"ttl_jitter,omitempty"`
+	// XFetchBeta switches XFetch's early probabilistic refresh on at every
+	// cache with this beta (1 is the paper's): a request refreshes its key
+	// in the background when now - delta·beta·ln(rand) passes the expiry,
+	// delta being how long the value took to compute. Default 0 (off).
+	XFetchBeta float64 `yaml:"xfetch_beta,omitempty" json:"xfetch_beta,omitempty"`
 }
 
 // Workload is the traffic.
@@ -252,6 +262,25 @@ type LockLevel struct {
 	PollInterval Duration `yaml:"poll_interval,omitempty" json:"poll_interval,omitempty"`
 	// Renew switches lease renewal; nil means on.
 	Renew *bool `yaml:"renew,omitempty" json:"renew,omitempty"`
+	// HardTTL switches stale-while-revalidate on for the level's cache (the
+	// node cache for a node level, the level's shared cache otherwise): the
+	// cache block's TTL is the soft TTL, and a value past it but within
+	// hard_ttl is served at once while one background refresh per key runs.
+	// It must exceed the soft TTL. Default: off.
+	HardTTL Duration `yaml:"hard_ttl,omitempty" json:"hard_ttl,omitempty"`
+	// AdaptiveWait makes the level's wait timeout follow a quantile of the
+	// upstream's call durations. Default: off (wait_timeout, fixed).
+	AdaptiveWait *AdaptiveWait `yaml:"adaptive_wait,omitempty" json:"adaptive_wait,omitempty"`
+}
+
+// AdaptiveWait is an adaptive wait timeout: the Quantile (in (0, 1)) of the
+// upstream call durations each node has seen, within Floor (positive) and
+// Ceiling (at least Floor). Until a node's first call ends, wait_timeout.
+// All three are required.
+type AdaptiveWait struct {
+	Quantile float64  `yaml:"quantile" json:"quantile"`
+	Floor    Duration `yaml:"floor" json:"floor"`
+	Ceiling  Duration `yaml:"ceiling" json:"ceiling"`
 }
 
 // CustomTopology is a named list of levels written in the scenario. Its name

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"math"
 	"strings"
 	"time"
 
@@ -342,4 +343,16 @@ func (c *checker) checkCache(s *Scenario) {
 	c.check([]string{"cache.node_ttl"}, func() *Error { return c.nonNegative("cache.node_ttl", s.Cache.NodeTTL) })
 	c.check([]string{"cache.shared_ttl"}, func() *Error { return c.positive("cache.shared_ttl", s.Cache.SharedTTL) })
 	c.check([]string{"cache.stale_for"}, func() *Error { return c.nonNegative("cache.stale_for", s.Cache.StaleFor) })
+	c.check([]string{"cache.ttl_jitter"}, func() *Error {
+		if j := s.Cache.TTLJitter; !(j >= 0 && j < 1) {
+			return c.errf("cache.ttl_jitter", "must be a fraction in [0, 1), got %v", j)
+		}
+		return nil
+	})
+	c.check([]string{"cache.xfetch_beta"}, func() *Error {
+		if b := s.Cache.XFetchBeta; !(b >= 0 && b <= math.MaxFloat64) {
+			return c.errf("cache.xfetch_beta", "must be a finite number at least 0 (0: off), got %v", b)
+		}
+		return nil
+	})
 }

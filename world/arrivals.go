@@ -66,7 +66,12 @@ func (w *world) request(now sim.Time, id int32, key int) {
 	if w.rec != nil {
 		w.rec.seriesRequest(true)
 	}
-	n.m.SimHooks().RequestNumbered(locks.Time(now), w.nextReq, w.keys[key], key)
+	if w.rXFetch != nil {
+		u := 1 - w.rXFetch.Float64() // in (0, 1]
+		n.m.SimHooks().RequestNumberedDrawn(locks.Time(now), w.nextReq, w.keys[key], key, u)
+	} else {
+		n.m.SimHooks().RequestNumbered(locks.Time(now), w.nextReq, w.keys[key], key)
+	}
 	w.drain(now, id)
 	if w.rec != nil {
 		w.rec.seriesHanded()

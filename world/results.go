@@ -29,6 +29,12 @@ func addStats(dst *locks.Stats, s locks.Stats) {
 	dst.LeasesLost += s.LeasesLost
 	dst.WritesRefused += s.WritesRefused
 	dst.LateReplies += s.LateReplies
+	dst.Refreshes += s.Refreshes
+	dst.EarlyRefreshes += s.EarlyRefreshes
+	dst.EarlyReads += s.EarlyReads
+	for i := range s.RefreshOutcomes {
+		dst.RefreshOutcomes[i] += s.RefreshOutcomes[i]
+	}
 }
 
 func (w *world) results() reports.Run {
@@ -55,6 +61,7 @@ func (w *world) results() reports.Run {
 		Served: w.served, Upstream: w.upstream, UpstreamErrors: w.upErrorsN, DuplicatesByCause: w.duplicates,
 		StoreOps: w.opsByKind, StoreErrors: w.storeErrors, LeasesLost: st.LeasesLost, WritesRefused: st.WritesRefused,
 		Levels: st.Levels, Contenders: w.levelPeak, Latency: w.latency.all(),
+		Refreshes: st.Refreshes, EarlyRefreshes: st.EarlyRefreshes, EarlyReads: st.EarlyReads, RefreshOutcomes: st.RefreshOutcomes,
 		Events: w.eng.Executed(), SimSeconds: w.eng.Now().Duration().Seconds(),
 	}
 	for i := range w.stores {

@@ -117,25 +117,27 @@ type world struct {
 	calls slab[callRec]
 
 	rArrive, rNode, rNet, rUp, rBurst, rTokens *rand.Rand
-	poisson                                    workloads.Poisson
-	laneDelays                                 []sim.Time // timer delays with an engine lane each (setTimer)
-	aheadNode, afterNode                       int32      // the next two steady arrivals' nodes and keys (drawAhead)
-	aheadKey, afterKey                         int
-	zipf                                       workloads.Zipf
-	net                                        [locks.MaxLevels]workloads.Dist                    // network delay per store scope
-	netAhead                                   int                                                // the only store scope, or negative (netDelay)
-	netNext                                    sim.Time                                           // its next delay, drawn ahead
-	netFn                                      func(time.Duration, int, *rand.Rand) time.Duration // Options.NetworkDelay
-	upLatency                                  workloads.Dist
-	upInflight                                 int
-	upSlow, upErrors                           []window
-	bursts                                     []burst
-	replay                                     []Arrival // Options.Arrivals
-	faults                                     []fault
-	connectTimeout                             sim.Time
-	serviceTime, opOverhead                    time.Duration
-	nextReq                                    locks.ReqID
-	fetchSerial                                uint64
+	// rXFetch draws XFetch's uniform per request; nil without XFetch.
+	rXFetch                 *rand.Rand
+	poisson                 workloads.Poisson
+	laneDelays              []sim.Time // timer delays with an engine lane each (setTimer)
+	aheadNode, afterNode    int32      // the next two steady arrivals' nodes and keys (drawAhead)
+	aheadKey, afterKey      int
+	zipf                    workloads.Zipf
+	net                     [locks.MaxLevels]workloads.Dist                    // network delay per store scope
+	netAhead                int                                                // the only store scope, or negative (netDelay)
+	netNext                 sim.Time                                           // its next delay, drawn ahead
+	netFn                   func(time.Duration, int, *rand.Rand) time.Duration // Options.NetworkDelay
+	upLatency               workloads.Dist
+	upInflight              int
+	upSlow, upErrors        []window
+	bursts                  []burst
+	replay                  []Arrival // Options.Arrivals
+	faults                  []fault
+	connectTimeout          sim.Time
+	serviceTime, opOverhead time.Duration
+	nextReq                 locks.ReqID
+	fetchSerial             uint64
 
 	// counters
 	requests      uint64

@@ -48,6 +48,10 @@ type Counts struct {
 	// StoreErrors counts the operations that failed; LeasesLost and
 	// WritesRefused are the machines' counts (locks.Stats).
 	StoreErrors, LeasesLost, WritesRefused uint64
+	// Refreshes, RefreshOutcomes, EarlyRefreshes and EarlyReads are the
+	// machines' counts of background refreshes (locks.Stats).
+	Refreshes, EarlyRefreshes, EarlyReads uint64
+	RefreshOutcomes                       [locks.NumOutcomes]uint64
 	// Levels are the machines' counts per level of Topology, summed over
 	// nodes, PeakContenders the most of any node (the node level's largest
 	// flight; see locks.LevelStats).
@@ -114,6 +118,14 @@ func (c *Counts) Run() reports.Run {
 	run.Served = reports.Served{
 		Hit: s[locks.ServedHit], Collapsed: s[locks.ServedCollapsed], Fetched: s[locks.ServedFetched],
 		Hedged: s[locks.ServedHedged], Stale: s[locks.ServedStale], Error: s[locks.ServedError],
+		Revalidating: s[locks.ServedStaleRevalidating],
+	}
+	if c.Refreshes > 0 {
+		o := &c.RefreshOutcomes
+		run.Refreshes = &reports.Refreshes{
+			Started: c.Refreshes, Early: c.EarlyRefreshes, EarlyReads: c.EarlyReads,
+			Refreshed: o[locks.OutcomeRefreshed], Superseded: o[locks.OutcomeSuperseded], Failed: o[locks.OutcomeFailed],
+		}
 	}
 	for i, l := range c.Topology.Levels {
 		st := c.Levels[i]
