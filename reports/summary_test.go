@@ -33,7 +33,7 @@ func TestWriteSummaryCSV(t *testing.T) {
 	for _, want := range []string{
 		"topology,interrupted,requests,upstream_calls,",
 		",peak_contenders_node,peak_contenders_zone,peak_contenders_region,peak_contenders_global,p50_latency_ms,p99_latency_ms,",
-		",writes_refused,leases_lost,served_hedged,served_stale",
+		",writes_refused,leases_lost,served_hedged,served_stale,served_revalidating",
 	} {
 		if !strings.Contains(header, want) {
 			t.Errorf("header %q lacks %q", header, want)

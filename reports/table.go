@@ -89,6 +89,9 @@ var columns = []Column{
 	{Name: "STALE", csv: "served_stale", Numeric: true, Subtle: true, optional: true,
 		Legend: "Requests served the node cache's expired value after their wait timed out (on_timeout: stale).",
 		value:  func(r *Run) uint64 { return r.Served.Stale }},
+	{Name: "REVALIDATING", csv: "served_revalidating", Numeric: true, Subtle: true, optional: true,
+		Legend: "Requests served a value past its soft TTL while a background refresh fetched the next one (stale-while-revalidate).",
+		value:  func(r *Run) uint64 { return r.Served.Revalidating }},
 }
 
 // cell is the column's value for r as the table shows it.
@@ -115,7 +118,8 @@ type Summary struct {
 	// Title says what ran: the scenario, its seed, duration and fleet.
 	Title string
 	// Columns are the columns shown: every column, less the optional
-	// fencing and lease counts that are zero in every run.
+	// counts (fencing, leases, hedged, stale, revalidating) that are zero
+	// in every run.
 	Columns []Column
 	// Rows hold one row per run, a cell per column, not padded.
 	Rows [][]string
@@ -230,8 +234,8 @@ func plural(n int, noun string) string {
 // line (scenario, seed, duration, fleet), one row per run with the columns'
 // units in their names and numbers aligned right, then the legend of the
 // columns whose meaning their name does not give (DUPLICATES, PEAK
-// CONTENDERS, UNFINISHED, and the fencing and lease counts when they are
-// shown) and the notes (see Notes).
+// CONTENDERS, UNFINISHED, and the fencing, lease and hedged, stale or
+// revalidating counts when they are shown) and the notes (see Notes).
 //
 // The legend is always printed rather than behind a flag: the table is the
 // output meant for people (programs take -o json or -o csv), and a reader

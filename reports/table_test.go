@@ -28,7 +28,7 @@ var tableCases = []struct {
 		},
 		// Zero in every run: the fencing and lease counts are left out,
 		// and with nothing unfinished there is no note.
-		absent: []string{"WRITES REFUSED", "LEASES LOST", "HEDGED", "STALE", "Note:", "incomplete"},
+		absent: []string{"WRITES REFUSED", "LEASES LOST", "HEDGED", "STALE", "REVALIDATING", "Note:", "incomplete"},
 	},
 	{
 		// flash-crowd's none, as it ran: most requests still waiting after
@@ -55,9 +55,11 @@ var tableCases = []struct {
 		edit: func(res *Results) {
 			res.Runs[1].WritesRefused, res.Runs[1].LeasesLost = 1, 2
 			res.Runs[0].Served.Hedged, res.Runs[1].Served.Stale = 5, 7
+			res.Runs[1].Served.Revalidating = 9
 		},
 		want: []string{
-			"UNFINISHED WRITES REFUSED LEASES LOST HEDGED STALE none",
+			"UNFINISHED WRITES REFUSED LEASES LOST HEDGED STALE REVALIDATING none",
+			"REVALIDATING Requests served a value past its soft TTL",
 			"WRITES REFUSED Values a lock holder wrote", "LEASES LOST Lease renewals", "HEDGED Requests served by a hedge", "STALE Requests served the node cache's expired value",
 		},
 	},
@@ -137,8 +139,8 @@ func TestSummaryColumns(t *testing.T) {
 			t.Errorf("optional column %s must be a count, to tell when it is zero", c.Name)
 		}
 	}
-	if len(s.Columns) != len(columns)-4 {
-		t.Errorf("%d columns shown, want all but the four zero counts", len(s.Columns))
+	if len(s.Columns) != len(columns)-5 {
+		t.Errorf("%d columns shown, want all but the five zero counts", len(s.Columns))
 	}
 }
 
