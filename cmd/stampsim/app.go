@@ -34,8 +34,8 @@ type simulateFunc func(ctx context.Context, rs *scenarios.Resolved, topo locks.T
 type app struct {
 	stdout, stderr io.Writer
 	simulate       simulateFunc
-	// draw draws a results document's figures for the report page; nil
-	// draws none.
+	// draw draws a results document's figures for the report page
+	// (drawFigures; nil in tests that want none).
 	draw drawFunc
 	// started is set once a command's own code runs: errors before that
 	// are cobra's (unknown commands and flags, bad argument counts).
@@ -48,7 +48,7 @@ type app struct {
 }
 
 func newApp(stdout, stderr io.Writer) *app {
-	return &app{stdout: stdout, stderr: stderr, simulate: world.Run, terminal: isTerminal}
+	return &app{stdout: stdout, stderr: stderr, simulate: world.Run, draw: drawFigures, terminal: isTerminal}
 }
 
 func (a *app) rootCommand() *cobra.Command {

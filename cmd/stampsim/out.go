@@ -8,12 +8,29 @@ import (
 
 	"github.com/stampsim/stampsim/reports"
 	"github.com/stampsim/stampsim/reports/page"
+	"github.com/stampsim/stampsim/reports/plot"
 )
 
 // drawFunc draws the figures of a results document into dir and says what
 // it drew: plot.WriteAll glued to the page's figures, or a stand-in in
 // tests.
 type drawFunc func(dir string, res *reports.Results) ([]page.Figure, error)
+
+// drawFigures draws every figure of res into dir with reports/plot, and
+// describes them for the page: the two packages know nothing of each
+// other, so that the page can show figures from anywhere and the figures
+// can be drawn without a page.
+func drawFigures(dir string, res *reports.Results) ([]page.Figure, error) {
+	figs, err := plot.WriteAll(dir, res)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]page.Figure, len(figs))
+	for i, f := range figs {
+		out[i] = page.Figure{Name: f.Name, Title: f.Title, Caption: f.Caption, Files: f.Files}
+	}
+	return out, nil
+}
 
 // outputFormats are what -o takes.
 var outputFormats = []string{"table", "csv", "json"}
@@ -65,7 +82,7 @@ func (a *app) writeReport(dir, doc string, res *reports.Results, noPlots bool) e
 	case noPlots:
 		p.NoFigures = fmt.Sprintf("Figures were skipped (--no-plots): stampsim report %s draws them from %s.", dir, doc)
 	case a.draw == nil:
-		p.NoFigures = "This build of stampsim draws no figures."
+		p.NoFigures = "No figures were drawn."
 	default:
 		figs, err := a.draw(dir, res)
 		if err != nil {
