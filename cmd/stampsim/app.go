@@ -35,7 +35,7 @@ type app struct {
 	stdout, stderr io.Writer
 	simulate       simulateFunc
 	// draw draws a results document's figures for the report page
-	// (drawFigures; nil in tests that want none).
+	// (plotFigures; nil in tests that want none).
 	draw drawFunc
 	// started is set once a command's own code runs: errors before that
 	// are cobra's (unknown commands and flags, bad argument counts).
@@ -48,7 +48,7 @@ type app struct {
 }
 
 func newApp(stdout, stderr io.Writer) *app {
-	return &app{stdout: stdout, stderr: stderr, simulate: world.Run, draw: drawFigures, terminal: isTerminal}
+	return &app{stdout: stdout, stderr: stderr, simulate: world.Run, draw: plotFigures, terminal: isTerminal}
 }
 
 func (a *app) rootCommand() *cobra.Command {
@@ -140,8 +140,9 @@ With --out DIR, run also writes into DIR:
 
 results.json, series.csv and summary.csv are rewritten after each topology,
 so that an interrupted run keeps the topologies it finished; the figures
-and the page are drawn once the run ends or is interrupted (the page then
-says the results are incomplete). stampsim report DIR draws them again.
+and the page are drawn once the run ends. An interrupted run writes the
+page without figures (it says the results are incomplete), so as to stop
+at once; stampsim report DIR draws them, and draws them again any time.
 
 SIGINT (Ctrl-C) or SIGTERM stops the topology in progress within a second;
 the results document then says "complete": false, holds the topologies
@@ -255,7 +256,7 @@ func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet b
 		}
 	}
 	if f.out != "" {
-		if err := a.writeReport(f.out, "results.json", res, f.noPlots); err != nil {
+		if err := a.writeReport(f.out, "results.json", res, whichFigures(f.noPlots)); err != nil {
 			return err
 		}
 	}

@@ -16,11 +16,11 @@ import (
 // tests.
 type drawFunc func(dir string, res *reports.Results) ([]page.Figure, error)
 
-// drawFigures draws every figure of res into dir with reports/plot, and
+// plotFigures draws every figure of res into dir with reports/plot, and
 // describes them for the page: the two packages know nothing of each
 // other, so that the page can show figures from anywhere and the figures
 // can be drawn without a page.
-func drawFigures(dir string, res *reports.Results) ([]page.Figure, error) {
+func plotFigures(dir string, res *reports.Results) ([]page.Figure, error) {
 	figs, err := plot.WriteAll(dir, res)
 	if err != nil {
 		return nil, err
@@ -72,23 +72,46 @@ func writeDerived(dir string, res *reports.Results) error {
 	})
 }
 
-// writeReport draws the figures of res into dir, unless noPlots, and
-// writes DIR/index.html, which shows them with the summary table and the
+// figures says whether writeReport draws the figures, and if not, why.
+type figures int
+
+const (
+	drawFigures figures = iota
+	// noPlots: --no-plots asked for none.
+	noPlots
+	// interruptedRun: a signal stopped the run, which must end within a
+	// second; drawing takes longer than that on a large document.
+	interruptedRun
+)
+
+// whichFigures is drawFigures, or noPlots if --no-plots says so.
+func whichFigures(noPlotsFlag bool) figures {
+	if noPlotsFlag {
+		return noPlots
+	}
+	return drawFigures
+}
+
+// writeReport draws the figures of res into dir as figs says, and writes
+// DIR/index.html, which shows them with the summary table and the
 // scenario, and links doc (the results document's name in dir), series.csv
-// and summary.csv.
-func (a *app) writeReport(dir, doc string, res *reports.Results, noPlots bool) error {
+// and summary.csv. A page without figures says why and how to draw them.
+func (a *app) writeReport(dir, doc string, res *reports.Results, figs figures) error {
 	p := page.Page{Results: res, Files: []string{doc, "series.csv", "summary.csv"}}
+	later := fmt.Sprintf("stampsim report %s draws them from %s.", dir, doc)
 	switch {
-	case noPlots:
-		p.NoFigures = fmt.Sprintf("Figures were skipped (--no-plots): stampsim report %s draws them from %s.", dir, doc)
+	case figs == noPlots:
+		p.NoFigures = "Figures were skipped (--no-plots): " + later
+	case figs == interruptedRun:
+		p.NoFigures = "Figures were not drawn, so that the interrupted run could stop at once: " + later
 	case a.draw == nil:
 		p.NoFigures = "No figures were drawn."
 	default:
-		figs, err := a.draw(dir, res)
+		drawn, err := a.draw(dir, res)
 		if err != nil {
 			return fmt.Errorf("drawing the figures of %s into %s: %w", res.Scenario, dir, err)
 		}
-		p.Figures = figs
+		p.Figures = drawn
 	}
 	return writeAtomic(filepath.Join(dir, "index.html"), func(w io.Writer) error {
 		return page.Render(w, p)

@@ -93,7 +93,7 @@ func (a *app) report(arg string, f reportFlags) error {
 	if err := writeDerived(dir, res); err != nil {
 		return err
 	}
-	return a.writeReport(dir, doc, res, f.noPlots)
+	return a.writeReport(dir, doc, res, whichFigures(f.noPlots))
 }
 
 // sameDir reports whether a and b name one directory.
