@@ -8,7 +8,7 @@ MODULE := github.com/stampsim/stampsim
 BENCH_COUNT ?= 6
 FUZZTIME ?= 60s
 
-.PHONY: all test lint bench demo build fuzz clean validation-doc
+.PHONY: all test lint bench demo build fuzz clean validation-doc readme-figures
 
 all: lint test
 
@@ -64,6 +64,17 @@ fuzz:
 ## validation-doc: docs/VALIDATION.md, with figures from validate runs against miniredis and redis-server.
 validation-doc:
 	scripts/validation-doc.sh
+
+## readme-figures: the figures README shows (flash-crowd's funnel and its
+## upstream calls over time), drawn again from a run of flash-crowd into
+## docs/img/. The same tree draws the same bytes, so they change in a commit
+## only when the run or the figures do.
+README_FIGURES := funnel upstream
+readme-figures:
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	go run ./cmd/stampsim run flash-crowd -q --out "$$tmp" >/dev/null; \
+	mkdir -p docs/img; \
+	for f in $(README_FIGURES); do cp "$$tmp/$$f.png" "docs/img/flash-crowd-$$f.png"; echo "docs/img/flash-crowd-$$f.png"; done
 
 clean:
 	rm -rf bin bench.txt
