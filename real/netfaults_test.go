@@ -40,6 +40,13 @@ type netNode struct {
 // srv, closed (driver, client, proxy) when t ends.
 func netNodes(t *testing.T, srv *redistest.Server, n int, opt real.Options) []*netNode {
 	t.Helper()
+	return hookedNetNodes(t, srv, n, opt, nil)
+}
+
+// hookedNetNodes is netNodes with hook(i), when hook is not nil, added to
+// the i-th driver's client.
+func hookedNetNodes(t *testing.T, srv *redistest.Server, n int, opt real.Options, hook func(i int) redis.Hook) []*netNode {
+	t.Helper()
 	out := make([]*netNode, n)
 	for i := range out {
 		p, err := faultproxy.New(srv.Addr)
@@ -52,6 +59,9 @@ func netNodes(t *testing.T, srv *redistest.Server, n int, opt real.Options) []*n
 			DialTimeout: netTimeout, ReadTimeout: netTimeout, WriteTimeout: netTimeout,
 		})
 		t.Cleanup(func() { c.Close() })
+		if hook != nil {
+			c.AddHook(hook(i))
+		}
 		o := opt
 		o.Clients = map[locks.Scope]redis.UniversalClient{locks.ScopeZone: c, locks.ScopeRegion: c, locks.ScopeGlobal: c}
 		d, err := real.New(o)
