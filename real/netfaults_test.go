@@ -285,13 +285,18 @@ func netFaultAtOneNode(t *testing.T, srv *redistest.Server) {
 			t.Run(fault.name+"/"+tc.policy.String(), func(t *testing.T) {
 				noLeaks(t)
 				prefix := fmt.Sprintf("nf-one-%d:", time.Now().UnixNano())
-				topo := locks.Topology{Name: "two-level", Levels: []locks.Level{
-					// The node level waits longer, so that the region's
-					// timeout, and its policy, ends the slow node's wait.
-					{Scope: locks.ScopeNode, WaitTimeout: 20 * wait, OnTimeout: tc.policy},
-					{Scope: locks.ScopeRegion, LeaseTTL: lease, WaitTimeout: wait, PollInterval: 20 * time.Millisecond, OnTimeout: tc.policy},
-				}}
-				ns := netNodes(t, srv, 3, real.Options{Topology: topo, Prefix: prefix})
+				topo := func(wait time.Duration) locks.Topology {
+					return locks.Topology{Name: "two-level", Levels: []locks.Level{
+						// The node level waits longer, so that the region's
+						// timeout, and its policy, ends the slow node's wait.
+						{Scope: locks.ScopeNode, WaitTimeout: 20 * wait, OnTimeout: tc.policy},
+						{Scope: locks.ScopeRegion, LeaseTTL: lease, WaitTimeout: wait, PollInterval: 20 * time.Millisecond, OnTimeout: tc.policy},
+					}}
+				}
+				// The other nodes wait longer than the faulty one, so that a
+				// loaded machine does not time their waits out too.
+				ns := append(netNodes(t, srv, 1, real.Options{Topology: topo(wait), Prefix: prefix}),
+					netNodes(t, srv, 2, real.Options{Topology: topo(10 * wait), Prefix: prefix})...)
 				lw := watchLeases(t, srv.Addr, prefix+"region:{k}:l")
 				if err := fault.apply(ns[0].proxy); err != nil {
 					t.Fatal(err)
