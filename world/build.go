@@ -29,6 +29,7 @@ func build(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt
 		series:      opt.Series,
 		onRequest:   opt.OnRequest,
 		upLatencyFn: opt.UpstreamLatency,
+		upErrorFn:   opt.UpstreamErrorDraw,
 		upCalls:     make(map[int64]int),
 		serviceTime: sc.Store.ServiceTime.D(),
 		opOverhead:  sc.Store.OpOverhead.D(),
