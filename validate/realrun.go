@@ -3,7 +3,9 @@ package validate
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -37,6 +39,18 @@ type realWorld struct {
 	client   redis.UniversalClient
 	prefix   string
 	skipNode bool
+
+	// storeAddr is the server's address, for the fault proxies ("" for a
+	// Cluster); ignoreFaults makes the real side inject no fault.
+	storeAddr    string
+	ignoreFaults bool
+	faults       *realFaults
+	errorDraw    func(lock, key, n int) float64
+	// drivers holds each node's driver, replaced when a crashed node
+	// restarts (under faults.mu); retired the crashed ones, for their
+	// counts.
+	drivers []*real.Driver
+	retired []*real.Driver
 
 	start time.Time
 	// pace is the replay's pacer, sent the requests at the times it sent
@@ -149,41 +163,21 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 	w.replyLat = hdrhistogram.New(0, 3_600_000_000, 3)
 	var err error
 
-	drivers := make([]*real.Driver, w.shape.Nodes())
+	if w.faults, err = newRealFaults(w, w.sc, w.storeAddr, w.ignoreFaults); err != nil {
+		return reports.Run{}, err
+	}
+	defer w.faults.close()
+	w.drivers = make([]*real.Driver, w.shape.Nodes())
 	defer func() {
-		for _, d := range drivers {
+		for _, d := range append(w.drivers, w.retired...) {
 			if d != nil {
 				d.Close()
 			}
 		}
 	}()
-	nodeTTL := w.sc.Cache.NodeTTL.D()
-	if nodeTTL == 0 {
-		nodeTTL = -1 // real: negative switches the node cache off
-	}
-	for i := range drivers {
-		prefixes := map[locks.Scope]string{}
-		clients := map[locks.Scope]redis.UniversalClient{}
-		for _, s := range []locks.Scope{locks.ScopeZone, locks.ScopeRegion, locks.ScopeGlobal} {
-			prefixes[s] = w.scopePrefix(i, s)
-			clients[s] = w.client
-		}
-		drivers[i], err = real.New(real.Options{
-			Topology:       w.topo,
-			Clients:        clients,
-			ScopePrefixes:  prefixes,
-			NodeCacheTTL:   nodeTTL,
-			SharedCacheTTL: w.sc.Cache.SharedTTL.D(),
-			StaleFor:       w.sc.Cache.StaleFor.D(),
-			FetchTimeout:   time.Minute,
-			Observer:       nodeObserver{w, i},
-			SkipNodeLevel:  w.skipNode,
-		})
-		if err != nil {
-			return reports.Run{}, fmt.Errorf("driver for node %d: %w", i, err)
-		}
-		if err := drivers[i].LoadScripts(ctx); err != nil {
-			return reports.Run{}, fmt.Errorf("loading scripts: %w", err)
+	for i := range w.drivers {
+		if w.drivers[i], err = w.newDriver(ctx, i); err != nil {
+			return reports.Run{}, err
 		}
 	}
 
@@ -199,8 +193,13 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 	var wg sync.WaitGroup
 	w.lags = make([]time.Duration, len(arrivals))
 	for i, a := range arrivals {
-		sent, err := w.pace.wait(ctx, a.at)
+		err := w.faults.until(ctx, a.at)
+		var sent time.Duration
+		if err == nil {
+			sent, err = w.pace.wait(ctx, a.at)
+		}
 		if err != nil {
+			w.faults.thawAll()
 			wg.Wait()
 			return reports.Run{}, err
 		}
@@ -211,7 +210,16 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 			// which on a busy machine can be some time after it was sent.
 			at := time.Since(w.start)
 			w.sent[i], w.lags[i] = world.Arrival{At: at, Node: a.node, Key: a.key}, at-sent
-			res, err := drivers[a.node].Do(ctx, keys[a.key], w.fetcher(a.node, a.key))
+			d, crashed := w.driver(a.node)
+			if crashed {
+				w.failCrashed() // as the simulator fails a request to a crashed node
+				return
+			}
+			res, err := d.Do(ctx, keys[a.key], w.fetcher(a.node, a.key))
+			if errors.Is(err, real.ErrClosed) {
+				w.failCrashed() // it crashed as the request came
+				return
+			}
 			if err == nil && res.Served == locks.ServedHit {
 				// A hit goes through the driver's mutex and the machine
 				// and back: how long that takes is the wait that every
@@ -223,12 +231,20 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 			}
 		}(i, a)
 	}
+	// Faults that end after the last arrival end too: a paused node wakes,
+	// a crashed one restarts.
+	if err := w.faults.until(ctx, time.Duration(math.MaxInt64)); err != nil {
+		w.faults.thawAll()
+		wg.Wait()
+		return reports.Run{}, err
+	}
 	wg.Wait()
 	slices.SortStableFunc(w.sent, func(a, b world.Arrival) int { return cmp.Compare(a.At, b.At) })
 	simEnd := time.Since(w.start)
 	// Publishes run after their replies: closing the drivers waits for
 	// every operation, so that nothing is counted after the counts are read.
-	for _, d := range drivers {
+	all := append(slices.Clone(w.drivers), w.retired...)
+	for _, d := range all {
 		if err := d.Close(); err != nil {
 			return reports.Run{}, fmt.Errorf("closing a driver: %w", err)
 		}
@@ -238,7 +254,7 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 
 	var levels [locks.MaxLevels]reports.Level
 	var leasesLost, writesRefused, storeErrors uint64
-	for _, d := range drivers {
+	for _, d := range all {
 		st := d.Stats()
 		for i, l := range st.Levels {
 			lv := &levels[i]
@@ -283,7 +299,7 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 		Hit: w.served[locks.ServedHit], Collapsed: w.served[locks.ServedCollapsed], Fetched: w.served[locks.ServedFetched],
 		Hedged: w.served[locks.ServedHedged], Stale: w.served[locks.ServedStale], Error: w.served[locks.ServedError],
 	}
-	topo := drivers[0].Topology()
+	topo := w.drivers[0].Topology()
 	for i, l := range topo.Levels {
 		lv := levels[i]
 		lv.Name, lv.Scope = l.LevelName(), l.Scope.String()
@@ -322,16 +338,23 @@ func (w *realWorld) fetcher(node, key int) func(context.Context) ([]byte, error)
 		ck := int64(lock)<<32 | int64(key)
 		lat := float64(w.latency(lock, key, w.upCalls[ck]))
 		w.upCalls[ck]++
+		rank := w.upCalls[ck] - 1
+		factor, errRate := w.faults.upstream()
+		lat *= factor
 		if c := w.sc.Upstream.Capacity; c > 0 && w.upInflight > c {
 			lat *= float64(w.upInflight) / float64(c)
 		}
 		w.mu.Unlock()
+		failed := errRate > 0 && w.errorDraw(lock, key, rank) < errRate
 
 		var err error
 		select {
 		case <-time.After(time.Duration(lat)):
 		case <-ctx.Done():
 			err = ctx.Err()
+		}
+		if err == nil && failed {
+			err = errUpstream
 		}
 		w.mu.Lock()
 		d = w.dups[dk]
@@ -347,4 +370,53 @@ func (w *realWorld) fetcher(node, key int) func(context.Context) ([]byte, error)
 		}
 		return []byte(strconv.FormatUint(w.fetchSerial.Add(1), 10)), nil
 	}
+}
+
+// newDriver makes and readies node's driver, on the clients of its proxies
+// when the faults need them.
+func (w *realWorld) newDriver(ctx context.Context, node int) (*real.Driver, error) {
+	nodeTTL := w.sc.Cache.NodeTTL.D()
+	if nodeTTL == 0 {
+		nodeTTL = -1 // real: negative switches the node cache off
+	}
+	prefixes := map[locks.Scope]string{}
+	clients := map[locks.Scope]redis.UniversalClient{}
+	for _, s := range []locks.Scope{locks.ScopeZone, locks.ScopeRegion, locks.ScopeGlobal} {
+		prefixes[s] = w.scopePrefix(node, s)
+		clients[s] = w.faults.client(node, s)
+	}
+	d, err := real.New(real.Options{
+		Topology:       w.topo,
+		Clients:        clients,
+		ScopePrefixes:  prefixes,
+		NodeCacheTTL:   nodeTTL,
+		SharedCacheTTL: w.sc.Cache.SharedTTL.D(),
+		StaleFor:       w.sc.Cache.StaleFor.D(),
+		FetchTimeout:   time.Minute,
+		Observer:       nodeObserver{w, node},
+		SkipNodeLevel:  w.skipNode,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("driver for node %d: %w", node, err)
+	}
+	if err := d.LoadScripts(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("loading scripts: %w", err)
+	}
+	return d, nil
+}
+
+// driver returns node's driver, and whether the node is down (crashed).
+func (w *realWorld) driver(node int) (*real.Driver, bool) {
+	w.faults.mu.Lock()
+	defer w.faults.mu.Unlock()
+	return w.drivers[node], w.faults.crashed[node]
+}
+
+// failCrashed counts a request that reached a crashed node: it fails at
+// once.
+func (w *realWorld) failCrashed() {
+	w.mu.Lock()
+	w.served[locks.ServedError]++
+	w.mu.Unlock()
 }
