@@ -80,7 +80,8 @@ type realFaults struct {
 	crashed   []bool
 	closing   []chan struct{} // closed when a crashed node's driver has closed
 	thaw      []func()
-	upFactor  float64 // the upstream-slowdown in force, 1 for none
+	cuts      [][][2]time.Duration // per node, when it was cut off from a store (an outage, a partition, a crash)
+	upFactor  float64              // the upstream-slowdown in force, 1 for none
 	upErrRate float64 // the upstream-errors rate in force
 }
 
@@ -186,6 +187,9 @@ func (f *realFaults) apply(ctx context.Context, s faultStep) error {
 			if f.w.shape.StoreOf(k.node, topology.Scope(k.scope)) != store {
 				continue
 			}
+			if ft.Kind == scenarios.FaultStoreOutage {
+				f.cut(k.node, s.end)
+			}
 			switch {
 			case s.end:
 				err = p.Heal()
@@ -209,6 +213,7 @@ func (f *realFaults) apply(ctx context.Context, s faultStep) error {
 			return err
 		}
 		if p := f.proxies[proxyKey{node, scope}]; p != nil {
+			f.cut(node, s.end)
 			if s.end {
 				return p.Heal()
 			}
@@ -219,6 +224,7 @@ func (f *realFaults) apply(ctx context.Context, s faultStep) error {
 		if err != nil {
 			return err
 		}
+		f.cut(node, s.end)
 		if s.end {
 			return f.restart(ctx, node)
 		}
@@ -257,6 +263,40 @@ func (f *realFaults) apply(ctx context.Context, s faultStep) error {
 		return fmt.Errorf("unknown fault kind %q", ft.Kind)
 	}
 	return nil
+}
+
+// cut notes that node was cut off from a store (or is no longer, at end).
+func (f *realFaults) cut(node int, end bool) {
+	now := time.Since(f.w.start)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cuts == nil {
+		f.cuts = make([][][2]time.Duration, len(f.crashed))
+	}
+	c := f.cuts[node]
+	if !end {
+		f.cuts[node] = append(c, [2]time.Duration{now, time.Duration(math.MaxInt64)})
+	} else if len(c) > 0 {
+		c[len(c)-1][1] = now
+	}
+}
+
+// wasCut says whether node was cut off from a store at some moment between
+// from and to: a round trip then took what the fault made it take, which
+// the retimed runs model themselves (an operation to a store that is down
+// fails after the connect timeout), and must not take as a network delay.
+func (f *realFaults) wasCut(node int, from, to time.Duration) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cuts == nil {
+		return false
+	}
+	for _, c := range f.cuts[node] {
+		if from <= c[1] && c[0] <= to {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *realFaults) node(ft scenarios.Fault) (int, error) {

@@ -110,7 +110,7 @@ func (o nodeObserver) StoreOp(scope locks.Scope, kind locks.OpKind, roundTrips, 
 	now := time.Since(w.start)
 	sec := int(now / time.Second)
 	w.mu.Lock()
-	if roundTrips > 0 && took > 0 {
+	if roundTrips > 0 && took > 0 && !w.faults.wasCut(o.node, now-took, now) {
 		w.timed[o.node] = append(w.timed[o.node], roundTrip{start: now - took, took: took})
 	}
 	w.opsByKind[kind] += uint64(roundTrips)

@@ -28,7 +28,9 @@ type validateFlags struct {
 	quiet       bool
 	verbose     bool
 	skipNode    bool
-	storeLoad   float64
+	// ignoreFaults: the real side injects no fault (a test hook).
+	ignoreFaults bool
+	storeLoad    float64
 }
 
 func (a *app) validateCommand() *cobra.Command {
@@ -73,6 +75,8 @@ The store is an embedded miniredis unless --redis or --redis-cluster names one.`
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also show the Redis client's own log lines on stderr")
 	fl.BoolVar(&f.skipNode, "break-real-node-level", false, "fault injection: the real drivers skip the node level (validate must then disagree)")
 	_ = fl.MarkHidden("break-real-node-level")
+	fl.BoolVar(&f.ignoreFaults, "break-real-faults", false, "fault injection: the real side injects none of the scenario's faults (validate must then disagree)")
+	_ = fl.MarkHidden("break-real-faults")
 	return cmd
 }
 
@@ -91,7 +95,7 @@ func (a *app) validate(cmd *cobra.Command, arg string, f validateFlags) (err err
 	}
 	opt := validate.Options{
 		MaxNodes: f.maxNodes, MaxRequests: f.maxRequests,
-		SkipNodeLevel: f.skipNode, StoreLoad: f.storeLoad,
+		SkipNodeLevel: f.skipNode, StoreLoad: f.storeLoad, RealIgnoresFaults: f.ignoreFaults,
 	}
 	if f.redis != "" {
 		if opt.Redis, err = redisURL(f.redis); err != nil {
