@@ -82,7 +82,7 @@ type realFaults struct {
 	thaw      []func()
 	cuts      [][][2]time.Duration // per node, when it was cut off from a store (an outage, a partition, a crash)
 	upFactor  float64              // the upstream-slowdown in force, 1 for none
-	upErrRate float64 // the upstream-errors rate in force
+	upErrRate float64              // the upstream-errors rate in force
 }
 
 type proxyKey struct {
