@@ -105,12 +105,21 @@ type nodeObserver struct {
 
 func (o nodeObserver) StoreOp(scope locks.Scope, kind locks.OpKind, roundTrips, commands int, took time.Duration) {
 	w := o.w
+	now := time.Since(w.start)
+	cut := took > 0 && w.faults.wasCut(o.node, now-took, now)
+	if cut && commands == 0 {
+		// A script that ran no command while its node was cut off never
+		// reached the store (the proxy dropped it), which is how the
+		// simulator counts an operation to a store that is down: no round
+		// trip. The driver counts it as one, since it may have, as far as
+		// a client can tell.
+		roundTrips = 0
+	}
 	w.roundTrips.Add(uint64(roundTrips))
 	w.commands.Add(uint64(commands))
-	now := time.Since(w.start)
 	sec := int(now / time.Second)
 	w.mu.Lock()
-	if roundTrips > 0 && took > 0 && !w.faults.wasCut(o.node, now-took, now) {
+	if roundTrips > 0 && took > 0 && !cut {
 		w.timed[o.node] = append(w.timed[o.node], roundTrip{start: now - took, took: took})
 	}
 	w.opsByKind[kind] += uint64(roundTrips)

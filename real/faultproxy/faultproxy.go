@@ -125,8 +125,8 @@ func (p *Proxy) Refuse() error {
 // every connection open, new ones included: they are half-open.
 func (p *Proxy) Hang() error {
 	return p.set(Hung,
-		toxic{Name: "hang-up", Type: blackholeType, Stream: "upstream", Attributes: map[string]int64{}},
-		toxic{Name: "hang-down", Type: blackholeType, Stream: "downstream", Attributes: map[string]int64{}},
+		toxic{Name: "hang-up", Type: "timeout", Stream: "upstream", Attributes: map[string]int64{"timeout": 0}},
+		toxic{Name: "hang-down", Type: "timeout", Stream: "downstream", Attributes: map[string]int64{"timeout": 0}},
 	)
 }
 
@@ -155,11 +155,9 @@ func (p *Proxy) LoseReplies() error {
 }
 
 // Heal removes the fault: everything passes again. Connections that were
-// hung stay open and carry data again, but what was sent on them while they
-// hung is lost: a client waiting for a reply to it times out, as it would
-// have had the fault lasted (which is what a simulated outage does to an
-// operation that reached the store while it was down). A refusing proxy
-// listens again on the same port.
+// hung are closed (what was sent on them is lost; a client waiting on one
+// sees it end then, not at its own timeout); a refusing proxy listens again
+// on the same port.
 func (p *Proxy) Heal() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -275,29 +273,4 @@ func (t *delayToxic) Pipe(stub *toxics.ToxicStub) {
 	}
 }
 
-// blackholeType names the toxic that drops everything and closes nothing,
-// even when it is removed: toxiproxy's own timeout toxic closes its
-// connections when it goes, which would end a hung client's wait early.
-const blackholeType = "stampsim_blackhole"
-
-type blackholeToxic struct{}
-
-// Pipe drops every chunk until the connection ends or the toxic goes.
-func (*blackholeToxic) Pipe(stub *toxics.ToxicStub) {
-	for {
-		select {
-		case <-stub.Interrupt:
-			return
-		case c := <-stub.Input:
-			if c == nil {
-				stub.Close()
-				return
-			}
-		}
-	}
-}
-
-func init() {
-	toxics.Register(delayType, new(delayToxic))
-	toxics.Register(blackholeType, new(blackholeToxic))
-}
+func init() { toxics.Register(delayType, new(delayToxic)) }
