@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/stampsim/stampsim/locks"
+	"github.com/stampsim/stampsim/reports"
 	"github.com/stampsim/stampsim/scenarios"
 	"github.com/stampsim/stampsim/workloads"
 )
@@ -57,10 +58,18 @@ const (
 	waiterBytes = 32
 	// entryBytes is one key held by a node cache or a store.
 	entryBytes = 100
-	// seriesBytes is one simulated second of one topology's per-second
-	// series, kept for --out and written as JSON and CSV (1000h at 10
-	// requests/s: 1.95 GB RSS, 542 B a second).
-	seriesBytes = 600
+	// seriesValueBytes is one sample of one series of one run, kept for
+	// --out and written as JSON and CSV: 8 bytes held, and what encoding
+	// the whole results document takes at once (900s of 10ms samples,
+	// 90,000 of each series: 120 MB of RSS on two-level's 18 series, 665
+	// MB for the 105 of the six built-in topologies, 74 and 70 B a
+	// value).
+	seriesValueBytes = 80
+	// seriesFixed is how many series every run has, whatever its levels
+	// (reports.Series): requests, upstream calls and calls in flight,
+	// store operations, waiting, errors, six by how requests were served,
+	// latency p50 and p99.
+	seriesFixed = 14
 )
 
 // drain bounds how long a run goes on past the scenario's duration so that
@@ -104,14 +113,15 @@ type RunCost struct {
 	pollField   string  // the poll_interval setting that makes them
 	flightBytes float64 // of MemoryBytes, that of flights and waiters
 	entryBytes  float64 // of MemoryBytes, that of keys held by caches and stores
-	seriesBytes float64 // of MemoryBytes, that of the series
+	seriesBytes float64 // of MemoryBytes, that of the series, this run's and those before
+	ownSeries   float64 // of seriesBytes, this run's
 	nodeLevel   bool
 }
 
 // Options says how the scenario is run.
 type Options struct {
-	// Series is whether the per-second series are kept (stampsim run
-	// --out).
+	// Series is whether the time series are kept (stampsim run --out),
+	// at the scenario's step (scenarios.Scenario.Step).
 	Series bool
 }
 
@@ -203,13 +213,38 @@ func (c Cost) run(t locks.Topology) RunCost {
 		r.flightBytes += r.InFlight * waiterBytes
 	}
 	if c.series {
-		r.seriesBytes = (sc.Duration.D() + drain).Seconds() * seriesBytes * float64(len(c.Runs)+1)
+		// The results document holds the series of every run so far.
+		r.ownSeries = seriesSamples(sc) * float64(seriesCount(t)) * seriesValueBytes
+		r.seriesBytes = r.ownSeries
+		for _, before := range c.Runs {
+			r.seriesBytes += before.ownSeries
+		}
 	}
 	r.entryBytes = entries * entryBytes
 	allStores := stores(sc, locks.ScopeZone) + stores(sc, locks.ScopeRegion) + 1
 	r.MemoryBytes = baseBytes + float64(c.Nodes)*nodeBytes + float64(allStores)*storeBytes + float64(c.Keys)*keyBytes +
 		r.entryBytes + r.flightBytes + r.seriesBytes
 	return r
+}
+
+// seriesSamples is how many samples each series of a run of sc holds at
+// most: one per step over the duration and the drain, and never more than
+// the cap (past which they coarsen, in the same memory).
+func seriesSamples(sc *scenarios.Scenario) float64 {
+	return math.Min(reports.MaxSeriesSamples, math.Ceil((sc.Duration.D()+drain).Seconds()/sc.Step().Seconds())+1)
+}
+
+// seriesCount is how many series a run of t has: the fixed ones, one of
+// contenders per level, and the operations and utilisation of each store
+// scope of its shared levels.
+func seriesCount(t locks.Topology) int {
+	n := seriesFixed + len(t.Levels)
+	for _, l := range t.Levels {
+		if l.Scope.Shared() {
+			n += 2
+		}
+	}
+	return n
 }
 
 // inFlight bounds the requests in flight at once on topology t, and names
@@ -272,7 +307,7 @@ func (c Cost) inFlight(t locks.Topology, nodeLevel bool, pairs float64) (float64
 // Notifications).
 func polls(l locks.Level) float64 {
 	ratio := l.WaitTimeout.Seconds() / l.PollInterval.Seconds()
-	if l.Wake == locks.Poll {
+	if l.Wake == locks.WakePoll {
 		return math.Ceil(ratio) + 1
 	}
 	return math.Ceil(math.Log2(math.Max(ratio, 1))) + 2
@@ -309,7 +344,7 @@ func upstreamP99(sc *scenarios.Scenario) time.Duration {
 	}
 	f := 1.0
 	for _, fault := range sc.Faults {
-		if fault.Kind == scenarios.FaultUpstreamSlowdown {
+		if fault.Kind == scenarios.FaultUpstreamSlowdown.String() {
 			f = math.Max(f, fault.Factor)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stampsim/stampsim/reports"
 )
 
 // Limits bound what one run may cost. A zero field sets no bound.
@@ -39,8 +41,10 @@ const (
 	// DefaultNodes: 100,000 nodes hold 280 MB and take a second to build
 	// for each topology before the first request.
 	DefaultNodes = 100_000
-	// DefaultDuration: a day of simulated time; the per-second series of
-	// 1000h took 1.95 GB and wrote 1.2 GB.
+	// DefaultDuration: a day of simulated time. The series no longer
+	// grow with it past their cap (reports.MaxSeriesSamples); before
+	// they had one, the per-second series of 1000h took 1.95 GB and
+	// wrote 1.2 GB.
 	DefaultDuration = 24 * time.Hour
 	// DefaultMemoryShare is the share of the machine's available memory
 	// (Available) a run may hold by default: the rest is left to the
@@ -188,7 +192,8 @@ func (c Cost) memoryField(r RunCost) (field, what string) {
 	case keys:
 		return "workload.keys", fmt.Sprintf("%d keys, held by the caches of %d nodes and the stores", c.Keys, c.Nodes)
 	case r.seriesBytes:
-		return "duration", fmt.Sprintf("the per-second series of %s", Duration(c.sc.Duration.D()))
+		return "series_step", fmt.Sprintf("the series of %s in steps of %s, %s samples each (at most %d) for every topology so far",
+			Duration(c.sc.Duration.D()), Duration(c.sc.Step()), Number(seriesSamples(c.sc)), reports.MaxSeriesSamples)
 	}
 	what = fmt.Sprintf("up to %s requests in flight at once", Number(r.InFlight))
 	if !r.nodeLevel {

@@ -17,8 +17,8 @@ func TestNotifyModeBacksOffItsSafetyPolls(t *testing.T) {
 		wake      locks.Wake
 		min, max_ int
 	}{
-		{locks.Poll, 100, 140},
-		{locks.Notify, 6, 10},
+		{locks.WakePoll, 100, 140},
+		{locks.WakeNotify, 6, 10},
 	} {
 		t.Run(tc.wake.String(), func(t *testing.T) {
 			topo := builtin(t, "two-level", func(_ int, l *locks.Level) {

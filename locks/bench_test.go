@@ -62,7 +62,7 @@ func burstRunner(tb testing.TB, size int) func(i int) {
 		}
 		var ra locks.Op[int]
 		for _, e := range m.Ready() {
-			if e.Kind == locks.EffStore && e.Op.Kind == locks.OpReadOrAcquire {
+			if e.Kind == locks.EffectStore && e.Op.Kind == locks.OpReadOrAcquire {
 				ra = e.Op
 			}
 		}
@@ -71,7 +71,7 @@ func burstRunner(tb testing.TB, size int) func(i int) {
 		var flight locks.FlightID
 		fetches := 0
 		for _, e := range m.Ready() {
-			if e.Kind == locks.EffFetch {
+			if e.Kind == locks.EffectFetch {
 				flight = e.Fetch.Flight
 				fetches++
 			}
@@ -81,9 +81,9 @@ func burstRunner(tb testing.TB, size int) func(i int) {
 		var publish locks.Op[int]
 		for _, e := range m.Ready() {
 			switch {
-			case e.Kind == locks.EffReply:
+			case e.Kind == locks.EffectReply:
 				replies += max(1, len(e.Waiters))
-			case e.Kind == locks.EffStore && e.Op.Kind == locks.OpPublish:
+			case e.Kind == locks.EffectStore && e.Op.Kind == locks.OpPublish:
 				publish = e.Op
 			}
 		}

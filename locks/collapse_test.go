@@ -68,7 +68,7 @@ func TestUpstreamCallsPerTopology(t *testing.T) {
 		{"fanout-tree", 8, 2, 2, 3, 1, locks.CauseHolder, false},
 	}
 	for _, tt := range tests {
-		for _, wake := range []locks.Wake{locks.Notify, locks.Poll} {
+		for _, wake := range []locks.Wake{locks.WakeNotify, locks.WakePoll} {
 			name := fmt.Sprintf("%s/%d nodes in %d regions/%s", tt.topology, tt.nodes, tt.regions, wake)
 			t.Run(name, func(t *testing.T) {
 				topo := builtin(t, tt.topology, func(_ int, l *locks.Level) { l.Wake = wake })
@@ -250,7 +250,7 @@ func TestStoreRoundTripsPerMiss(t *testing.T) {
 	}{
 		{
 			name:   "notify, poll as a rare safety net",
-			wake:   locks.Notify,
+			wake:   locks.WakeNotify,
 			poll:   time.Second,
 			holder: map[locks.OpKind]int{locks.OpReadOrAcquire: 1, locks.OpPublish: 1},
 			waiter: map[locks.OpKind]int{locks.OpReadOrAcquire: 3, locks.OpSubscribe: 1, locks.OpUnsubscribe: 1},
@@ -260,7 +260,7 @@ func TestStoreRoundTripsPerMiss(t *testing.T) {
 			// reads at 11ms, then polls every 30ms after each answer: at 43,
 			// 75 (held) and 107ms (the value).
 			name:   "poll every 30ms",
-			wake:   locks.Poll,
+			wake:   locks.WakePoll,
 			poll:   30 * ms,
 			holder: map[locks.OpKind]int{locks.OpReadOrAcquire: 1, locks.OpPublish: 1},
 			waiter: map[locks.OpKind]int{locks.OpReadOrAcquire: 4},

@@ -53,6 +53,11 @@
 //   - types.go and topology.go: the types drivers exchange with the machine,
 //     and the levels and built-in topologies.
 //
+// Every enumerated constant starts with the name of its type, less a
+// trailing Kind: ServedHit, CauseHolder, OpPublish, StatusHeld, TimerPoll,
+// EffectReply, ScopeRegion, PolicyStale, WakePoll. NumServed and the like
+// count a type's values.
+//
 // # A flight's phases
 //
 // A flight is one attempt to get a key's value through the shared levels,
@@ -61,7 +66,7 @@
 // finds no flight for its key (or every request, without a node level)
 // starts a flight at the first shared level, in phaseRA, or, when the
 // topology has no shared level, straight in phaseFetching; a follower whose
-// node-level wait times out with Invoke starts a flight of its own, in
+// node-level wait times out with PolicyInvoke starts a flight of its own, in
 // phaseFetching. Between two inputs a flight is in one of four phases:
 //
 //   - RA (phaseRA): its read-or-acquire at the current level is on its way.
@@ -103,37 +108,37 @@
 // may emit:
 //
 //   - Request (request): a fresh node-cache entry is a reply (ServedHit)
-//     and no flight. A request that joins its key's flight emits EffSetTimer
+//     and no flight. A request that joins its key's flight emits EffectSetTimer
 //     (TimerFollower) when no follower timer is pending. A new flight emits
-//     EffSetTimer (TimerDeadline) and its read-or-acquire (EffStore), or,
-//     with no shared level, EffFetch (CauseNoLock).
+//     EffectSetTimer (TimerDeadline) and its read-or-acquire (EffectStore), or,
+//     with no shared level, EffectFetch (CauseNoLock).
 //   - StoreDone read_or_acquire, in general: only the reply to the flight's
 //     current read (phaseRA, same level, same Op.Seq) reaches
 //     readOrAcquireDone; any other is late, and a lock it granted is given
 //     back at once with an OpRelease of the read's token (releaseLateGrant).
-//   - read_or_acquire value: the flight stops waiting (EffCancelTimer,
-//     perhaps OpUnsubscribe), reports EffContend -1 and finishes (finish):
-//     the replies, the node-cache fill, an OpPublish and EffContend -1 per
+//   - read_or_acquire value: the flight stops waiting (EffectCancelTimer,
+//     perhaps OpUnsubscribe), reports EffectContend -1 and finishes (finish):
+//     the replies, the node-cache fill, an OpPublish and EffectContend -1 per
 //     lock it holds.
-//   - read_or_acquire acquired: EffCancelTimer, perhaps OpUnsubscribe,
-//     EffContend +1, then the next level (enterLevel): RA' is phaseRA there
-//     (EffSetTimer, EffStore); past the last level, Fetch (EffFetch with
-//     CauseHolder, and EffSetTimer for TimerRenew when a lease it holds
+//   - read_or_acquire acquired: EffectCancelTimer, perhaps OpUnsubscribe,
+//     EffectContend +1, then the next level (enterLevel): RA' is phaseRA there
+//     (EffectSetTimer, EffectStore); past the last level, Fetch (EffectFetch
+//     with CauseHolder, and EffectSetTimer for TimerRenew when a lease it holds
 //     renews).
-//   - read_or_acquire held: EffContend +1 the first time at the level, then
-//     the first that applies: RA, reading again at once (EffStore), if a
+//   - read_or_acquire held: EffectContend +1 the first time at the level, then
+//     the first that applies: RA, reading again at once (EffectStore), if a
 //     notification came while the read was on its way; in notify mode, not
 //     yet subscribed (joinSub), Sub (OpSubscribe, unless the subscription is
 //     already pending) or RA (a last check, when the subscription stands but
 //     was confirmed after this read was sent); otherwise Wait, with a poll
-//     timer (EffSetTimer, pollWait).
+//     timer (EffectSetTimer, pollWait).
 //   - read_or_acquire error, or any status a read-or-acquire does not
 //     return: Wait, with a poll timer at PollInterval. While the last reply
 //     at the level is an error, a timeout there hedges with CauseStoreError.
 //   - StoreDone subscribe (subscribeDone): matched to the node's pending
 //     subscription by (level, key), and late if there is none. ok: each of
-//     its flights makes its last check (EffStore). failed: the subscription
-//     is dropped and each of its flights polls (EffSetTimer).
+//     its flights makes its last check (EffectStore). failed: the subscription
+//     is dropped and each of its flights polls (EffectSetTimer).
 //   - StoreDone extend (extendDone): ok moves the lease's end, not-held marks
 //     the lease lost, an error changes nothing; no effect.
 //   - StoreDone publish, release, unsubscribe: no flight moves; a publish
@@ -141,40 +146,41 @@
 //   - Fired, in general: late when the timer was cancelled or replaced, or
 //     its flight ended. A timer of each kind is only pending in the phases
 //     the table gives it, so it is late in the others.
-//   - Fired deadline (levelTimedOut): EffCancelTimer, perhaps OpUnsubscribe,
-//     EffContend -1, then the level's OnTimeout. Invoke hedges: EffFetch with
-//     CauseWaiterTimeout (CauseStoreError after an error), keeping the inner
-//     locks it holds. Stale replies with the node cache's value within its
-//     stale window, and otherwise, as Fail, with ErrWaitTimeout; it then
-//     gives back its locks (OpRelease, EffContend -1) and ends.
-//   - Fired poll (Fired): a read-or-acquire (EffStore).
+//   - Fired deadline (levelTimedOut): EffectCancelTimer, perhaps OpUnsubscribe,
+//     EffectContend -1, then the level's OnTimeout. PolicyInvoke hedges:
+//     EffectFetch with CauseWaiterTimeout (CauseStoreError after an error),
+//     keeping the inner locks it holds. PolicyStale replies with the node
+//     cache's value within its stale window, and otherwise, as PolicyFail, with
+//     ErrWaitTimeout; it then gives back its locks (OpRelease, EffectContend
+//     -1) and ends.
+//   - Fired poll (Fired): a read-or-acquire (EffectStore).
 //   - Fired follower (followersTimedOut): each follower past its node-level
-//     wait leaves and applies the node level's OnTimeout on its own: Invoke
-//     starts a flight of its own in Fetch (EffFetch, CauseFollowerTimeout);
-//     Stale and Fail reply to it (EffReply). The flight is aborted if nobody
-//     is left waiting (see Cancel), and otherwise the timer is set again
-//     (EffSetTimer).
+//     wait leaves and applies the node level's OnTimeout on its own:
+//     PolicyInvoke starts a flight of its own in Fetch (EffectFetch,
+//     CauseFollowerTimeout); PolicyStale and PolicyFail reply to it
+//     (EffectReply). The flight is aborted if nobody is left waiting (see
+//     Cancel), and otherwise the timer is set again (EffectSetTimer).
 //   - Fired renew (renew): an OpExtend per lock that renews, and the timer
-//     again (EffSetTimer).
+//     again (EffectSetTimer).
 //   - Notified (Notified): only for this node's confirmed subscription to
-//     (level, key). A waiting flight cancels its poll (EffCancelTimer) and
-//     reads (EffStore); one whose read is on its way is marked, so that a
+//     (level, key). A waiting flight cancels its poll (EffectCancelTimer) and
+//     reads (EffectStore); one whose read is on its way is marked, so that a
 //     "held" reply makes it read again at once.
-//   - Fetched (Fetched): EffCancelTimer (TimerRenew). With a value, finish:
+//   - Fetched (Fetched): EffectCancelTimer (TimerRenew). With a value, finish:
 //     the owner is served fetched (hedged, for a hedge), the rest collapsed,
-//     the node cache filled, an OpPublish and EffContend -1 per lock held.
+//     the node cache filled, an OpPublish and EffectContend -1 per lock held.
 //     With an error, every waiter gets it (ServedError) and the locks are
-//     released (OpRelease, EffContend -1).
+//     released (OpRelease, EffectContend -1).
 //   - Cancel (Cancel): the request leaves its flight and gets no reply. If
 //     it was the last one waiting, the flight is aborted (abort):
-//     EffCancelFetch in Fetch, an OpRelease per lock held, EffContend -1,
-//     EffCancelTimer, perhaps OpUnsubscribe. A follower that hedged is
+//     EffectCancelFetch in Fetch, an OpRelease per lock held, EffectContend -1,
+//     EffectCancelTimer, perhaps OpUnsubscribe. A follower that hedged is
 //     cancelled by aborting its own flight.
-//   - Abort (Abort): every waiting request gets ErrAborted (EffReply), and
+//   - Abort (Abort): every waiting request gets ErrAborted (EffectReply), and
 //     every flight is aborted as above.
 //
 // A flight in Fetch stays there until Fetched, the cancellation of its last
-// waiter, or Abort. A flight whose wait timed out with Invoke is in Fetch
+// waiter, or Abort. A flight whose wait timed out with PolicyInvoke is in Fetch
 // without the outer locks (a hedge): its Fetch.Cause says why and
 // Fetch.Level where.
 package locks

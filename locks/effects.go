@@ -2,7 +2,7 @@ package locks
 
 // outbox holds a machine's effects: the batch being built and the one the
 // driver is reading, with the waiter lists they lend. Machines of one
-// driver may share one (ShareEffects).
+// driver may share one (SimHooks.ShareEffects).
 type outbox[V any] struct {
 	effects     []Effect[V]
 	spare       []Effect[V]
@@ -75,30 +75,30 @@ func (m *Machine[V]) push(k EffectKind) *Effect[V] {
 // contend reports that f started (delta 1) or stopped (-1) holding or
 // waiting for the lock of level i (l).
 func (m *Machine[V]) contend(f *flight[V], l *Level, i int, delta int8) {
-	e := m.push(EffContend)
+	e := m.push(EffectContend)
 	e.Delta = delta
-	e.Op = Op[V]{Flight: f.id, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num}
+	e.Op = Op[V]{Flight: f.id, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered}
 }
 
-// emitOp emits a store operation (EffStore) and counts it in Stats.Ops:
+// emitOp emits a store operation (EffectStore) and counts it in Stats.Ops:
 // every operation the machine sends goes through it.
 func (m *Machine[V]) emitOp(op Op[V]) {
 	m.stats.Ops[op.Kind]++
-	m.push(EffStore).Op = op
+	m.push(EffectStore).Op = op
 }
 
-// setTimer sets f's timer of kind k to fire at at (EffSetTimer), replacing
+// setTimer sets f's timer of kind k to fire at at (EffectSetTimer), replacing
 // the pending one of that kind, if any: its new sequence number makes the
 // replaced timer late should the driver fire it anyway.
 func (m *Machine[V]) setTimer(f *flight[V], k TimerKind, at Time) {
 	f.timerSeq[k]++
 	f.timerOn[k] = true
-	e := m.push(EffSetTimer)
+	e := m.push(EffectSetTimer)
 	e.Timer = Timer{Flight: f.id, Kind: k, Seq: f.timerSeq[k]}
 	e.At = at
 }
 
-// cancelTimer cancels f's pending timer of kind k (EffCancelTimer), and
+// cancelTimer cancels f's pending timer of kind k (EffectCancelTimer), and
 // emits nothing when none is pending. A timer the driver fires before it
 // sees the cancellation no longer matches and is dropped as late.
 func (m *Machine[V]) cancelTimer(f *flight[V], k TimerKind) {
@@ -107,10 +107,10 @@ func (m *Machine[V]) cancelTimer(f *flight[V], k TimerKind) {
 	}
 	f.timerOn[k] = false
 	f.timerSeq[k]++
-	m.push(EffCancelTimer).Timer = Timer{Flight: f.id, Kind: k, Seq: f.timerSeq[k]}
+	m.push(EffectCancelTimer).Timer = Timer{Flight: f.id, Kind: k, Seq: f.timerSeq[k]}
 }
 
-// reply answers one request (an EffReply without Waiters) and counts it in
+// reply answers one request (an EffectReply without Waiters) and counts it in
 // Stats.Served: a node-cache hit, a follower that timed out, the owner of a
 // flight in replyAll. An effect that carries an error is noted in refsAt,
 // so that Ready drops the error once the driver is done with the batch.
@@ -119,7 +119,7 @@ func (m *Machine[V]) reply(id ReqID, key string, since Time, s Served, v V, err 
 	if err != nil {
 		m.out.refsAt = append(m.out.refsAt, int32(len(m.out.effects)))
 	}
-	e := m.push(EffReply)
+	e := m.push(EffectReply)
 	e.Reply = Reply[V]{ID: id, Key: key, Since: since, Served: s, Value: v, Err: err, Level: level}
 	e.Waiters = nil
 }
@@ -153,7 +153,7 @@ func (m *Machine[V]) replyAll(f *flight[V], owner, others Served, v V, err error
 	}
 	m.stats.Served[others] += uint64(n - 1)
 	m.out.refsAt = append(m.out.refsAt, int32(len(m.out.effects)))
-	e := m.push(EffReply)
+	e := m.push(EffectReply)
 	e.Reply = Reply[V]{Key: f.key.name, Served: others, Value: v, Err: err, Level: level}
 	e.Waiters = f.waiters[1:n]
 	m.out.lent = append(m.out.lent, f.waiters)

@@ -29,12 +29,12 @@ func TestStoreFailure(t *testing.T) {
 		wantCause locks.Cause
 		wantAt    time.Duration
 	}{
-		{"errors/invoke", faultError, locks.Invoke, 0, locks.ServedHedged, 2, nil, locks.CauseStoreError, 2200 * ms},
-		{"errors/fail", faultError, locks.Fail, 0, locks.ServedError, 0, locks.ErrWaitTimeout, 0, 2100 * ms},
-		{"errors/stale", faultError, locks.Stale, 10 * time.Second, locks.ServedStale, 1, nil, 0, 2100 * ms},
-		{"errors/stale, none held", faultError, locks.Stale, 0, locks.ServedError, 0, locks.ErrWaitTimeout, 0, 2100 * ms},
-		{"no answer/invoke", faultDrop, locks.Invoke, 0, locks.ServedHedged, 2, nil, locks.CauseWaiterTimeout, 2200 * ms},
-		{"no answer/fail", faultDrop, locks.Fail, 0, locks.ServedError, 0, locks.ErrWaitTimeout, 0, 2100 * ms},
+		{"errors/invoke", faultError, locks.PolicyInvoke, 0, locks.ServedHedged, 2, nil, locks.CauseStoreError, 2200 * ms},
+		{"errors/fail", faultError, locks.PolicyFail, 0, locks.ServedError, 0, locks.ErrWaitTimeout, 0, 2100 * ms},
+		{"errors/stale", faultError, locks.PolicyStale, 10 * time.Second, locks.ServedStale, 1, nil, 0, 2100 * ms},
+		{"errors/stale, none held", faultError, locks.PolicyStale, 0, locks.ServedError, 0, locks.ErrWaitTimeout, 0, 2100 * ms},
+		{"no answer/invoke", faultDrop, locks.PolicyInvoke, 0, locks.ServedHedged, 2, nil, locks.CauseWaiterTimeout, 2200 * ms},
+		{"no answer/fail", faultDrop, locks.PolicyFail, 0, locks.ServedError, 0, locks.ErrWaitTimeout, 0, 2100 * ms},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,7 +73,7 @@ func TestStoreFailure(t *testing.T) {
 					t.Errorf("request %d answered at %v, want %v", id, dur(got), tt.wantAt)
 				}
 			}
-			if tt.policy == locks.Invoke {
+			if tt.policy == locks.PolicyInvoke {
 				if f := w.fetches[len(w.fetches)-1]; len(w.fetches) != 2 || f.fetch.Cause != tt.wantCause || f.fetch.Level != 1 {
 					t.Errorf("calls %s, want a second one with cause %s at level 1", w.describe(), tt.wantCause)
 				}

@@ -1,20 +1,20 @@
 package locks
 
 // startFetch moves f to phaseFetching and emits the upstream call
-// (EffFetch) on behalf of f's owner, counted under cause. It runs when f
+// (EffectFetch) on behalf of f's owner, counted under cause. It runs when f
 // holds every shared level or the topology has none (enterLevel:
 // CauseHolder or CauseNoLock), when a shared level's wait times out with
-// Invoke (levelTimedOut: CauseWaiterTimeout or CauseStoreError, a hedge
+// PolicyInvoke (levelTimedOut: CauseWaiterTimeout or CauseStoreError, a hedge
 // with that level), and for the flight of a follower whose node-level wait
-// timed out with Invoke (followersTimedOut: CauseFollowerTimeout, a hedge
+// timed out with PolicyInvoke (followersTimedOut: CauseFollowerTimeout, a hedge
 // with level 0). If f holds a lease to renew it also arms TimerRenew
-// (EffSetTimer). Only Fetched, the cancellation of its last waiter and
+// (EffectSetTimer). Only Fetched, the cancellation of its last waiter and
 // Abort take a flight out of phaseFetching.
 func (m *Machine[V]) startFetch(f *flight[V], now Time, cause Cause, level int8, hedge bool) {
 	f.phase = phaseFetching
 	f.hedge = hedge
 	m.stats.Fetches[cause]++
-	m.push(EffFetch).Fetch = Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, Owner: f.waiters[0].ID, Cause: cause, Level: level}
+	m.push(EffectFetch).Fetch = Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Owner: f.waiters[0].ID, Cause: cause, Level: level}
 	if m.anyRenewable && m.holdsRenewable(f) {
 		m.setTimer(f, TimerRenew, now.Add(m.renewEvery))
 	}
@@ -59,7 +59,7 @@ func (m *Machine[V]) Fetched(now Time, id FlightID, value V, err error) {
 // cache (the owner served hit, or collapsed if the flight had waited on its
 // way). A hedge's value fills the node cache too, but leaves the key's
 // node-level flight registered, since that flight still runs. It emits the
-// replies, an OpPublish and EffContend -1 per held lock, and what endFlight
+// replies, an OpPublish and EffectContend -1 per held lock, and what endFlight
 // emits; f ends.
 func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
 	if m.cfg.NodeCacheTTL > 0 {
@@ -80,7 +80,7 @@ func (m *Machine[V]) finish(f *flight[V], now Time, value V, owner Served) {
 		}
 		l := &m.levels[i]
 		m.emitOp(Op[V]{
-			Flight: f.id, Kind: OpPublish, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num,
+			Flight: f.id, Kind: OpPublish, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered,
 			Token: h.token, Fence: h.fence, TTL: m.cfg.SharedCacheTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
 			Value: value, Deadline: now.Add(l.LeaseTTL),
 		})

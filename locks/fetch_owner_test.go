@@ -8,7 +8,7 @@ import (
 )
 
 // A driver that holds one upstream function per request must know whose to
-// call: EffFetch names the request that owns the flight, which is the first
+// call: EffectFetch names the request that owns the flight, which is the first
 // request of a flight and, for a follower that hedged after its node-level
 // wait, that follower.
 func TestFetchNamesItsOwner(t *testing.T) {
@@ -23,7 +23,7 @@ func TestFetchNamesItsOwner(t *testing.T) {
 	fetches := func() []locks.Fetch {
 		var out []locks.Fetch
 		for _, e := range m.Ready() {
-			if e.Kind == locks.EffFetch {
+			if e.Kind == locks.EffectFetch {
 				out = append(out, e.Fetch)
 			}
 		}
@@ -36,7 +36,7 @@ func TestFetchNamesItsOwner(t *testing.T) {
 	}
 	m.Request(locks.Time(time.Millisecond), 9, "k")
 	for _, e := range m.Ready() {
-		if e.Kind == locks.EffSetTimer && e.Timer.Kind == locks.TimerFollower {
+		if e.Kind == locks.EffectSetTimer && e.Timer.Kind == locks.TimerFollower {
 			timer = e.Timer
 		}
 	}

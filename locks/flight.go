@@ -64,7 +64,7 @@ type flight[V any] struct {
 	hedge    bool  // fetching without the outermost lock
 	inSub    bool  // registered in its subscription (subIdx)
 	polls    uint8 // safety-net polls at this level so far (notify mode)
-	// contend[i]: f has reported itself (EffContend +1) as holding or
+	// contend[i]: f has reported itself (EffectContend +1) as holding or
 	// waiting for level i's lock and not yet reported -1. contendEnter and
 	// contendLeave only act on a change, so every +1 gets exactly one -1.
 	contend [MaxLevels]bool
@@ -219,7 +219,7 @@ func (m *Machine[V]) newFlight(key keyRef, owner ReqID, now Time) *flight[V] {
 
 // endFlight frees f's slot: it is the last step of every way a flight
 // ends (finish, a failed upstream call, a fail or stale timeout, abort).
-// It cancels f's pending timers (EffCancelTimer), takes f out of its
+// It cancels f's pending timers (EffectCancelTimer), takes f out of its
 // subscription (the last flight to leave one sends OpUnsubscribe),
 // unregisters f as its key's node-level flight, returns its waiter list to
 // the pool unless replyAll lent it to the driver, and bumps the slot's
@@ -268,13 +268,13 @@ func (m *Machine[V]) endFlight(f *flight[V]) {
 
 // abort ends f at now without replying to anyone: it runs when nobody
 // waits for f any more (Cancel, followersTimedOut: live reached 0) and when
-// the caller has already replied (Abort). It may emit EffCancelFetch when
-// the upstream call is on its way, an OpRelease and EffContend -1 for each
-// lock f holds, EffContend -1 for the level f waits at, and what endFlight
+// the caller has already replied (Abort). It may emit EffectCancelFetch when
+// the upstream call is on its way, an OpRelease and EffectContend -1 for each
+// lock f holds, EffectContend -1 for the level f waits at, and what endFlight
 // emits.
 func (m *Machine[V]) abort(f *flight[V], now Time) {
 	if f.phase == phaseFetching {
-		m.push(EffCancelFetch).Fetch = Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, Level: -1}
+		m.push(EffectCancelFetch).Fetch = Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Level: -1}
 	}
 	m.releaseHeld(f, now)
 	if f.level >= 0 && f.level < len(m.levels) {

@@ -126,7 +126,7 @@ func fuzzKeyNumber(key string) int {
 //	1: bit 0 set: a faulty run (pauses, store faults, aborts, short
 //	   timeouts); bit 1: poll instead of notify; bit 2: no lease renewal;
 //	   bit 3: no node cache; bit 4: a stale window; bit 5: keys "a" and
-//	   "b" numbered (Config.KeyNumber), so kept in the slice, "c" not;
+//	   "b" numbered (SimHooks.NumberKeys), so kept in the slice, "c" not;
 //	   bit 6: every machine shares node 0's effect buffers (ShareEffects);
 //	   bit 7, with bit 5: requests come with their numbers (RequestNumbered)
 //	2: nodes (1 to 5), regions (1 or 2), zones per region (1 or 2)
@@ -164,7 +164,7 @@ func newFuzzWorld(t *testing.T, data []byte) *fuzzWorld {
 		l.OnTimeout = locks.Policy(int(policies>>(2*i)&3) % 3)
 		l.NoRenew = noRenew
 		if mode&2 != 0 {
-			l.Wake = locks.Poll
+			l.Wake = locks.WakePoll
 		}
 	}
 	cfg := worldConfig{
@@ -184,10 +184,8 @@ func newFuzzWorld(t *testing.T, data []byte) *fuzzWorld {
 		cfg.StaleFor = time.Second
 	}
 	if mode&32 != 0 {
-		cfg.NodeConfig = func(_ int, c *locks.Config) { c.KeyNumber = fuzzKeyNumber }
-		if mode&128 != 0 {
-			cfg.RequestNumbers = fuzzKeyNumber
-		}
+		cfg.KeyNumbers = fuzzKeyNumber
+		cfg.RequestNumbers = mode&128 != 0
 	}
 	cfg.ShareEffects = mode&64 != 0
 	lat := fuzzLatency[speeds>>4&3]

@@ -14,7 +14,7 @@ package locks_test
 //
 // The harness records every reply, every upstream call (with its cause), the
 // store operations each store served, and the contenders of each (level,
-// store, key) from EffContend, and it checks on the fly what must hold in
+// store, key) from EffectContend, and it checks on the fly what must hold in
 // every run: no request is answered twice or after it was cancelled; a value
 // replied was produced by an upstream call for that key that had already
 // finished; an error replied is a wait timeout that had passed, an abort, or
@@ -74,12 +74,17 @@ type worldConfig struct {
 	// (it must keep the scopes of Topology).
 	NodeConfig func(i int, c *locks.Config)
 	// ShareEffects makes every machine collect its effects in node 0's
-	// buffers (Machine.ShareEffects); the world takes each input's effects
+	// buffers (SimHooks.ShareEffects); the world takes each input's effects
 	// before the next input, as sharing requires.
 	ShareEffects bool
-	// RequestNumbers, if set, numbers keys as the machines' KeyNumber does,
-	// and requests are given with their numbers (Machine.RequestNumbered).
-	RequestNumbers func(key string) int
+	// KeyNumbers, if set, numbers keys in every machine
+	// (SimHooks.NumberKeys), and the world checks that every operation and
+	// upstream call carries the number of its key.
+	KeyNumbers func(key string) int
+	// RequestNumbers, with KeyNumbers, gives requests with their numbers
+	// (SimHooks.RequestNumbered) and hints (SimHooks.Prefetch,
+	// PrefetchFlight).
+	RequestNumbers bool
 	// StoreFault decides what a store does with an operation arriving at
 	// now (the default: it applies it).
 	StoreFault func(now locks.Time, st *store, op locks.Op[int]) fault
@@ -90,7 +95,7 @@ var defaultLevel = locks.Level{
 	LeaseTTL:     2 * time.Second,
 	WaitTimeout:  time.Second,
 	PollInterval: 50 * ms,
-	Wake:         locks.Notify,
+	Wake:         locks.WakeNotify,
 }
 
 // defaultConfig is a world of the given topology and nodes with the usual
@@ -202,7 +207,7 @@ type fetchRec struct {
 	value     int
 	err       error
 	finished  bool
-	cancelled bool // the machine sent EffCancelFetch for it
+	cancelled bool // the machine sent EffectCancelFetch for it
 }
 
 type contKey struct {
@@ -375,8 +380,11 @@ func newWorld(tb testing.TB, cfg worldConfig) *world {
 		if err != nil {
 			tb.Fatalf("node %d: %v", i, err)
 		}
+		if cfg.KeyNumbers != nil {
+			m.SimHooks().NumberKeys(cfg.KeyNumbers)
+		}
 		if cfg.ShareEffects && i > 0 {
-			m.ShareEffects(w.nodes[0].m)
+			m.SimHooks().ShareEffects(w.nodes[0].m)
 		}
 		n := &node{id: i, place: p, m: m}
 		w.nodes = append(w.nodes, n)
@@ -535,10 +543,11 @@ func (w *world) dispatch(e *event) {
 	case evRequest:
 		r := e.req
 		r.started, r.at = true, w.now // later than asked if the node was paused
-		if w.cfg.RequestNumbers != nil {
+		if w.cfg.RequestNumbers && w.cfg.KeyNumbers != nil {
 			// A numbering driver may give hints; they must change nothing.
-			n.m.Prefetch(w.cfg.RequestNumbers(r.key))
-			r.handle = n.m.RequestNumbered(w.now, r.id, r.key, w.cfg.RequestNumbers(r.key))
+			hooks := n.m.SimHooks()
+			hooks.Prefetch(w.cfg.KeyNumbers(r.key))
+			r.handle = hooks.RequestNumbered(w.now, r.id, r.key, w.cfg.KeyNumbers(r.key))
 		} else {
 			r.handle = n.m.Request(w.now, r.id, r.key)
 		}
@@ -560,9 +569,9 @@ func (w *world) dispatch(e *event) {
 	case evOpArrive:
 		w.arrive(e)
 	case evOpReply:
-		if w.cfg.RequestNumbers != nil {
-			n.m.PrefetchFlight(e.op.Flight.Slot)
-			n.m.PrefetchFlight(math.MaxUint32) // no such flight: no effect
+		if w.cfg.RequestNumbers {
+			n.m.SimHooks().PrefetchFlight(e.op.Flight.Slot)
+			n.m.SimHooks().PrefetchFlight(math.MaxUint32) // no such flight: no effect
 		}
 		n.m.StoreDone(w.now, e.op, e.res)
 		w.flush(n)
@@ -661,13 +670,19 @@ func (w *world) flush(n *node) {
 			w.log.effect(n, &effects[i])
 		}
 		switch e.Kind {
-		case locks.EffStore:
+		case locks.EffectStore, locks.EffectContend:
+			w.checkKeyNumber(n, e.Kind, e.Op.Key, e.Op.KeyNum, e.Op.KeyNumbered)
+		case locks.EffectFetch, locks.EffectCancelFetch:
+			w.checkKeyNumber(n, e.Kind, e.Fetch.Key, e.Fetch.KeyNum, e.Fetch.KeyNumbered)
+		}
+		switch e.Kind {
+		case locks.EffectStore:
 			if !e.Op.Scope.Shared() {
 				w.tb.Fatalf("%v: node %d: store operation %s for scope %s", dur(w.now), n.id, e.Op.Kind, e.Op.Scope)
 			}
 			st := w.storeFor(n, e.Op.Scope)
 			w.schedule(w.now.Add(w.cfg.Latency[st.scope]), &event{kind: evOpArrive, node: n, st: st, op: e.Op})
-		case locks.EffSetTimer:
+		case locks.EffectSetTimer:
 			slot := e.Timer.Slot()
 			for len(n.timers) <= slot {
 				n.timers = append(n.timers, nil)
@@ -676,26 +691,26 @@ func (w *world) flush(n *node) {
 				heap.Remove(&w.q, old.index)
 			}
 			n.timers[slot] = w.schedule(e.At, &event{kind: evTimer, node: n, timer: e.Timer})
-		case locks.EffCancelTimer:
+		case locks.EffectCancelTimer:
 			slot := e.Timer.Slot()
 			if slot < len(n.timers) && n.timers[slot] != nil {
 				heap.Remove(&w.q, n.timers[slot].index)
 				n.timers[slot] = nil
 			}
-		case locks.EffFetch:
+		case locks.EffectFetch:
 			w.startFetch(n, e.Fetch)
-		case locks.EffCancelFetch:
+		case locks.EffectCancelFetch:
 			for _, f := range slices.Backward(w.fetches) {
 				if f.node == n && f.fetch.Flight == e.Fetch.Flight && !f.finished {
 					f.cancelled = true
 					break
 				}
 			}
-		case locks.EffReply:
+		case locks.EffectReply:
 			for r := range e.Replies {
 				w.onReply(n, r)
 			}
-		case locks.EffContend:
+		case locks.EffectContend:
 			k := contKey{e.Op.Level, w.storeFor(n, e.Op.Scope), e.Op.Key}
 			g := w.contenders[k]
 			if g == nil {
@@ -710,6 +725,19 @@ func (w *world) flush(n *node) {
 		default:
 			w.tb.Fatalf("%v: node %d: unknown effect kind %d", dur(w.now), n.id, e.Kind)
 		}
+	}
+}
+
+// checkKeyNumber fails the test unless an effect of kind for key carries
+// the key's number (num, numbered) exactly when the machine numbers keys
+// (worldConfig.KeyNumbers) and numbers this one.
+func (w *world) checkKeyNumber(n *node, kind locks.EffectKind, key string, num uint32, numbered bool) {
+	want := -1
+	if w.cfg.KeyNumbers != nil {
+		want = w.cfg.KeyNumbers(key)
+	}
+	if got := int(num); numbered != (want >= 0) || (numbered && got != want) || (!numbered && num != 0) {
+		w.tb.Fatalf("%v: node %d: effect %d for %q carries key number %d (numbered %v), want %d (-1: none)", dur(w.now), n.id, kind, key, num, numbered, want)
 	}
 }
 

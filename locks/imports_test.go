@@ -27,7 +27,7 @@ var allowedImports = map[string]bool{
 	"strings":      true,
 	"time":         true,
 	"unicode/utf8": true,
-	// A hint to the CPU cache (Machine.Prefetch): no I/O, no clock.
+	// A hint to the CPU cache (SimHooks.Prefetch): no I/O, no clock.
 	"github.com/stampsim/stampsim/internal/prefetch": true,
 }
 

@@ -45,7 +45,7 @@ func TestKeyTableForgetsUnusableKeys(t *testing.T) {
 				m.Request(now, ReqID(2*i+1), key) // a follower with node-only
 				var fetches []FlightID
 				for _, e := range m.Ready() {
-					if e.Kind == EffFetch {
+					if e.Kind == EffectFetch {
 						fetches = append(fetches, e.Fetch.Flight)
 					}
 				}
@@ -93,7 +93,7 @@ func TestKeyTableKeepsKeysInUse(t *testing.T) {
 	m.Fetched(now, slow, 42, nil)
 	var replies int
 	for _, e := range m.Ready() {
-		if e.Kind == EffReply {
+		if e.Kind == EffectReply {
 			for r := range e.Replies {
 				if r.Value != 42 || r.Key != "slow" {
 					t.Errorf("reply %+v, want value 42 for slow", r)
@@ -106,7 +106,7 @@ func TestKeyTableKeepsKeysInUse(t *testing.T) {
 		t.Errorf("%d replies, want 2", replies)
 	}
 	m.Request(now, 3, "slow")
-	if e := m.Ready(); len(e) != 1 || e[0].Kind != EffReply || e[0].Reply.Served != ServedHit || e[0].Reply.Value != 42 {
+	if e := m.Ready(); len(e) != 1 || e[0].Kind != EffectReply || e[0].Reply.Served != ServedHit || e[0].Reply.Value != 42 {
 		t.Errorf("a request after the fetch got %+v, want a node-cache hit with 42", e)
 	}
 }

@@ -6,35 +6,39 @@ import (
 	"github.com/stampsim/stampsim/internal/prefetch"
 )
 
-// keyTable holds a machine's keyEntry per key. Keys that Config.KeyNumber
-// numbers live in an open-addressing table of their own (numTable), keyed
-// by number; all others in a Go map by name. The numbered table is for
-// simulators, which run hundreds of machines over one numbered key space: a
-// request then costs one integer hash and, almost always, one cache line,
-// where a map probe hashes and compares the name and touches three lines (a
-// quarter of a simulation's time went to those probes). A production driver
-// leaves KeyNumber nil and every key goes to the map. Which side holds a key
-// changes nothing else: an entry reads the same from either, a zero entry
-// means "nothing known", and both are swept the same way.
+// keyTable holds a machine's keyEntry per key. Keys that the simulator
+// numbers (SimHooks.NumberKeys) live in an open-addressing table of their
+// own (numTable), keyed by number; all others in a Go map by name. The
+// numbered table is for simulators, which run hundreds of machines over one
+// numbered key space: a request then costs one integer hash and, almost
+// always, one cache line, where a map probe hashes and compares the name
+// and touches three lines (a quarter of a simulation's time went to those
+// probes). A production driver numbers nothing and every key goes to the
+// map. Which side holds a key changes nothing else: an entry reads the same
+// from either, a zero entry means "nothing known", and both are swept the
+// same way.
 type keyTable[V any] struct {
-	number func(string) int
+	number func(string) int // SimHooks.NumberKeys; nil: keys by name only
 	nums   numTable[V]
 	names  map[string]keyEntry[V]
 }
 
-// newKeyTable returns an empty table that numbers keys with number
-// (Config.KeyNumber), or keeps every key by name when number is nil.
-func newKeyTable[V any](number func(string) int) keyTable[V] {
-	return keyTable[V]{number: number, names: make(map[string]keyEntry[V])}
+// newKeyTable returns an empty table that keeps every key by name until
+// SimHooks.NumberKeys gives it a numbering.
+func newKeyTable[V any]() keyTable[V] {
+	return keyTable[V]{names: make(map[string]keyEntry[V])}
 }
 
-// keyRef is a key as the machine carries it: its name and its number under
-// Config.KeyNumber plus one (0: not numbered, kept by name). The number is
-// worked out once, when a request arrives, and travels with the flight and
-// its operations (Op.KeyNum), so no one parses the name twice.
+// keyRef is a key as the machine carries it: its name and, when numbered,
+// its number (kept by number), else kept by name. The number is worked out
+// once, when a request arrives, and travels with the flight and its
+// operations (Op.KeyNum, Op.KeyNumbered), so no one parses the name twice.
+// With the flag beside the number it is as large as a name and a number
+// alone.
 type keyRef struct {
-	name string
-	num  uint32
+	name     string
+	num      uint32
+	numbered bool
 }
 
 // ref returns key's keyRef.
@@ -45,18 +49,18 @@ func (t *keyTable[V]) ref(key string) keyRef {
 	return t.numbered(key, t.number(key))
 }
 
-// numbered returns the keyRef of key, whose number under Config.KeyNumber
-// the caller already knows to be n (-1: not numbered).
+// numbered returns the keyRef of key, whose number under the table's
+// numbering the caller already knows to be n (-1: not numbered).
 func (t *keyTable[V]) numbered(key string, n int) keyRef {
 	if t.number != nil && n >= 0 && n < 1<<32-1 {
-		return keyRef{name: key, num: uint32(n) + 1}
+		return keyRef{name: key, num: uint32(n), numbered: true}
 	}
 	return keyRef{name: key}
 }
 
 // get returns k's entry (the zero entry when none).
 func (t *keyTable[V]) get(k keyRef) keyEntry[V] {
-	if k.num != 0 {
+	if k.numbered {
 		return t.nums.get(k.num)
 	}
 	return t.names[k.name]
@@ -64,7 +68,7 @@ func (t *keyTable[V]) get(k keyRef) keyEntry[V] {
 
 // set stores k's entry.
 func (t *keyTable[V]) set(k keyRef, e keyEntry[V]) {
-	if k.num != 0 {
+	if k.numbered {
 		t.nums.set(k.num, e)
 		return
 	}
@@ -73,7 +77,7 @@ func (t *keyTable[V]) set(k keyRef, e keyEntry[V]) {
 
 // drop forgets k.
 func (t *keyTable[V]) drop(k keyRef) {
-	if k.num != 0 {
+	if k.numbered {
 		t.nums.drop(k.num)
 		return
 	}
@@ -82,7 +86,7 @@ func (t *keyTable[V]) drop(k keyRef) {
 
 // prefetch starts loading k's entry, if numbered, into the CPU's caches.
 func (t *keyTable[V]) prefetch(k keyRef) {
-	if k.num != 0 {
+	if k.numbered {
 		t.nums.prefetch(k.num)
 	}
 }
@@ -106,11 +110,12 @@ func useless[V any](e keyEntry[V], cutoff Time) bool { return e.flight == 0 && e
 // held returns how many keys the table knows (for tests).
 func (t *keyTable[V]) held() int { return len(t.names) + t.nums.used }
 
-// numTable is a hash table from key numbers (plus one, so that 0 marks an
-// empty slot) to entries: open addressing with linear probing, at most half
-// full, Fibonacci hashing, and deletion by backward shift, so there are no
-// tombstones and a lookup stops at the first empty slot. With entries of 32
-// bytes, a probe almost always reads one cache line.
+// numTable is a hash table from key numbers (below 2^32-1) to entries: open
+// addressing with linear probing, at most half full, Fibonacci hashing, and
+// deletion by backward shift, so there are no tombstones and a lookup stops
+// at the first empty slot. With entries of 32 bytes, a probe almost always
+// reads one cache line. A slot holds its key's number plus one, so that 0
+// marks it empty; only slot and the methods' first lines know that.
 type numTable[V any] struct {
 	slots []numSlot[V] // len is 0 or a power of two
 	shift uint         // 64 - log2(len(slots))
@@ -123,12 +128,17 @@ type numSlot[V any] struct {
 	e   keyEntry[V]
 }
 
-// home returns the slot where the probe for num starts.
+// slot returns what a slot holds for key number n: n+1, never the 0 of an
+// empty slot.
+func slot(n uint32) uint32 { return n + 1 }
+
+// home returns the slot where the probe for num (a slot's number, see
+// slot) starts.
 func (t *numTable[V]) home(num uint32) int {
 	return int((uint64(num) * 0x9E3779B97F4A7C15) >> t.shift)
 }
 
-// find returns num's slot, or -1.
+// find returns the index of the slot holding num (see slot), or -1.
 func (t *numTable[V]) find(num uint32) int {
 	if len(t.slots) == 0 {
 		return -1
@@ -144,27 +154,29 @@ func (t *numTable[V]) find(num uint32) int {
 	}
 }
 
-// get returns num's entry (the zero entry when none).
-func (t *numTable[V]) get(num uint32) keyEntry[V] {
-	if i := t.find(num); i >= 0 {
+// get returns the entry of key number n (the zero entry when none).
+func (t *numTable[V]) get(n uint32) keyEntry[V] {
+	if i := t.find(slot(n)); i >= 0 {
 		return t.slots[i].e
 	}
 	return keyEntry[V]{}
 }
 
-// prefetch starts loading the slot where the probe for num starts.
-func (t *numTable[V]) prefetch(num uint32) {
+// prefetch starts loading the slot where the probe for key number n starts.
+func (t *numTable[V]) prefetch(n uint32) {
 	if len(t.slots) > 0 {
-		prefetch.At(&t.slots[t.home(num)])
+		prefetch.At(&t.slots[t.home(slot(n))])
 	}
 }
 
-// set stores e for num; a zero e (nothing cached, no flight) drops num.
-func (t *numTable[V]) set(num uint32, e keyEntry[V]) {
+// set stores e for key number n; a zero e (nothing cached, no flight)
+// drops n.
+func (t *numTable[V]) set(n uint32, e keyEntry[V]) {
 	if !e.cached && e.flight == 0 {
-		t.drop(num)
+		t.drop(n)
 		return
 	}
+	num := slot(n)
 	if i := t.find(num); i >= 0 {
 		t.slots[i].e = e
 		return
@@ -175,7 +187,8 @@ func (t *numTable[V]) set(num uint32, e keyEntry[V]) {
 	t.insert(num, e)
 }
 
-// insert puts num, which is not in the table, in its first free slot.
+// insert puts num (a slot's number), which is not in the table, in its
+// first free slot.
 func (t *numTable[V]) insert(num uint32, e keyEntry[V]) {
 	mask := len(t.slots) - 1
 	i := t.home(num)
@@ -186,9 +199,9 @@ func (t *numTable[V]) insert(num uint32, e keyEntry[V]) {
 	t.used++
 }
 
-// drop removes num.
-func (t *numTable[V]) drop(num uint32) {
-	if i := t.find(num); i >= 0 {
+// drop removes key number n.
+func (t *numTable[V]) drop(n uint32) {
+	if i := t.find(slot(n)); i >= 0 {
 		t.dropAt(i)
 	}
 }

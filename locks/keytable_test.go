@@ -24,12 +24,12 @@ func keyNumber(key string) int {
 	return n
 }
 
-// Config.KeyNumber only moves keys from the machine's map to a slice: the
+// Numbering keys (SimHooks.NumberKeys) only moves keys from the machine's map to a slice: the
 // same world, run with and without it, answers every request the same way at
 // the same time and makes the same upstream calls. The world mixes numbered
 // keys, a key numbered past the slice's bound and unnumbered keys; node
 // caches expire during the run and one key's values go stale.
-func TestKeyNumberChangesNothing(t *testing.T) {
+func TestNumberKeysChangesNothing(t *testing.T) {
 	keys := []string{"k0", "k1", "k2", "k7", "k20000", "home", "cart"}
 	for _, name := range []string{"none", "node-only", "two-level", "fanout-tree"} {
 		t.Run(name, func(t *testing.T) {
@@ -37,7 +37,7 @@ func TestKeyNumberChangesNothing(t *testing.T) {
 				topo := builtin(t, name, func(i int, l *locks.Level) {
 					l.WaitTimeout = 150 * ms // some waits time out and hedge
 					if i == 0 {
-						l.OnTimeout = locks.Stale
+						l.OnTimeout = locks.PolicyStale
 					}
 				})
 				cfg := defaultConfig(topo, nodesIn(6, 2, 1)...)
@@ -48,7 +48,7 @@ func TestKeyNumberChangesNothing(t *testing.T) {
 					}
 					return time.Duration(50+n*37%200) * ms, nil
 				}
-				cfg.NodeConfig = func(_ int, c *locks.Config) { c.KeyNumber = number }
+				cfg.KeyNumbers = number
 				w := newWorld(t, cfg)
 				r := rand.New(rand.NewPCG(1, 2))
 				for i := range 3000 {
@@ -79,4 +79,34 @@ func TestKeyNumberChangesNothing(t *testing.T) {
 
 func describe(r *reqRec) string {
 	return fmt.Sprintf("%d replies, %v %v value %d at %v", r.replies, r.reply.Served, r.reply.Err, r.reply.Value, dur(r.repliedAt))
+}
+
+// NumberKeys is refused once the machine has had a request: a key it
+// already keeps by name would then be looked for by number and lost.
+func TestNumberKeysAfterARequestPanics(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		requests int
+		panics   bool
+	}{
+		{"before any request", 0, false},
+		{"after a request", 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := locks.NewMachine[int](locks.Config{Topology: builtin(t, "node-only"), NodeCacheTTL: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range tc.requests {
+				m.Request(0, locks.ReqID(i+1), "k1")
+				m.Ready()
+			}
+			defer func() {
+				if got := recover() != nil; got != tc.panics {
+					t.Errorf("NumberKeys panicked: %v, want %v", got, tc.panics)
+				}
+			}()
+			m.SimHooks().NumberKeys(keyNumber)
+		})
+	}
 }

@@ -15,7 +15,7 @@ import (
 // no such check: its read reached the store after the store registered the
 // subscription, so the release will be announced to it.
 func TestNoLastCheckAfterSubscriptionStands(t *testing.T) {
-	topo := builtin(t, "one-level", func(_ int, l *locks.Level) { l.Wake, l.PollInterval = locks.Notify, time.Second })
+	topo := builtin(t, "one-level", func(_ int, l *locks.Level) { l.Wake, l.PollInterval = locks.WakeNotify, time.Second })
 	w := newWorld(t, defaultConfig(topo, place{}, place{}))
 	w.request(at(0), 0, "k")
 	first := w.request(at(10*ms), 1, "k")

@@ -37,7 +37,7 @@ func (m *Machine[V]) holdsRenewable(f *flight[V]) bool {
 // current end; a lease whose end has passed since the last extension that
 // succeeded is marked lost instead (Stats.LeasesLost) and no longer
 // extended. While a renewable lease is left it sets the timer again
-// (EffSetTimer).
+// (EffectSetTimer).
 func (m *Machine[V]) renew(f *flight[V], now Time) {
 	if f.phase != phaseFetching || f.held == nil {
 		return
@@ -56,7 +56,7 @@ func (m *Machine[V]) renew(f *flight[V], now Time) {
 		h.sent = now
 		m.emitOp(Op[V]{
 			Flight: f.id, Kind: OpExtend, Level: uint8(i), Scope: l.Scope,
-			Key: f.key.name, KeyNum: f.key.num, Token: h.token, TTL: l.LeaseTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
+			Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Token: h.token, TTL: l.LeaseTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
 			Deadline: h.leaseEnd,
 		})
 	}
@@ -97,9 +97,9 @@ func (m *Machine[V]) extendDone(now Time, op Op[V], res Result[V]) {
 }
 
 // releaseHeld gives back every shared lock f holds, outermost first: an
-// OpRelease (a compare-and-delete by token) and EffContend -1 for each. It
-// runs when a flight ends without a value to publish: its upstream call
-// failed, a wait timed out with Fail or Stale, or it was aborted. A flight
+// OpRelease (a compare-and-delete by token) and EffectContend -1 for each. It
+// runs when a flight ends without a value to publish: its upstream call failed,
+// a wait timed out with PolicyFail or PolicyStale, or it was aborted. A flight
 // with a value publishes instead (finish), which also releases the lock.
 func (m *Machine[V]) releaseHeld(f *flight[V], now Time) {
 	for i := len(m.levels) - 1; i >= m.firstLevel && f.holding > 0; i-- {
@@ -109,7 +109,7 @@ func (m *Machine[V]) releaseHeld(f *flight[V], now Time) {
 		}
 		l := &m.levels[i]
 		m.emitOp(Op[V]{
-			Flight: f.id, Kind: OpRelease, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num,
+			Flight: f.id, Kind: OpRelease, Level: uint8(i), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered,
 			Token: h.token, Deadline: now.Add(l.LeaseTTL),
 		})
 		h.acquired = false
@@ -137,7 +137,7 @@ func (m *Machine[V]) releaseLateGrant(f *flight[V], now Time, op Op[V], res Resu
 		return // a duplicate of the reply that made f the holder
 	}
 	m.emitOp(Op[V]{
-		Flight: op.Flight, Kind: OpRelease, Level: op.Level, Scope: op.Scope, Key: op.Key, KeyNum: op.KeyNum,
+		Flight: op.Flight, Kind: OpRelease, Level: op.Level, Scope: op.Scope, Key: op.Key, KeyNum: op.KeyNum, KeyNumbered: op.KeyNumbered,
 		Token: op.Token, Deadline: now.Add(m.levels[op.Level].LeaseTTL),
 	})
 }

@@ -23,13 +23,6 @@ type Config struct {
 	// derived from its run seed; a production driver passes 32 bytes from
 	// crypto/rand so that tokens cannot be guessed.
 	Seed [32]byte
-	// KeyNumber, when set, numbers keys (from 0, below 2^32-1) so that the
-	// machine keeps them in a compact table of its own instead of a map
-	// from names (one cache line per request instead of three). It returns
-	// -1 for a key it does not number. A simulator whose keys are "k0", "k1",
-	// ... sets it; a production driver leaves it nil. It changes nothing
-	// the machine does, only where it keeps what it knows about a key.
-	KeyNumber func(key string) int
 }
 
 // LevelStats counts what happened at one level of the topology on one node.
@@ -42,7 +35,7 @@ type LevelStats struct {
 	// Timeouts counts waits that timed out.
 	Timeouts uint64
 	// PeakContenders is, for the node level only, the most requests one
-	// flight had at once. Shared levels span nodes: drivers sum EffContend.
+	// flight had at once. Shared levels span nodes: drivers sum EffectContend.
 	PeakContenders int
 }
 
@@ -109,7 +102,7 @@ type Machine[V any] struct {
 	subs    map[subKey]*subscription
 	subPool []*subscription
 	// out is where effects are written until Ready takes them; machines
-	// that ShareEffects share one.
+	// that share effects (SimHooks.ShareEffects) share one.
 	out       *outbox[V]
 	ptrValues bool // V may hold pointers: Ready clears whole batches
 	rng       *rand.ChaCha8
@@ -133,7 +126,7 @@ func NewMachine[V any](cfg Config) (*Machine[V], error) {
 	m := &Machine[V]{
 		cfg:    cfg,
 		levels: cfg.Topology.Levels,
-		keys:   newKeyTable[V](cfg.KeyNumber),
+		keys:   newKeyTable[V](),
 		subs:   make(map[subKey]*subscription),
 		out:    new(outbox[V]),
 		rng:    rand.NewChaCha8(cfg.Seed),
@@ -172,9 +165,9 @@ func (m *Machine[V]) InFlight() int { return len(m.flights) - len(m.free) }
 
 // Abort ends every flight at now: waiting requests get ErrAborted, held locks
 // are released, subscriptions and timers dropped. A driver calls it when it
-// closes. It emits, for each flight, the replies (EffReply), then what
-// abort emits: EffCancelFetch for an upstream call on its way, OpRelease for
-// each lock held, EffContend -1, EffCancelTimer and OpUnsubscribe.
+// closes. It emits, for each flight, the replies (EffectReply), then what
+// abort emits: EffectCancelFetch for an upstream call on its way, OpRelease for
+// each lock held, EffectContend -1, EffectCancelTimer and OpUnsubscribe.
 func (m *Machine[V]) Abort(now Time) {
 	for _, f := range m.flights {
 		if f.phase == phaseIdle && f.live == 0 {
@@ -186,7 +179,7 @@ func (m *Machine[V]) Abort(now Time) {
 }
 
 // StoreDone is the input "the store answered op with res at now". op must be
-// the Op of the EffStore effect, unchanged.
+// the Op of the EffectStore effect, unchanged.
 //
 // A read-or-acquire's reply moves its flight (readOrAcquireDone) only if
 // the flight still waits for that very operation: still in phaseRA, at the

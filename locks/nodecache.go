@@ -14,8 +14,8 @@ type keyEntry[V any] struct {
 }
 
 // staleUntil returns until when the node cache keeps e's value for the stale
-// policy (it is fresh before e.fresh). A timeout under Stale serves the value
-// while now is before this, fresh or not.
+// policy (it is fresh before e.fresh). A timeout under PolicyStale serves the
+// value while now is before this, fresh or not.
 func (m *Machine[V]) staleUntil(e keyEntry[V]) Time { return e.fresh.Add(m.cfg.StaleFor) }
 
 // sweepCache drops node-cache entries past their stale window that no flight

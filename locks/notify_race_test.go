@@ -22,7 +22,7 @@ func TestNotificationDuringReadIsNotLost(t *testing.T) {
 	ops := func(kind locks.OpKind) []locks.Op[string] {
 		var out []locks.Op[string]
 		for _, e := range m.Ready() {
-			if e.Kind == locks.EffStore && e.Op.Kind == kind {
+			if e.Kind == locks.EffectStore && e.Op.Kind == kind {
 				out = append(out, e.Op)
 			}
 		}

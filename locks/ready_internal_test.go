@@ -52,7 +52,7 @@ func TestReadyDropsReferences(t *testing.T) {
 		f := m.Ready()[0].Fetch.Flight
 		m.Fetched(0, f, make([]byte, 1<<20), nil)
 		batch := m.Ready()
-		if len(batch) == 0 || batch[0].Kind != EffReply || batch[0].Reply.Value == nil {
+		if len(batch) == 0 || batch[0].Kind != EffectReply || batch[0].Reply.Value == nil {
 			t.Fatalf("want a reply with the value, got %+v", batch)
 		}
 		m.Ready()

@@ -23,15 +23,16 @@ func (m *Machine[V]) Request(now Time, id ReqID, key string) Handle {
 	return m.request(now, id, key, m.keys.ref(key))
 }
 
-// request is Request and RequestNumbered once the key's keyRef is known.
+// request is Request and SimHooks.RequestNumbered once the key's keyRef is
+// known.
 // On a fresh node-cache entry it emits the reply (ServedHit) and returns
 // the zero Handle. With a node level and a flight already in progress for
 // the key, whatever its phase, the request joins it as a follower, and if
-// no follower timer is pending it emits EffSetTimer (TimerFollower, at now
+// no follower timer is pending it emits EffectSetTimer (TimerFollower, at now
 // plus the node level's WaitTimeout). Otherwise it starts a flight (the
 // key's node-level flight when there is a node level) and enters the first
-// shared level: EffSetTimer (TimerDeadline) and the first read-or-acquire
-// (EffStore), or, with no shared level, the upstream call (EffFetch,
+// shared level: EffectSetTimer (TimerDeadline) and the first read-or-acquire
+// (EffectStore), or, with no shared level, the upstream call (EffectFetch,
 // CauseNoLock).
 func (m *Machine[V]) request(now Time, id ReqID, key string, k keyRef) Handle {
 	m.stats.Requests++
@@ -72,11 +73,11 @@ func (m *Machine[V]) request(now Time, id ReqID, key string, k keyRef) Handle {
 
 // Cancel is the input "the request h was cancelled at now": it gets no reply.
 // Its flight goes on for the others, unless it was the last one waiting, in
-// which case the flight is aborted (its locks released). A follower that
-// hedged after its node-level wait is still waiting, for its own upstream
-// call, which cancelling it aborts. Cancel reports whether the request was
-// still waiting. It emits nothing unless it aborts a flight, and then what
-// abort emits (EffCancelFetch, OpRelease, EffContend -1, EffCancelTimer,
+// which case the flight is aborted (its locks released). A follower that hedged
+// after its node-level wait is still waiting, for its own upstream call, which
+// cancelling it aborts. Cancel reports whether the request was still waiting.
+// It emits nothing unless it aborts a flight, and then what abort emits
+// (EffectCancelFetch, OpRelease, EffectContend -1, EffectCancelTimer,
 // OpUnsubscribe).
 func (m *Machine[V]) Cancel(now Time, h Handle) bool {
 	if !h.valid {

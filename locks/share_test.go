@@ -9,7 +9,7 @@ import (
 	"github.com/stampsim/stampsim/locks"
 )
 
-// Machines that share effect buffers (Machine.ShareEffects) behave exactly
+// Machines that share effect buffers (SimHooks.ShareEffects) behave exactly
 // as machines that do not, when the driver takes each input's effects
 // before the next input: the same upstream calls, and every request the
 // same reply at the same time. The run mixes node-cache hits, collapsed

@@ -6,9 +6,9 @@ import "time"
 // is none left. It runs when a flight starts (request, at the first shared
 // level) and when it takes a level's lock (readOrAcquireDone, at the next
 // one). At a level it draws the token for the wait, arms the wait's
-// deadline (EffSetTimer, TimerDeadline) and sends the first read-or-acquire
-// (EffStore): f is in phaseRA. Past the last level f holds every lock, or
-// the topology has none, and startFetch emits the upstream call (EffFetch,
+// deadline (EffectSetTimer, TimerDeadline) and sends the first read-or-acquire
+// (EffectStore): f is in phaseRA. Past the last level f holds every lock, or
+// the topology has none, and startFetch emits the upstream call (EffectFetch,
 // CauseHolder or CauseNoLock) and the renewal timer when a lease needs it:
 // f is in phaseFetching.
 func (m *Machine[V]) enterLevel(f *flight[V], now Time, i int) {
@@ -31,7 +31,7 @@ func (m *Machine[V]) enterLevel(f *flight[V], now Time, i int) {
 }
 
 // sendReadOrAcquire sends f's read-or-acquire at its current level
-// (EffStore) and moves f to phaseRA. The same operation is the first read
+// (EffectStore) and moves f to phaseRA. The same operation is the first read
 // at a level (enterLevel), a poll (Fired, TimerPoll), a wake-up (Notified),
 // a read again after a notification raced the last one
 // (readOrAcquireDone), and the last check once a subscription stands
@@ -46,7 +46,7 @@ func (m *Machine[V]) sendReadOrAcquire(f *flight[V], now Time) {
 	f.phase = phaseRA
 	m.emitOp(Op[V]{
 		Flight: f.id, Seq: f.raSeq, Kind: OpReadOrAcquire, Level: uint8(f.level), Scope: l.Scope,
-		Key: f.key.name, KeyNum: f.key.num, Token: f.token, TTL: l.LeaseTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
+		Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Token: f.token, TTL: l.LeaseTTL, FenceTTL: FenceTTL(*l, m.cfg.SharedCacheTTL),
 		Deadline: f.deadline,
 	})
 }
@@ -56,14 +56,14 @@ func (m *Machine[V]) sendReadOrAcquire(f *flight[V], now Time) {
 // on the reply:
 //
 //   - StatusValue: the shared cache has the value (double-checked locking).
-//     f stops waiting (EffCancelTimer, perhaps OpUnsubscribe), reports
-//     EffContend -1 and finishes: the replies, the node-cache fill, an
+//     f stops waiting (EffectCancelTimer, perhaps OpUnsubscribe), reports
+//     EffectContend -1 and finishes: the replies, the node-cache fill, an
 //     OpPublish for every inner level whose lock f holds. f ends.
 //   - StatusAcquired: f takes the lock, with its fence and a lease counted
-//     from when the read was sent. It stops waiting, reports EffContend +1
+//     from when the read was sent. It stops waiting, reports EffectContend +1
 //     and enters the next level (enterLevel): phaseRA there, or
 //     phaseFetching past the last.
-//   - StatusHeld: f waits; it reports EffContend +1 (and counts a wait) the
+//   - StatusHeld: f waits; it reports EffectContend +1 (and counts a wait) the
 //     first time at this level. If a notification came while the read was
 //     on its way, it reads again at once (phaseRA). Otherwise, in notify
 //     mode and not yet subscribed, it joins the level's subscription
@@ -119,7 +119,7 @@ func (m *Machine[V]) readOrAcquireDone(f *flight[V], now Time, res Result[V]) {
 			m.sendReadOrAcquire(f, now)
 			return
 		}
-		if l.Wake == Notify && !f.inSub && m.joinSub(f, now) {
+		if l.Wake == WakeNotify && !f.inSub && m.joinSub(f, now) {
 			return
 		}
 		f.phase = phaseWaiting
@@ -143,7 +143,7 @@ func (m *Machine[V]) readOrAcquireDone(f *flight[V], now Time, res Result[V]) {
 // safety-net poll (f.polls, reset when f enters a level).
 func (m *Machine[V]) pollWait(f *flight[V], l *Level, ttl time.Duration) time.Duration {
 	wait := l.PollInterval
-	if l.Wake == Notify && f.inSub {
+	if l.Wake == WakeNotify && f.inSub {
 		wait = l.PollInterval << min(f.polls, 10)
 		if f.polls < 255 {
 			f.polls++
@@ -157,7 +157,7 @@ func (m *Machine[V]) pollWait(f *flight[V], l *Level, ttl time.Duration) time.Du
 
 // stopWaiting ends f's wait at its current level: no more polls, no deadline,
 // no subscription. It runs when the wait is over (a value or the lock
-// found, or the deadline passed), and emits EffCancelTimer for the timers
+// found, or the deadline passed), and emits EffectCancelTimer for the timers
 // still pending and, if f was the node's last flight in the subscription,
 // OpUnsubscribe.
 func (m *Machine[V]) stopWaiting(f *flight[V]) {
@@ -168,7 +168,7 @@ func (m *Machine[V]) stopWaiting(f *flight[V]) {
 	}
 }
 
-// contendEnter reports (EffContend +1) that f holds or waits for the lock
+// contendEnter reports (EffectContend +1) that f holds or waits for the lock
 // of level i, unless f already has: it runs when a read-or-acquire finds
 // the lock held or takes it.
 func (m *Machine[V]) contendEnter(f *flight[V], i int) {
@@ -180,7 +180,7 @@ func (m *Machine[V]) contendEnter(f *flight[V], i int) {
 	m.contend(f, l, i, 1)
 }
 
-// contendLeave reports (EffContend -1) that f no longer holds or waits for
+// contendLeave reports (EffectContend -1) that f no longer holds or waits for
 // the lock of level i, if it had reported that it did: it runs when the
 // wait ends with a value or a timeout, when f publishes or releases the
 // lock, and when f is aborted. An i outside the levels (f.level before the

@@ -24,7 +24,7 @@ const (
 // flight of the node to wait there sends OpSubscribe (joinSub), the last to
 // stop waiting sends OpUnsubscribe (leaveSub). Every flight listed is at
 // that level, with inSub set and subIdx its index in flights. Only levels
-// woken by Notify have subscriptions.
+// woken by WakeNotify have subscriptions.
 type subscription struct {
 	state       subState
 	activeSince Time     // when the subscription was confirmed
@@ -34,7 +34,7 @@ type subscription struct {
 // Notified is the input "the store of scope announced at now that the lock of
 // key was released or its value written". Every flight of this node waiting
 // on that lock polls at once: one in phaseWaiting cancels its poll timer
-// (EffCancelTimer) and reads again (EffStore, phaseRA); one whose read is
+// (EffectCancelTimer) and reads again (EffectStore, phaseRA); one whose read is
 // already on its way is marked, so that a "held" reply, which the store may
 // have given before the release, makes it read once more. Only a confirmed
 // subscription is woken: the flights of a pending one are all in
@@ -78,7 +78,7 @@ func (m *Machine[V]) Notified(now Time, scope Scope, key string) {
 // is not subscribed yet. It emits OpSubscribe when it creates the
 // subscription; f then waits in phaseSubscribing, as it does when the
 // subscription is still pending. When the subscription stands but f's read
-// was sent before it was confirmed, it emits the last check (EffStore) and
+// was sent before it was confirmed, it emits the last check (EffectStore) and
 // f is in phaseRA. Otherwise it emits nothing and the caller sets the poll
 // timer.
 func (m *Machine[V]) joinSub(f *flight[V], now Time) bool {
@@ -95,7 +95,7 @@ func (m *Machine[V]) joinSub(f *flight[V], now Time) bool {
 		s.flights = s.flights[:0]
 		m.subs[k] = s
 		l := &m.levels[f.level]
-		m.emitOp(Op[V]{Flight: f.id, Kind: OpSubscribe, Level: uint8(f.level), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num, Deadline: f.deadline})
+		m.emitOp(Op[V]{Flight: f.id, Kind: OpSubscribe, Level: uint8(f.level), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Deadline: f.deadline})
 	}
 	f.inSub = true
 	f.subIdx = len(s.flights)
@@ -141,17 +141,17 @@ func (m *Machine[V]) leaveSub(f *flight[V]) {
 	delete(m.subs, k)
 	m.subPool = append(m.subPool, s)
 	l := &m.levels[f.level]
-	m.emitOp(Op[V]{Flight: f.id, Kind: OpUnsubscribe, Level: uint8(f.level), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num})
+	m.emitOp(Op[V]{Flight: f.id, Kind: OpUnsubscribe, Level: uint8(f.level), Scope: l.Scope, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered})
 }
 
 // subscribeDone is the store's reply to OpSubscribe (StoreDone). It is
 // matched to the node's subscription by (level, key); if that is not
 // pending (it was dropped, or is already confirmed) the reply is late. On
 // StatusOK the subscription stands from now: each of its flights in
-// phaseSubscribing makes its last check (EffStore, phaseRA). On failure the
+// phaseSubscribing makes its last check (EffectStore, phaseRA). On failure the
 // subscription is dropped without an unsubscribe (nothing was subscribed),
 // its flights wait in phaseWaiting with a poll timer at PollInterval
-// (EffSetTimer), and the next flight to find the lock held subscribes
+// (EffectSetTimer), and the next flight to find the lock held subscribes
 // again.
 func (m *Machine[V]) subscribeDone(now Time, op Op[V], res Result[V]) {
 	s := m.subs[subKey{op.Level, op.Key}]

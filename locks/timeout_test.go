@@ -41,11 +41,11 @@ type timeoutCase struct {
 // of 10s the value of the first call is still held when the wait times out
 // at 3.1s; with 1s it is gone (it went stale at 1.1s and was dropped at 2.1s).
 var timeoutCases = []timeoutCase{
-	{policy: locks.Invoke, want: locks.ServedHedged, wantValue: 3, hedge: true},
-	{policy: locks.Fail, want: locks.ServedError, wantErr: locks.ErrWaitTimeout},
-	{policy: locks.Stale, staleFor: 10 * time.Second, want: locks.ServedStale, wantValue: 1},
-	{policy: locks.Stale, staleFor: time.Second, want: locks.ServedError, wantErr: locks.ErrWaitTimeout},
-	{policy: locks.Stale, staleFor: 0, want: locks.ServedError, wantErr: locks.ErrWaitTimeout},
+	{policy: locks.PolicyInvoke, want: locks.ServedHedged, wantValue: 3, hedge: true},
+	{policy: locks.PolicyFail, want: locks.ServedError, wantErr: locks.ErrWaitTimeout},
+	{policy: locks.PolicyStale, staleFor: 10 * time.Second, want: locks.ServedStale, wantValue: 1},
+	{policy: locks.PolicyStale, staleFor: time.Second, want: locks.ServedError, wantErr: locks.ErrWaitTimeout},
+	{policy: locks.PolicyStale, staleFor: 0, want: locks.ServedError, wantErr: locks.ErrWaitTimeout},
 }
 
 func (tc timeoutCase) String() string {

@@ -5,20 +5,20 @@ package locks
 // through every poll, subscription and retry, and the level's OnTimeout
 // policy applies to the whole flight. It acts in phaseRA, phaseSubscribing
 // and phaseWaiting (any other phase ignores it; the deadline is cancelled
-// before a flight leaves them). f stops waiting (EffCancelTimer, perhaps
-// OpUnsubscribe) and reports EffContend -1, then:
+// before a flight leaves them). f stops waiting (EffectCancelTimer, perhaps
+// OpUnsubscribe) and reports EffectContend -1, then:
 //
-//   - Invoke: f hedges (EffFetch, CauseWaiterTimeout, or CauseStoreError
-//     when its last read failed) and is in phaseFetching. It keeps the
-//     inner locks it holds, and their renewal, and publishes to them when
-//     the value comes.
-//   - Stale: if the node cache still holds a value for the key within its
-//     stale window, every waiter gets it (ServedStale); if not, as Fail.
-//   - Fail: every waiter gets ErrWaitTimeout (ServedError).
+//   - PolicyInvoke: f hedges (EffectFetch, CauseWaiterTimeout, or
+//     CauseStoreError when its last read failed) and is in phaseFetching. It
+//     keeps the inner locks it holds, and their renewal, and publishes to them
+//     when the value comes.
+//   - PolicyStale: if the node cache still holds a value for the key within its
+//     stale window, every waiter gets it (ServedStale); if not, as PolicyFail.
+//   - PolicyFail: every waiter gets ErrWaitTimeout (ServedError).
 //
-// With Stale and Fail f gives back its inner locks (OpRelease, EffContend
-// -1) and ends. A read-or-acquire still on its way arrives late, and a lock
-// it grants is given back then (releaseLateGrant).
+// With PolicyStale and PolicyFail f gives back its inner locks (OpRelease,
+// EffectContend -1) and ends. A read-or-acquire still on its way arrives late,
+// and a lock it grants is given back then (releaseLateGrant).
 func (m *Machine[V]) levelTimedOut(f *flight[V], now Time) {
 	if f.phase != phaseRA && f.phase != phaseSubscribing && f.phase != phaseWaiting {
 		return
@@ -29,13 +29,13 @@ func (m *Machine[V]) levelTimedOut(f *flight[V], now Time) {
 	m.stopWaiting(f)
 	m.contendLeave(f, i)
 	switch l.OnTimeout {
-	case Invoke:
+	case PolicyInvoke:
 		cause := CauseWaiterTimeout
 		if f.lastErr {
 			cause = CauseStoreError
 		}
 		m.startFetch(f, now, cause, int8(i), true)
-	case Stale:
+	case PolicyStale:
 		if e := m.keys.get(f.key); e.cached && now < m.staleUntil(e) {
 			m.replyAll(f, ServedStale, ServedStale, e.value, nil, int8(i))
 			m.releaseHeld(f, now)
@@ -54,16 +54,16 @@ func (m *Machine[V]) levelTimedOut(f *flight[V], now Time) {
 // passed. Followers joined in time order, so their deadlines are in order too
 // and one timer per flight covers them all.
 //
-// It is TimerFollower, set for the oldest follower still waiting, and runs
-// in whatever phase f is. Each follower past its node-level WaitTimeout
-// leaves f and applies the node level's OnTimeout on its own: Invoke starts
-// a flight of its own, owned by the follower and reachable from its Handle
-// (hedgeOf), that calls the upstream at once (EffFetch,
-// CauseFollowerTimeout, level 0); Stale replies with the node cache's value
-// if it is within its stale window (ServedStale), and otherwise, as Fail,
-// with ErrWaitTimeout (ServedError). If nobody is left waiting for f (its
-// owner was cancelled and the last follower timed out), f is aborted;
-// otherwise the timer is set again (EffSetTimer) for the next follower.
+// It is TimerFollower, set for the oldest follower still waiting, and runs in
+// whatever phase f is. Each follower past its node-level WaitTimeout leaves f
+// and applies the node level's OnTimeout on its own: PolicyInvoke starts a
+// flight of its own, owned by the follower and reachable from its Handle
+// (hedgeOf), that calls the upstream at once (EffectFetch,
+// CauseFollowerTimeout, level 0); PolicyStale replies with the node cache's
+// value if it is within its stale window (ServedStale), and otherwise, as
+// PolicyFail, with ErrWaitTimeout (ServedError). If nobody is left waiting for
+// f (its owner was cancelled and the last follower timed out), f is aborted;
+// otherwise the timer is set again (EffectSetTimer) for the next follower.
 func (m *Machine[V]) followersTimedOut(f *flight[V], now Time) {
 	l := &m.levels[0]
 	for f.head < len(f.waiters) {
@@ -79,12 +79,12 @@ func (m *Machine[V]) followersTimedOut(f *flight[V], now Time) {
 		f.leave(f.head - 1)
 		m.stats.Levels[0].Timeouts++
 		switch l.OnTimeout {
-		case Invoke:
+		case PolicyInvoke:
 			h := m.newFlight(f.key, w.ID, w.Since)
 			h.hedgeOf = Handle{Flight: f.id, Index: uint32(f.head - 1), valid: true}
 			m.hedges++
 			m.startFetch(h, now, CauseFollowerTimeout, 0, true)
-		case Stale:
+		case PolicyStale:
 			if e := m.keys.get(f.key); e.cached && now < m.staleUntil(e) {
 				m.reply(w.ID, f.key.name, w.Since, ServedStale, e.value, nil, 0)
 				continue

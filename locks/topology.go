@@ -51,15 +51,15 @@ type Policy uint8
 
 // The on-timeout policies.
 const (
-	// Invoke calls the upstream directly (a hedge). It is the default and
-	// what Vercel's CDN does.
-	Invoke Policy = iota
-	// Fail replies with ErrWaitTimeout.
-	Fail
-	// Stale serves the value the node cache still holds past its TTL (see
-	// Config.StaleFor), and fails like Fail when it holds none, so that the
-	// upstream stays protected.
-	Stale
+	// PolicyInvoke calls the upstream directly (a hedge). It is the
+	// default and what Vercel's CDN does.
+	PolicyInvoke Policy = iota
+	// PolicyFail replies with ErrWaitTimeout.
+	PolicyFail
+	// PolicyStale serves the value the node cache still holds past its TTL
+	// (see Config.StaleFor), and fails like PolicyFail when it holds none,
+	// so that the upstream stays protected.
+	PolicyStale
 )
 
 var policyNames = [...]string{"invoke", "fail", "stale"}
@@ -87,11 +87,11 @@ type Wake uint8
 
 // The wake modes.
 const (
-	// Notify subscribes to release notifications and keeps polling at the
-	// poll interval as a safety net.
-	Notify Wake = iota
-	// Poll only polls, at the poll interval.
-	Poll
+	// WakeNotify subscribes to release notifications and keeps polling at
+	// the poll interval as a safety net.
+	WakeNotify Wake = iota
+	// WakePoll only polls, at the poll interval.
+	WakePoll
 )
 
 var wakeNames = [...]string{"notify", "poll"}
@@ -132,7 +132,7 @@ type Level struct {
 	// Wake is how waiters learn of a release (shared levels only).
 	Wake Wake
 	// PollInterval is how often a waiter re-reads the store (shared levels
-	// only; in Notify mode it is the safety net).
+	// only; with WakeNotify it is the safety net).
 	PollInterval time.Duration
 	// NoRenew switches lease renewal off for this level, to reproduce the
 	// failure renewal prevents: an upstream slower than the lease lets a
@@ -180,7 +180,7 @@ func (t Topology) Validate() error {
 		if l.WaitTimeout <= 0 {
 			return &FieldError{t.Name, i, "wait_timeout", fmt.Sprintf("must be positive, got %v", l.WaitTimeout)}
 		}
-		if l.OnTimeout > Stale {
+		if l.OnTimeout > PolicyStale {
 			return &FieldError{t.Name, i, "on_timeout", fmt.Sprintf("unknown policy %d", l.OnTimeout)}
 		}
 		if !l.Scope.Shared() {
@@ -195,7 +195,7 @@ func (t Topology) Validate() error {
 		if l.PollInterval <= 0 {
 			return &FieldError{t.Name, i, "poll_interval", fmt.Sprintf("must be positive, got %v", l.PollInterval)}
 		}
-		if l.Wake > Poll {
+		if l.Wake > WakePoll {
 			return &FieldError{t.Name, i, "wake", fmt.Sprintf("unknown wake mode %d", l.Wake)}
 		}
 	}

@@ -147,12 +147,12 @@ func TestNamesRoundTrip(t *testing.T) {
 			t.Errorf("ParseScope(%q) = %v, %v", s, got, err)
 		}
 	}
-	for _, p := range []locks.Policy{locks.Invoke, locks.Fail, locks.Stale} {
+	for _, p := range []locks.Policy{locks.PolicyInvoke, locks.PolicyFail, locks.PolicyStale} {
 		if got, err := locks.ParsePolicy(p.String()); err != nil || got != p {
 			t.Errorf("ParsePolicy(%q) = %v, %v", p, got, err)
 		}
 	}
-	for _, w := range []locks.Wake{locks.Notify, locks.Poll} {
+	for _, w := range []locks.Wake{locks.WakeNotify, locks.WakePoll} {
 		if got, err := locks.ParseWake(w.String()); err != nil || got != w {
 			t.Errorf("ParseWake(%q) = %v, %v", w, got, err)
 		}

@@ -496,20 +496,20 @@ func (tr *transcript) effect(n *node, e *locks.Effect[int]) {
 	levels := n.m.Topology().Levels
 	var s string
 	switch e.Kind {
-	case locks.EffStore:
+	case locks.EffectStore:
 		s = fmt.Sprintf("store %s %s", levels[e.Op.Level].LevelName(), tr.fmtOp(n.id, e.Op))
-	case locks.EffSetTimer:
+	case locks.EffectSetTimer:
 		s = fmt.Sprintf("set-timer %s %s at=%s", tr.flight(n.id, e.Timer.Flight), timerNames[e.Timer.Kind], fmtTime(e.At))
-	case locks.EffCancelTimer:
+	case locks.EffectCancelTimer:
 		s = fmt.Sprintf("cancel-timer %s %s", tr.flight(n.id, e.Timer.Flight), timerNames[e.Timer.Kind])
-	case locks.EffFetch:
+	case locks.EffectFetch:
 		s = fmt.Sprintf("fetch %s %s owner=#%d cause=%s", tr.flight(n.id, e.Fetch.Flight), e.Fetch.Key, e.Fetch.Owner, e.Fetch.Cause)
 		if e.Fetch.Level >= 0 {
 			s += " level=" + levels[e.Fetch.Level].LevelName()
 		}
-	case locks.EffCancelFetch:
+	case locks.EffectCancelFetch:
 		s = fmt.Sprintf("cancel-fetch %s %s", tr.flight(n.id, e.Fetch.Flight), e.Fetch.Key)
-	case locks.EffReply:
+	case locks.EffectReply:
 		var ids []locks.ReqID
 		for r := range e.Replies {
 			ids = append(ids, r.ID)
@@ -525,7 +525,7 @@ func (tr *transcript) effect(n *node, e *locks.Effect[int]) {
 		if r.Err != nil {
 			s += fmt.Sprintf(" err=%q", r.Err.Error())
 		}
-	case locks.EffContend:
+	case locks.EffectContend:
 		s = fmt.Sprintf("contend %s %s %+d", levels[e.Op.Level].LevelName(), e.Op.Key, e.Delta)
 	default:
 		s = fmt.Sprintf("effect kind %d", e.Kind)

@@ -150,14 +150,15 @@ type Op[V any] struct {
 	Kind   OpKind
 	Level  uint8 // index of the level in the topology
 	Scope  Scope
-	// KeyNum is Key's number under Config.KeyNumber plus one, or 0 when
-	// the machine does not number keys: a driver that numbers its keys
-	// reads it instead of parsing Key.
-	KeyNum uint32
-	Key    string
-	Token  Token         // OpReadOrAcquire, OpPublish, OpExtend, OpRelease
-	Fence  uint64        // OpPublish: the fence the holder got
-	TTL    time.Duration // lease TTL (acquire, extend) or cache TTL (publish)
+	// KeyNumbered says that the machine numbers Key (SimHooks.NumberKeys)
+	// and KeyNum is its number: a driver that numbers its keys reads it
+	// instead of parsing Key. Otherwise KeyNum is 0 and means nothing.
+	KeyNumbered bool
+	KeyNum      uint32
+	Key         string
+	Token       Token         // OpReadOrAcquire, OpPublish, OpExtend, OpRelease
+	Fence       uint64        // OpPublish: the fence the holder got
+	TTL         time.Duration // lease TTL (acquire, extend) or cache TTL (publish)
 	// FenceTTL is how long the key's fence counter and last accepted fence
 	// must live on after this operation (OpReadOrAcquire that takes the
 	// lock, OpExtend that renews it, OpPublish that writes): the longer of
@@ -245,9 +246,10 @@ type Fetch struct {
 	// follower that hedged. A driver that holds an upstream function per
 	// request calls the owner's.
 	Owner ReqID
-	// KeyNum is as in Op.
-	KeyNum uint32
-	Cause  Cause
+	// KeyNum and KeyNumbered are as in Op.
+	KeyNum      uint32
+	KeyNumbered bool
+	Cause       Cause
 	// Level is the level whose timeout caused a hedge (CauseWaiterTimeout,
 	// CauseStoreError, CauseFollowerTimeout), or -1.
 	Level int8
@@ -272,24 +274,24 @@ type EffectKind uint8
 
 // The effects.
 const (
-	// EffStore: run Effect.Op.
-	EffStore EffectKind = iota
-	// EffSetTimer: call Machine.Fired with Effect.Timer at Effect.At,
+	// EffectStore: run Effect.Op.
+	EffectStore EffectKind = iota
+	// EffectSetTimer: call Machine.Fired with Effect.Timer at Effect.At,
 	// replacing any pending timer in the same slot.
-	EffSetTimer
-	// EffCancelTimer: drop the pending timer in Effect.Timer's slot.
-	EffCancelTimer
-	// EffFetch: call the upstream as Effect.Fetch says.
-	EffFetch
-	// EffCancelFetch: the flight was aborted; the driver may cancel the call.
-	EffCancelFetch
-	// EffReply: deliver Effect.Reply, or, when Effect.Waiters is set, one
+	EffectSetTimer
+	// EffectCancelTimer: drop the pending timer in Effect.Timer's slot.
+	EffectCancelTimer
+	// EffectFetch: call the upstream as Effect.Fetch says.
+	EffectFetch
+	// EffectCancelFetch: the flight was aborted; the driver may cancel the call.
+	EffectCancelFetch
+	// EffectReply: deliver Effect.Reply, or, when Effect.Waiters is set, one
 	// reply to each waiter (see Effect.Replies).
-	EffReply
-	// EffContend: Effect.Delta flights (+1 or -1) started or stopped holding
+	EffectReply
+	// EffectContend: Effect.Delta flights (+1 or -1) started or stopped holding
 	// or waiting for the lock of Effect.Op.Level on Effect.Op.Key. Drivers
 	// sum these over nodes to find peak contenders.
-	EffContend
+	EffectContend
 )
 
 // Waiter is a request waiting in a flight: its ID and when it arrived.
@@ -305,25 +307,26 @@ type Waiter struct {
 // notices.)
 type Effect[V any] struct {
 	Kind EffectKind
-	// Delta is set for EffContend.
+	// Delta is set for EffectContend.
 	Delta int8
-	// Timer is set for EffSetTimer and EffCancelTimer, At for EffSetTimer.
+	// Timer is set for EffectSetTimer and EffectCancelTimer, At for
+	// EffectSetTimer.
 	Timer Timer
 	At    Time
-	// Op is set for EffStore, and for EffContend, where its Flight, Level,
-	// Scope, Key and KeyNum name the lock.
+	// Op is set for EffectStore, and for EffectContend, where its Flight, Level,
+	// Scope, Key, KeyNumbered and KeyNum name the lock.
 	Op Op[V]
-	// Reply is the reply of an EffReply. When Waiters is not nil the same
+	// Reply is the reply of an EffectReply. When Waiters is not nil the same
 	// reply goes to each of them instead (with their ID and Since): the
 	// followers of a flight are answered with one effect. Use Replies to
 	// walk both cases.
 	Reply   Reply[V]
 	Waiters []Waiter
-	// Fetch is set for EffFetch and EffCancelFetch.
+	// Fetch is set for EffectFetch and EffectCancelFetch.
 	Fetch Fetch
 }
 
-// Replies calls yield with each reply an EffReply carries, in order.
+// Replies calls yield with each reply an EffectReply carries, in order.
 func (e *Effect[V]) Replies(yield func(Reply[V]) bool) {
 	if e.Waiters == nil {
 		yield(e.Reply)

@@ -78,9 +78,9 @@ func New[V any]() *Store[V] {
 // different keys different numbers. Keys numbered below n are kept in a
 // slice indexed by number (grown as larger numbers are used, up to n), the
 // others in a map as in a store from New, so that a simulator whose keys are
-// numbered saves a hash lookup per operation. An Op whose KeyNum is set is
-// taken at its word (KeyNum-1 is the key's number), so the machines that send
-// the ops must number keys with index too (locks.Config.KeyNumber). It
+// numbered saves a hash lookup per operation. An Op whose KeyNumbered is set
+// is taken at its word (KeyNum is the key's number), so the machines that
+// send the ops must number keys with index too (locks.SimHooks.NumberKeys). It
 // behaves exactly as a store from New.
 func NewIndexed[V any](index func(key string) int, n int) *Store[V] {
 	s := New[V]()
@@ -89,12 +89,12 @@ func NewIndexed[V any](index func(key string) int, n int) *Store[V] {
 }
 
 // get returns key's entry and its fences' expiries, creating them if need
-// be. num is the key's number plus one when the caller knows it (Op.KeyNum),
-// or 0.
-func (s *Store[V]) get(key string, num uint32) (*entry[V], *fenceExp) {
+// be. num is the key's number when the caller knows it (numbered: the Op's
+// KeyNum and KeyNumbered).
+func (s *Store[V]) get(key string, num uint32, numbered bool) (*entry[V], *fenceExp) {
 	if s.index != nil {
-		i := int(num) - 1
-		if num == 0 {
+		i := int(num)
+		if !numbered {
 			i = s.index(key)
 		}
 		if i >= 0 && i < s.denseMax {
@@ -128,13 +128,13 @@ func (s *Store[V]) grow(i int) {
 	s.denseExp = exp
 }
 
-// Prefetch is a hint that an operation on the key numbered num-1 (an Op's
+// Prefetch is a hint that an operation on the key numbered num (an Op's
 // KeyNum) is coming: it starts loading the key's entry into the CPU's
 // caches, for a store from NewIndexed. It changes nothing the store does.
 // A simulator calls it when it sends an operation, which reaches the store
 // some hundreds of events later.
 func (s *Store[V]) Prefetch(num uint32) {
-	if i := int(num) - 1; i >= 0 && i < len(s.dense) {
+	if i := int(num); i < len(s.dense) {
 		prefetch.At(&s.dense[i])
 	}
 }
@@ -182,7 +182,7 @@ type Applied[V any] struct {
 // Apply runs op at time now on behalf of subscriber sub (the node's number,
 // used by OpSubscribe and OpUnsubscribe).
 func (s *Store[V]) Apply(now locks.Time, sub int32, op locks.Op[V]) Applied[V] {
-	e, x := s.get(op.Key, op.KeyNum)
+	e, x := s.get(op.Key, op.KeyNum, op.KeyNumbered)
 	if e.hasValue && now >= e.valueExp {
 		e.hasValue = false
 		var zero V

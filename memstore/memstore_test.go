@@ -289,7 +289,11 @@ func testKeysAreIndependent(t *testing.T, newStore func() *memstore.Store[string
 }
 
 // An indexed store grows its slice as larger numbers come, keeps the entries
-// it has, and after Clear has forgotten every key, numbered or not.
+// it has, and after Clear has forgotten every key, numbered or not. It does
+// so whether the ops name their keys only or also carry their numbers
+// (Op.KeyNumbered, as a numbering machine sends them, which the store takes
+// at its word): Fence, which finds a key by name, sees what the ops did
+// only if the store put each where its number says, key 0 included.
 func TestIndexedGrowsAndClears(t *testing.T) {
 	number := func(key string) int {
 		var n int
@@ -298,30 +302,38 @@ func TestIndexedGrowsAndClears(t *testing.T) {
 		}
 		return n
 	}
-	s := memstore.NewIndexed[string](number, 1000)
-	keys := []string{"k0", "k999", "k5", "k1000", "other"}
-	for i, k := range keys {
-		a := s.Apply(locks.Time(i), 0, locks.Op[string]{Kind: locks.OpReadOrAcquire, Key: k, Token: tokA, TTL: time.Second})
-		if a.Result != acquired(1) {
-			t.Errorf("%s: %+v, want its first fence", k, a.Result)
-		}
-	}
-	for _, k := range keys {
-		if c, _ := s.Fence(10, k); c != 1 {
-			t.Errorf("%s: fence counter %d after growing, want 1", k, c)
-		}
-	}
-	if s.Len() != len(keys) {
-		t.Errorf("Len %d, want %d", s.Len(), len(keys))
-	}
-	s.Clear()
-	for _, k := range keys {
-		if c, _ := s.Fence(10, k); c != 0 {
-			t.Errorf("%s: fence counter %d after Clear", k, c)
-		}
-	}
-	if s.Len() != 0 {
-		t.Errorf("Len %d after Clear", s.Len())
+	for _, numbered := range []bool{false, true} {
+		t.Run(fmt.Sprintf("numbered ops %v", numbered), func(t *testing.T) {
+			s := memstore.NewIndexed[string](number, 1000)
+			keys := []string{"k0", "k999", "k5", "k1000", "other"}
+			for i, k := range keys {
+				op := locks.Op[string]{Kind: locks.OpReadOrAcquire, Key: k, Token: tokA, TTL: time.Second}
+				if n := number(k); numbered && n >= 0 {
+					op.KeyNum, op.KeyNumbered = uint32(n), true
+				}
+				a := s.Apply(locks.Time(i), 0, op)
+				if a.Result != acquired(1) {
+					t.Errorf("%s: %+v, want its first fence", k, a.Result)
+				}
+			}
+			for _, k := range keys {
+				if c, _ := s.Fence(10, k); c != 1 {
+					t.Errorf("%s: fence counter %d after growing, want 1", k, c)
+				}
+			}
+			if s.Len() != len(keys) {
+				t.Errorf("Len %d, want %d", s.Len(), len(keys))
+			}
+			s.Clear()
+			for _, k := range keys {
+				if c, _ := s.Fence(10, k); c != 0 {
+					t.Errorf("%s: fence counter %d after Clear", k, c)
+				}
+			}
+			if s.Len() != 0 {
+				t.Errorf("Len %d after Clear", s.Len())
+			}
+		})
 	}
 }
 

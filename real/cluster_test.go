@@ -40,7 +40,7 @@ func TestRedisClusterMovedSubscription(t *testing.T) {
 		},
 	}
 	const wait = 5 * time.Second
-	ds := newDrivers(t, b, 3, real.Options{Topology: topology(t, "two-level", level(10*time.Second, wait, 50*time.Millisecond, locks.Fail))})
+	ds := newDrivers(t, b, 3, real.Options{Topology: topology(t, "two-level", level(10*time.Second, wait, 50*time.Millisecond, locks.PolicyFail))})
 	u := &upstream{delay: 200 * time.Millisecond, value: "v"}
 	var longest time.Duration
 	for i, o := range stampede(ds, 30, key, u.fetch) {

@@ -142,8 +142,7 @@ func New(opt Options) (*Driver, error) {
 	return d, nil
 }
 
-// Topology returns the topology the driver runs, defaults filled in (and
-// its node level gone under Options.SkipNodeLevel).
+// Topology returns the topology the driver runs, defaults filled in.
 func (d *Driver) Topology() locks.Topology {
 	t := d.cfg.topo
 	t.Levels = append([]locks.Level(nil), t.Levels...)
@@ -368,7 +367,7 @@ func (d *Driver) collect(now locks.Time, tracked bool) *batch {
 	for i := range effs {
 		e := &effs[i]
 		switch e.Kind {
-		case locks.EffStore:
+		case locks.EffectStore:
 			if !io {
 				continue
 			}
@@ -384,28 +383,28 @@ func (d *Driver) collect(now locks.Time, tracked bool) *batch {
 			} else {
 				b.ops = append(b.ops, e.Op)
 			}
-		case locks.EffSetTimer:
+		case locks.EffectSetTimer:
 			d.setMachineTimer(e.Timer, e.At)
-		case locks.EffCancelTimer:
+		case locks.EffectCancelTimer:
 			d.cancelMachineTimer(e.Timer)
-		case locks.EffFetch:
+		case locks.EffectFetch:
 			if !io {
 				continue
 			}
 			b.fetches = append(b.fetches, d.startFetch(now, e.Fetch))
 			d.opsWG.Add(1)
-		case locks.EffCancelFetch:
+		case locks.EffectCancelFetch:
 			if fr := d.fetches[e.Fetch.Flight]; fr != nil {
 				delete(d.fetches, e.Fetch.Flight)
 				fr.reported = true
 				d.removeTimer(fr.deadline)
 				fr.cancel()
 			}
-		case locks.EffReply:
+		case locks.EffectReply:
 			for r := range e.Replies {
 				d.deliverReply(now, r, obs, b)
 			}
-		case locks.EffContend:
+		case locks.EffectContend:
 			if obs {
 				b.contends = append(b.contends, *e)
 			}

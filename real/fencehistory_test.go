@@ -181,7 +181,7 @@ func fencedStory(t *testing.T, srv *redistest.Server, seed uint64) ([]porcupine.
 	rng := rand.New(rand.NewPCG(seed, 0xfe2ce))
 	h := &historian{base: time.Now()}
 	prefix := fmt.Sprintf("fh-%d-%d:", seed, time.Now().UnixNano())
-	opt := real.Options{Topology: topology(t, "one-level", level(lease, 5*time.Second, 20*time.Millisecond, locks.Fail)), NodeCacheTTL: -1, Prefix: prefix}
+	opt := real.Options{Topology: topology(t, "one-level", level(lease, 5*time.Second, 20*time.Millisecond, locks.PolicyFail)), NodeCacheTTL: -1, Prefix: prefix}
 	ns := hookedNetNodes(t, srv, 3, opt, func(i int) redis.Hook { return historyHook{h, i} })
 	var serial atomic.Int64
 	fetch := func(ctx context.Context) ([]byte, error) {

@@ -83,7 +83,7 @@ func TestMiniredis(t *testing.T) {
 func TestWaitingCallersCostNoGoroutines(t *testing.T) {
 	noLeaks(t)
 	b, _ := miniBackend(t)
-	d := newDriver(t, b, real.Options{Topology: topology(t, "two-level", level(0, 0, 0, locks.Fail))})
+	d := newDriver(t, b, real.Options{Topology: topology(t, "two-level", level(0, 0, 0, locks.PolicyFail))})
 	const callers = 5000 // the race detector allows 8,128 goroutines
 	release := make(chan struct{})
 	base := runtime.NumGoroutine()
@@ -123,7 +123,7 @@ func TestWaitingCallersCostNoGoroutines(t *testing.T) {
 func TestHedgingFollowerUsesItsOwnFetch(t *testing.T) {
 	noLeaks(t)
 	b, _ := miniBackend(t)
-	d := newDriver(t, b, real.Options{Topology: topology(t, "node-only", level(0, 50*time.Millisecond, 0, locks.Invoke))})
+	d := newDriver(t, b, real.Options{Topology: topology(t, "node-only", level(0, 50*time.Millisecond, 0, locks.PolicyInvoke))})
 	release := make(chan struct{})
 	owner := make(chan outcome, 1)
 	go func() {
@@ -146,7 +146,7 @@ func TestHedgingFollowerUsesItsOwnFetch(t *testing.T) {
 func TestFetchTimeoutEndsTheFlight(t *testing.T) {
 	noLeaks(t)
 	b, _ := miniBackend(t)
-	d := newDriver(t, b, real.Options{Topology: topology(t, "two-level", level(0, 0, 0, locks.Fail)), FetchTimeout: 100 * time.Millisecond})
+	d := newDriver(t, b, real.Options{Topology: topology(t, "two-level", level(0, 0, 0, locks.PolicyFail)), FetchTimeout: 100 * time.Millisecond})
 	release := make(chan struct{})
 	defer close(release) // before Close, which waits for the fetch
 	_, err := d.Do(context.Background(), "k", func(context.Context) ([]byte, error) { <-release; return []byte("late"), nil })
@@ -163,7 +163,7 @@ func TestFetchTimeoutEndsTheFlight(t *testing.T) {
 func TestCloseReleasesLocks(t *testing.T) {
 	noLeaks(t)
 	b, m := miniBackend(t)
-	d := newDriver(t, b, real.Options{Topology: topology(t, "two-level", level(time.Minute, 0, 0, locks.Fail))})
+	d := newDriver(t, b, real.Options{Topology: topology(t, "two-level", level(time.Minute, 0, 0, locks.PolicyFail))})
 	done := make(chan error, 1)
 	go func() {
 		_, err := d.Do(context.Background(), "k", func(ctx context.Context) ([]byte, error) {
@@ -191,8 +191,8 @@ func TestCloseReleasesLocks(t *testing.T) {
 func TestPollModeCollapsesWithoutSubscribing(t *testing.T) {
 	noLeaks(t)
 	b, _ := miniBackend(t)
-	l := level(0, 0, 20*time.Millisecond, locks.Fail)
-	l.Wake = locks.Poll
+	l := level(0, 0, 20*time.Millisecond, locks.PolicyFail)
+	l.Wake = locks.WakePoll
 	ds := newDrivers(t, b, 4, real.Options{Topology: topology(t, "two-level", l)})
 	u := &upstream{delay: 100 * time.Millisecond, value: "v"}
 	for i, o := range stampede(ds, 100, "k", u.fetch) {
@@ -204,26 +204,6 @@ func TestPollModeCollapsesWithoutSubscribing(t *testing.T) {
 	if u.calls.Load() != 1 || s.Store[locks.ScopeRegion][locks.OpSubscribe].Ops != 0 || s.Notifications != 0 {
 		t.Errorf("%d upstream calls, %d subscriptions, %d notifications; want 1, 0, 0",
 			u.calls.Load(), s.Store[locks.ScopeRegion][locks.OpSubscribe].Ops, s.Notifications)
-	}
-}
-
-// SkipNodeLevel strips the node level: every request then goes to the store
-// on its own, which validation must notice.
-func TestSkipNodeLevelStripsTheNodeLevel(t *testing.T) {
-	noLeaks(t)
-	b, _ := miniBackend(t)
-	for _, skip := range []bool{false, true} {
-		opt := real.Options{Topology: topology(t, "two-level", level(0, 0, 0, locks.Fail)), SkipNodeLevel: skip}
-		d := newDriver(t, b, opt)
-		if got, want := len(d.Topology().Levels), map[bool]int{false: 2, true: 1}[skip]; got != want {
-			t.Errorf("skip %v: %d levels, want %d", skip, got, want)
-		}
-		u := &upstream{delay: 50 * time.Millisecond, value: "v"}
-		stampede([]*real.Driver{d}, 50, "k-"+map[bool]string{false: "kept", true: "skipped"}[skip], u.fetch)
-		flights := d.Stats().Store[locks.ScopeRegion][locks.OpReadOrAcquire].Ops
-		if skip && flights < 50 || !skip && flights >= 50 {
-			t.Errorf("skip %v: %d read-or-acquire operations for 50 callers", skip, flights)
-		}
 	}
 }
 
@@ -276,7 +256,7 @@ func TestObserverSeesWhatStatsCount(t *testing.T) {
 	noLeaks(t)
 	b, _ := miniBackend(t)
 	rec := &recorder{}
-	ds := newDrivers(t, b, 3, real.Options{Topology: topology(t, "two-level", level(0, 0, 0, locks.Fail)), Observer: rec})
+	ds := newDrivers(t, b, 3, real.Options{Topology: topology(t, "two-level", level(0, 0, 0, locks.PolicyFail)), Observer: rec})
 	u := &upstream{delay: 50 * time.Millisecond, value: "v"}
 	stampede(ds, 90, "k", u.fetch)
 	for _, d := range ds {

@@ -279,8 +279,8 @@ func netFaultAtOneNode(t *testing.T, srv *redistest.Server) {
 			wantErr   error
 			wantCalls int64
 		}{
-			{locks.Invoke, nil, 2},
-			{locks.Fail, locks.ErrWaitTimeout, 1},
+			{locks.PolicyInvoke, nil, 2},
+			{locks.PolicyFail, locks.ErrWaitTimeout, 1},
 		} {
 			t.Run(fault.name+"/"+tc.policy.String(), func(t *testing.T) {
 				noLeaks(t)
@@ -345,7 +345,7 @@ func netFaultAtOneNode(t *testing.T, srv *redistest.Server) {
 func netResetMidScript(t *testing.T, srv *redistest.Server) {
 	const lease, wait, poll = time.Second, 4 * time.Second, 300 * time.Millisecond
 	prefix := fmt.Sprintf("nf-reset-%d:", time.Now().UnixNano())
-	opt := real.Options{Topology: topology(t, "one-level", level(lease, wait, poll, locks.Fail)), NodeCacheTTL: -1, Prefix: prefix}
+	opt := real.Options{Topology: topology(t, "one-level", level(lease, wait, poll, locks.PolicyFail)), NodeCacheTTL: -1, Prefix: prefix}
 	n := netNodes(t, srv, 1, opt)[0]
 	lockKey := prefix + "region:{k}:l"
 	lw := watchLeases(t, srv.Addr, lockKey)
@@ -400,7 +400,7 @@ func netResetMidScript(t *testing.T, srv *redistest.Server) {
 func netPartitionedHolder(t *testing.T, srv *redistest.Server) {
 	const lease, partition = 300 * time.Millisecond, 1200 * time.Millisecond
 	prefix := fmt.Sprintf("nf-part-%d:", time.Now().UnixNano())
-	opt := real.Options{Topology: topology(t, "two-level", level(lease, 10*time.Second, 20*time.Millisecond, locks.Fail)), Prefix: prefix}
+	opt := real.Options{Topology: topology(t, "two-level", level(lease, 10*time.Second, 20*time.Millisecond, locks.PolicyFail)), Prefix: prefix}
 	ns := netNodes(t, srv, 2, opt)
 	old, next := ns[0], ns[1]
 	lw := watchLeases(t, srv.Addr, prefix+"region:{k}:l")
@@ -470,7 +470,7 @@ func netPartitionedHolder(t *testing.T, srv *redistest.Server) {
 func netPubSubDropped(t *testing.T, srv *redistest.Server) {
 	const lease, hold = 2 * time.Second, 300 * time.Millisecond
 	prefix := fmt.Sprintf("nf-pubsub-%d:", time.Now().UnixNano())
-	opt := real.Options{Topology: topology(t, "two-level", level(lease, 10*time.Second, 50*time.Millisecond, locks.Fail)), Prefix: prefix}
+	opt := real.Options{Topology: topology(t, "two-level", level(lease, 10*time.Second, 50*time.Millisecond, locks.PolicyFail)), Prefix: prefix}
 	ns := netNodes(t, srv, 2, opt)
 	holder, waiter := ns[0], ns[1]
 	lw := watchLeases(t, srv.Addr, prefix+"region:{k}:l")

@@ -11,15 +11,15 @@ import (
 	"github.com/stampsim/stampsim/locks"
 )
 
-// DefaultLevel holds the settings a level of a topology takes where it
-// leaves a field zero: a 10s lease (renewed every third of it while the
-// upstream call runs), a 5s wait, then a direct upstream call (locks.Invoke),
-// release notifications with a poll every 250ms as the safety net.
+// DefaultLevel holds the settings a level of a topology takes where it leaves a
+// field zero: a 10s lease (renewed every third of it while the upstream call
+// runs), a 5s wait, then a direct upstream call (locks.PolicyInvoke), release
+// notifications with a poll every 250ms as the safety net.
 var DefaultLevel = locks.Level{
 	LeaseTTL:     10 * time.Second,
 	WaitTimeout:  5 * time.Second,
-	OnTimeout:    locks.Invoke,
-	Wake:         locks.Notify,
+	OnTimeout:    locks.PolicyInvoke,
+	Wake:         locks.WakeNotify,
 	PollInterval: 250 * time.Millisecond,
 }
 
@@ -85,12 +85,6 @@ type Options struct {
 	// Observer, if not nil, is told of every store operation, contention
 	// change, upstream call and reply, as they happen.
 	Observer Observer
-
-	// SkipNodeLevel strips the node level from the topology. It is a
-	// fault-injection hook for validation tooling, which must show that it
-	// notices a real side that does not run the protocol it was given; a
-	// service has no use for it.
-	SkipNodeLevel bool
 }
 
 // Observer is told what a driver does, so that validation tooling can count
@@ -143,9 +137,6 @@ func (o *Options) resolve() (config, error) {
 	}
 	c.topo = locks.Topology{Name: o.Topology.Name}
 	for _, l := range o.Topology.Levels {
-		if o.SkipNodeLevel && l.Scope == locks.ScopeNode {
-			continue
-		}
 		if l.LeaseTTL == 0 {
 			l.LeaseTTL = DefaultLevel.LeaseTTL
 		}

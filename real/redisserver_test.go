@@ -98,7 +98,7 @@ func scenarioServerCounts(t *testing.T, b *backend) {
 	for _, name := range []string{"two-level", "one-level"} {
 		t.Run(name, func(t *testing.T) {
 			noLeaks(t)
-			ds := newDrivers(t, b, 10, real.Options{Topology: topology(t, name, level(5*time.Second, 10*time.Second, 20*time.Millisecond, locks.Fail))})
+			ds := newDrivers(t, b, 10, real.Options{Topology: topology(t, name, level(5*time.Second, 10*time.Second, 20*time.Millisecond, locks.PolicyFail))})
 			if err := ds[0].LoadScripts(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -129,7 +129,7 @@ func scenarioServerCounts(t *testing.T, b *backend) {
 func scenarioKilledMidStampede(t *testing.T, b *backend) {
 	const wait, fetchTimeout = time.Second, 2 * time.Second
 	ds := newDrivers(t, b, 10, real.Options{
-		Topology:     topology(t, "two-level", level(2*time.Second, wait, 50*time.Millisecond, locks.Invoke)),
+		Topology:     topology(t, "two-level", level(2*time.Second, wait, 50*time.Millisecond, locks.PolicyInvoke)),
 		FetchTimeout: fetchTimeout,
 	})
 	u := &upstream{delay: 300 * time.Millisecond, value: "v"}
@@ -193,7 +193,7 @@ func TestRedisCluster(t *testing.T) {
 			return c
 		},
 	}
-	ds := newDrivers(t, b, 10, real.Options{Topology: topology(t, "two-level", level(5*time.Second, 10*time.Second, 50*time.Millisecond, locks.Fail))})
+	ds := newDrivers(t, b, 10, real.Options{Topology: topology(t, "two-level", level(5*time.Second, 10*time.Second, 50*time.Millisecond, locks.PolicyFail))})
 	if err := ds[0].LoadScripts(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -211,7 +211,7 @@ func scenarioStampede(t *testing.T, b *backend) {
 	} {
 		t.Run(tc.topology, func(t *testing.T) {
 			noLeaks(t)
-			ds := newDrivers(t, b, 10, real.Options{Topology: topology(t, tc.topology, level(5*time.Second, 10*time.Second, 50*time.Millisecond, locks.Fail))})
+			ds := newDrivers(t, b, 10, real.Options{Topology: topology(t, tc.topology, level(5*time.Second, 10*time.Second, 50*time.Millisecond, locks.PolicyFail))})
 			u := &upstream{delay: 100 * time.Millisecond, value: "v"}
 			for i, o := range stampede(ds, tc.callers, "hot-"+tc.topology, u.fetch) {
 				if o.err != nil {
@@ -233,7 +233,7 @@ func scenarioStampede(t *testing.T, b *backend) {
 // 1 and a node-cache hit none, by the driver's counts and by the store's.
 func scenarioRoundTripBudget(t *testing.T, b *backend) {
 	noLeaks(t)
-	opt := real.Options{Topology: topology(t, "two-level", level(0, 0, 0, locks.Invoke))}
+	opt := real.Options{Topology: topology(t, "two-level", level(0, 0, 0, locks.PolicyInvoke))}
 	a, c := newDriver(t, b, opt), newDriver(t, b, opt)
 	if err := a.LoadScripts(context.Background()); err != nil {
 		t.Fatal(err)
@@ -286,7 +286,7 @@ func scenarioRoundTripBudget(t *testing.T, b *backend) {
 func scenarioFenceTTL(t *testing.T, b *backend) {
 	noLeaks(t)
 	const lease, cacheTTL = 200 * time.Millisecond, 400 * time.Millisecond
-	opt := real.Options{Topology: topology(t, "one-level", level(lease, 0, 0, locks.Invoke)), SharedCacheTTL: cacheTTL, Prefix: "fence-ttl:"}
+	opt := real.Options{Topology: topology(t, "one-level", level(lease, 0, 0, locks.PolicyInvoke)), SharedCacheTTL: cacheTTL, Prefix: "fence-ttl:"}
 	d := newDriver(t, b, opt)
 	u := &upstream{value: "v"}
 	if _, err := d.Do(context.Background(), "k", u.fetch); err != nil {
@@ -319,7 +319,7 @@ func scenarioFenceTTL(t *testing.T, b *backend) {
 func scenarioDeadHolder(t *testing.T, b *backend) {
 	noLeaks(t)
 	const lease = 500 * time.Millisecond
-	opt := real.Options{Topology: topology(t, "two-level", level(lease, 10*time.Second, 50*time.Millisecond, locks.Fail))}
+	opt := real.Options{Topology: topology(t, "two-level", level(lease, 10*time.Second, 50*time.Millisecond, locks.PolicyFail))}
 	dead := newDriver(t, b, opt)
 	others := newDrivers(t, b, 3, opt)
 
@@ -368,7 +368,7 @@ func scenarioDeadHolder(t *testing.T, b *backend) {
 // was), and the new holder's lock stays in place.
 func scenarioStaleToken(t *testing.T, b *backend) {
 	noLeaks(t)
-	l := level(200*time.Millisecond, 10*time.Second, 20*time.Millisecond, locks.Fail)
+	l := level(200*time.Millisecond, 10*time.Second, 20*time.Millisecond, locks.PolicyFail)
 	l.NoRenew = true
 	opt := real.Options{Topology: topology(t, "one-level", l), NodeCacheTTL: -1}
 	first, second := newDriver(t, b, opt), newDriver(t, b, opt)
@@ -428,9 +428,9 @@ func scenarioOutage(t *testing.T, b *backend) {
 		owner, follower locks.Served
 		err             error
 	}{
-		{locks.Invoke, locks.ServedHedged, locks.ServedCollapsed, nil},
-		{locks.Fail, locks.ServedError, locks.ServedError, locks.ErrWaitTimeout},
-		{locks.Stale, locks.ServedStale, locks.ServedStale, nil},
+		{locks.PolicyInvoke, locks.ServedHedged, locks.ServedCollapsed, nil},
+		{locks.PolicyFail, locks.ServedError, locks.ServedError, locks.ErrWaitTimeout},
+		{locks.PolicyStale, locks.ServedStale, locks.ServedStale, nil},
 	} {
 		t.Run(tc.policy.String(), func(t *testing.T) {
 			noLeaks(t)
@@ -478,7 +478,7 @@ func scenarioOutage(t *testing.T, b *backend) {
 // goes on, with the owner's fetch function, for the others.
 func scenarioCancel(t *testing.T, b *backend) {
 	noLeaks(t)
-	d := newDriver(t, b, real.Options{Topology: topology(t, "two-level", level(0, 0, 0, locks.Fail))})
+	d := newDriver(t, b, real.Options{Topology: topology(t, "two-level", level(0, 0, 0, locks.PolicyFail))})
 	release := make(chan struct{})
 	ownerFetch := func(ctx context.Context) ([]byte, error) {
 		select {

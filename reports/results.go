@@ -1,6 +1,7 @@
 // Package reports holds what a run produces and how it is written out: the
-// results document (JSON, schema stampsim/results/v1), per-second time series
-// (CSV), and the summary table the CLI prints.
+// results document (JSON, schema stampsim/results/v2; v1 documents still
+// load), the time series (CSV, one row per sample), and the summary table
+// the CLI prints.
 //
 // It must not run simulations or talk to stores: it only holds and formats
 // numbers that others measured.
@@ -8,8 +9,19 @@ package reports
 
 import "github.com/stampsim/stampsim/scenarios"
 
-// Schema names the version of the results document.
-const Schema = "stampsim/results/v1"
+// Schema names the version of the results document. v2 gave the series a
+// step of their own (Series.StepMs, where v1 had one sample a second), the
+// series v1 lacked, and the latency histogram.
+const Schema = "stampsim/results/v2"
+
+// SchemaV1 names the first version of the results document, which ReadJSON
+// still reads (see there).
+const SchemaV1 = "stampsim/results/v1"
+
+// MaxSeriesSamples is the most samples a series holds: past it the step
+// doubles and pairs of samples merge (Series.Coarsened), so that a series
+// takes at most a few megabytes however long the run and fine the step.
+const MaxSeriesSamples = 100_000
 
 // Results is the results document: every run of one scenario.
 type Results struct {
@@ -110,7 +122,9 @@ type Run struct {
 	Levels                 []Level           `json:"levels"`
 	LatencyMs              Latency           `json:"latency_ms"`
 	// LatencyHistogramMs is the distribution of the finished requests'
-	// latency in milliseconds, for CDF and CCDF figures.
+	// latency in milliseconds, for CDF and CCDF figures. A run that keeps
+	// its series (Series) has it, unless no request finished; others,
+	// and v1 documents, do not.
 	LatencyHistogramMs *Histogram `json:"latency_histogram_ms,omitempty"`
 	Stores             []Store    `json:"stores,omitempty"`
 	Events             uint64     `json:"events"`
@@ -125,10 +139,13 @@ type Series struct {
 	// StepMs is the width of one sample in milliseconds.
 	StepMs float64 `json:"step_ms"`
 	// Coarsened says how many times the step was doubled during the run to
-	// keep the series under its cap of samples (0: never, and StepMs is the
-	// step asked for). Counts of merged samples are summed, peaks are the
-	// larger of the two, and latency percentiles are the larger of the two
-	// (an upper bound, not the merged samples' percentile).
+	// keep the series under its cap of samples, MaxSeriesSamples (0: never,
+	// and StepMs is the step asked for; n: StepMs is 2^n times that).
+	// Counts of merged samples are summed, peaks are the larger of the two,
+	// and latency percentiles are the larger of the two (an upper bound,
+	// not the merged samples' percentile). A store scope's utilisation is
+	// the mean of the two: exact when the same store was the busiest in
+	// both, an upper bound otherwise.
 	Coarsened int `json:"coarsened,omitempty"`
 	// Requests counts the requests that arrived in the step.
 	Requests []uint64 `json:"requests"`
@@ -137,24 +154,28 @@ type Series struct {
 	// UpstreamInFlight is the most upstream calls in flight at one time
 	// during the step.
 	UpstreamInFlight []uint64 `json:"upstream_in_flight"`
-	// StoreOps counts the store round trips started in the step, over all
-	// stores.
+	// StoreOps counts the store round trips that reached a store in the
+	// step, over all stores: the run's StoreOps, by when they arrived.
 	StoreOps []uint64 `json:"store_ops"`
-	// Stores holds the store series per store scope, in the order of the
-	// run's Stores.
+	// Stores holds the store series per store scope: one for each scope
+	// of the topology's shared levels, inner scope first (the order of the
+	// run's Stores).
 	Stores []StoreSeries `json:"stores,omitempty"`
 	// PeakContenders[l][i] is the most contenders on one key at level l in
 	// step i (the node level: requests waiting for one node's flight).
 	PeakContenders [][]int `json:"peak_contenders"`
 	// Waiting is the most requests waiting for a reply at one time during
-	// the step.
+	// the step. A request that arrives at a paused node counts from when
+	// the node resumes and handles it, as its latency does.
 	Waiting []uint64 `json:"waiting"`
 	// Served counts the replies of the step by how they were served.
 	Served ServedSeries `json:"served"`
-	// Errors counts the requests answered with an error in the step.
+	// Errors counts the requests answered with an error in the step: the
+	// same numbers as Served.Error, which v1 documents do not have.
 	Errors []uint64 `json:"errors"`
 	// LatencyP50Ms and LatencyP99Ms are the percentiles of the latency of
-	// the requests answered in the step (0 when none was).
+	// the requests answered in the step (0 when none was), to two
+	// significant digits.
 	LatencyP50Ms []float64 `json:"latency_p50_ms"`
 	LatencyP99Ms []float64 `json:"latency_p99_ms"`
 }
@@ -164,7 +185,8 @@ type StoreSeries struct {
 	Scope string `json:"scope"`
 	// Stores is how many store servers the scope has.
 	Stores int `json:"stores"`
-	// Ops counts the round trips the scope's stores started in the step.
+	// Ops counts the round trips that reached the scope's stores in the
+	// step.
 	Ops []uint64 `json:"ops"`
 	// Utilisation is the busiest of the scope's stores in the step: the
 	// fraction of the step it spent serving.
@@ -184,7 +206,11 @@ type ServedSeries struct {
 // Histogram is a distribution in buckets: Counts[i] values fell in
 // [Bounds[i], Bounds[i+1]); len(Bounds) is len(Counts)+1. The bounds grow
 // geometrically, so the histogram covers microseconds to hours with a
-// bounded relative error.
+// bounded relative error: for latencies in milliseconds they are the R20
+// preferred numbers (1, 1.12, 1.25, 1.4, 1.6, 1.8, 2, ... 9 times a power of
+// ten from 0.001 ms up, 12% apart), after a first bound of 0 for the
+// latencies below a microsecond (a node-cache hit takes no simulated time).
+// Empty buckets before the first value and after the last are left out.
 type Histogram struct {
 	Bounds []float64 `json:"bounds"`
 	Counts []uint64  `json:"counts"`

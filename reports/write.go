@@ -1,8 +1,6 @@
 package reports
 
 import (
-	"bufio"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,7 +24,10 @@ func WriteJSON(w io.Writer, r *Results) error {
 }
 
 // ReadJSON reads a results document written by WriteJSON, and checks its
-// schema.
+// schema. A v1 document (SchemaV1) is read as v2: its series had one
+// sample a second, so they get StepMs 1000 and keep the fields v1 had
+// (requests, upstream calls, store operations, errors, p99 latency, peak
+// contenders), the others left empty; the document's Schema then says v2.
 //
 // A document written before the complete field existed is read as complete
 // when it holds a run for every topology of its scenario_spec: such
@@ -46,8 +47,12 @@ func ReadJSON(r io.Reader) (*Results, error) {
 		return nil, fmt.Errorf("reading results: %w", err)
 	}
 	res := doc.Results
-	if res.Schema != Schema {
-		return nil, fmt.Errorf("reading results: schema %q, want %q", res.Schema, Schema)
+	switch res.Schema {
+	case Schema:
+	case SchemaV1:
+		upgradeV1(res)
+	default:
+		return nil, fmt.Errorf("reading results: schema %q, want %q (or %q)", res.Schema, Schema, SchemaV1)
 	}
 	if doc.Complete != nil {
 		res.Complete = *doc.Complete
@@ -151,72 +156,4 @@ func FormatMs(ms float64) string {
 		prec = 0
 	}
 	return strconv.FormatFloat(ms, 'f', prec, 64)
-}
-
-// The metrics of WriteSeriesCSV, besides one peak_contenders_LEVEL per
-// level.
-var seriesMetrics = []string{"requests", "upstream_calls", "store_ops", "errors", "latency_p99_ms"}
-
-// WriteSeriesCSV writes the runs' per-second time series in long ("tidy")
-// form, the shape that pandas, R, gnuplot and spreadsheets' pivot tables
-// read without reshaping:
-//
-//	topology,second,metric,value
-//	two-level,0,requests,51234
-//
-// second is the start of the one-second window of simulated time; the
-// metrics are requests, upstream_calls, store_ops, errors, latency_p99_ms
-// and, per level, peak_contenders_LEVEL (the level's name). Rows go run by
-// run, metric by metric, second by second. Runs without a series are left
-// out.
-func WriteSeriesCSV(w io.Writer, runs []Run) error {
-	bw := bufio.NewWriter(w)
-	cw := csv.NewWriter(bw)
-	if err := cw.Write([]string{"topology", "second", "metric", "value"}); err != nil {
-		return err
-	}
-	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
-	for _, r := range runs {
-		s := r.Series
-		if s == nil {
-			continue
-		}
-		write := func(metric string, n int, value func(i int) string) error {
-			for i := range n {
-				if err := cw.Write([]string{r.Topology, strconv.Itoa(i), metric, value(i)}); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		cols := []struct {
-			n     int
-			value func(int) string
-		}{
-			{len(s.Requests), func(i int) string { return u(s.Requests[i]) }},
-			{len(s.UpstreamCalls), func(i int) string { return u(s.UpstreamCalls[i]) }},
-			{len(s.StoreOps), func(i int) string { return u(s.StoreOps[i]) }},
-			{len(s.Errors), func(i int) string { return u(s.Errors[i]) }},
-			{len(s.LatencyP99Ms), func(i int) string { return strconv.FormatFloat(s.LatencyP99Ms[i], 'g', -1, 64) }},
-		}
-		for m, c := range cols {
-			if err := write(seriesMetrics[m], c.n, c.value); err != nil {
-				return err
-			}
-		}
-		for l, peaks := range s.PeakContenders {
-			name := fmt.Sprintf("level%d", l)
-			if l < len(r.Levels) {
-				name = r.Levels[l].Name
-			}
-			if err := write("peak_contenders_"+name, len(peaks), func(i int) string { return strconv.Itoa(peaks[i]) }); err != nil {
-				return err
-			}
-		}
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
-	}
-	return bw.Flush()
 }

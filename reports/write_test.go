@@ -44,8 +44,13 @@ func sampleRuns() []Run {
 			LatencyMs: Latency{P50: 1843.2, P90: 2500, P99: 4012.5, P999: 5000.25, Max: 6100, Mean: 1900.125},
 			Events:    400012, SimSeconds: 5, WallSeconds: 0.25,
 			Series: &Series{
-				Requests: []uint64{0, 100000}, UpstreamCalls: []uint64{0, 100000},
-				StoreOps: []uint64{0, 0}, Errors: []uint64{0, 12}, LatencyP99Ms: []float64{0, 4012.5},
+				StepMs: 2.5, Requests: []uint64{0, 100000}, UpstreamCalls: []uint64{0, 100000},
+				UpstreamInFlight: []uint64{0, 99000}, StoreOps: []uint64{0, 0}, Waiting: []uint64{0, 100000},
+				Served: ServedSeries{
+					Hit: []uint64{0, 0}, Collapsed: []uint64{0, 0}, Fetched: []uint64{0, 99988},
+					Hedged: []uint64{0, 0}, Stale: []uint64{0, 0}, Error: []uint64{0, 12},
+				},
+				Errors: []uint64{0, 12}, LatencyP50Ms: []float64{0, 1843.2}, LatencyP99Ms: []float64{0, 4012.5},
 			},
 		},
 		{
@@ -63,10 +68,19 @@ func sampleRuns() []Run {
 			Stores: []Store{{Name: "r0", Scope: "region", Ops: 420, Commands: 1100, Utilisation: 0.00125,
 				QueueWaitMs: QueueWait{Mean: 0.001, P50: 0, P99: 0.02, Max: 0.05}, PeakQueue: 3}},
 			Events: 301234, SimSeconds: 5, WallSeconds: 0.5,
+			LatencyHistogramMs: &Histogram{Bounds: []float64{0, 0.001, 180, 200, 224, 250}, Counts: []uint64{40000, 0, 5, 59990, 5}},
 			Series: &Series{
-				Requests: []uint64{0, 100000}, UpstreamCalls: []uint64{0, 3}, StoreOps: []uint64{0, 1260},
-				Errors: []uint64{0, 0}, LatencyP99Ms: []float64{0, 201.75},
+				StepMs: 1000, Coarsened: 2,
+				Requests: []uint64{0, 100000}, UpstreamCalls: []uint64{0, 3}, UpstreamInFlight: []uint64{0, 3},
+				StoreOps:       []uint64{0, 1260},
+				Stores:         []StoreSeries{{Scope: "region", Stores: 3, Ops: []uint64{0, 1260}, Utilisation: []float64{0, 0.0125}}},
 				PeakContenders: [][]int{{0, 1712}, {0, 20}},
+				Waiting:        []uint64{0, 99997},
+				Served: ServedSeries{
+					Hit: []uint64{0, 40000}, Collapsed: []uint64{0, 59997}, Fetched: []uint64{0, 3},
+					Hedged: []uint64{0, 0}, Stale: []uint64{0, 0}, Error: []uint64{0, 0},
+				},
+				Errors: []uint64{0, 0}, LatencyP50Ms: []float64{0, 0.0042}, LatencyP99Ms: []float64{0, 201.75},
 			},
 		},
 	}
@@ -134,7 +148,7 @@ func TestWriteJSON(t *testing.T) {
 
 func TestReadJSONChecksSchema(t *testing.T) {
 	if _, err := ReadJSON(strings.NewReader(`{"schema": "stampsim/results/v0", "runs": []}`)); err == nil ||
-		!strings.Contains(err.Error(), `schema "stampsim/results/v0"`) {
+		err.Error() != `reading results: schema "stampsim/results/v0", want "stampsim/results/v2" (or "stampsim/results/v1")` {
 		t.Errorf("ReadJSON(old schema) error = %v", err)
 	}
 }
@@ -169,5 +183,18 @@ func TestContenders(t *testing.T) {
 	got := Contenders([]Level{{Name: "node", PeakContenders: 240}, {Name: "region", PeakContenders: 20}})
 	if got != "node:240 region:20" {
 		t.Errorf("Contenders = %q", got)
+	}
+}
+
+// Topology names that need quoting in CSV are quoted as encoding/csv would.
+func TestWriteSeriesCSVQuotes(t *testing.T) {
+	runs := []Run{{Topology: `node,"region"`, Series: &Series{StepMs: 1, Requests: []uint64{7}}}}
+	var b bytes.Buffer
+	if err := WriteSeriesCSV(&b, runs); err != nil {
+		t.Fatal(err)
+	}
+	want := "topology,time_ms,metric,value\n\"node,\"\"region\"\"\",0,requests,7\n"
+	if b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
 	}
 }

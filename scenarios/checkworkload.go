@@ -94,8 +94,8 @@ func (c *checker) burst(s *Scenario, shape topology.Shape, p string, b Burst) *E
 	if end := b.At + b.Over; end > s.Duration {
 		return c.errf(p+".over", "the burst would end at %v, after the run ends (duration %v)", end, s.Duration)
 	}
-	if b.Key < 0 || b.Key >= w.Keys {
-		return c.errf(p+".key", "must be a key from 0 to %d (workload.keys is %d), got %d", w.Keys-1, w.Keys, b.Key)
+	if err := burstKey(b.Key, w.Keys); err != nil {
+		return c.errf(p+".key", "%v", err)
 	}
 	if err := c.need(p+".requests", "how many requests, e.g. requests: 100000"); err != nil {
 		return err
@@ -106,10 +106,10 @@ func (c *checker) burst(s *Scenario, shape topology.Shape, p string, b Burst) *E
 	if b.Requests == 0 {
 		return c.errf(p+".requests", "must be at least 1, got 0")
 	}
-	seen := map[topology.Node]int{}
+	seen := map[int]int{}
 	for j, name := range b.Nodes {
 		np := fmt.Sprintf("%s.nodes[%d]", p, j)
-		n, err := shape.ParseNode(name)
+		n, err := nodeID(shape, name)
 		if err != nil {
 			return c.errf(np, "%v", err)
 		}
@@ -122,7 +122,7 @@ func (c *checker) burst(s *Scenario, shape topology.Shape, p string, b Burst) *E
 }
 
 // faultFields says which optional fields each fault kind takes.
-var faultFields = map[string][]string{
+var faultFields = [numFaultKinds][]string{
 	FaultNodeCrash:        {"node"},
 	FaultNodePause:        {"node"},
 	FaultStoreOutage:      {"scope", "region", "zone"},
@@ -132,17 +132,15 @@ var faultFields = map[string][]string{
 	FaultUpstreamErrors:   {"rate"},
 }
 
-// storeScope parses the scope of a store: zone, region or global.
+// storeScope checks that the scope of a store, at path, is given and is
+// zone, region or global.
 func (c *checker) storeScope(path, scope string) (locks.Scope, *Error) {
 	if err := c.need(path, "which store: zone, region or global"); err != nil {
 		return 0, err
 	}
-	sc, err := locks.ParseScope(scope)
+	sc, err := parseStoreScope(scope)
 	if err != nil {
-		return 0, c.errf(path, "unknown scope %q (want zone, region or global)", scope)
-	}
-	if !sc.Shared() {
-		return 0, c.errf(path, "node has no store (want zone, region or global)")
+		return 0, c.errf(path, "%v", err)
 	}
 	return sc, nil
 }
@@ -163,13 +161,14 @@ func (c *checker) fault(s *Scenario, p string, f Fault) *Error {
 	if err := c.need(p+".kind", "one of "+strings.Join(FaultKinds, ", ")); err != nil {
 		return err
 	}
-	takes, ok := faultFields[f.Kind]
+	kind, ok := ParseFaultKind(f.Kind)
 	if !ok {
 		if sug := suggest(f.Kind, FaultKinds); sug != "" {
 			return c.errf(p+".kind", "unknown fault kind %q (did you mean %q?)", f.Kind, sug)
 		}
 		return c.errf(p+".kind", "unknown fault kind %q (want one of %s)", f.Kind, strings.Join(FaultKinds, ", "))
 	}
+	takes := faultFields[kind]
 	for _, field := range []string{"node", "scope", "region", "zone", "factor", "rate"} {
 		if !c.has(p + "." + field) {
 			continue
@@ -191,15 +190,15 @@ func (c *checker) fault(s *Scenario, p string, f Fault) *Error {
 	if err := c.positive(p+".for", f.For); err != nil {
 		return err
 	}
-	switch f.Kind {
+	switch kind {
 	case FaultNodeCrash, FaultNodePause, FaultPartition:
 		if err := c.need(p+".node", "which node, e.g. node: r0/z0/n3"); err != nil {
 			return err
 		}
-		if _, err := shape.ParseNode(f.Node); err != nil {
+		if _, err := nodeID(shape, f.Node); err != nil {
 			return c.errf(p+".node", "%v", err)
 		}
-		if f.Kind == FaultPartition {
+		if kind == FaultPartition {
 			if _, err := c.storeScope(p+".scope", f.Scope); err != nil {
 				return err
 			}
@@ -215,14 +214,11 @@ func (c *checker) fault(s *Scenario, p string, f Fault) *Error {
 		if sc != locks.ScopeZone && c.has(p+".zone") {
 			return c.errf(p+".zone", "does not apply to a %s store", sc)
 		}
-		if sc != locks.ScopeGlobal && (f.Region < 0 || f.Region >= shape.Regions) {
-			return c.errf(p+".region", "region %d does not exist: there are %d regions (0 to %d)", f.Region, shape.Regions, shape.Regions-1)
-		}
-		if sc == locks.ScopeZone && (f.Zone < 0 || f.Zone >= shape.ZonesPerRegion) {
-			return c.errf(p+".zone", "zone %d does not exist: there are %d zones per region (0 to %d)", f.Zone, shape.ZonesPerRegion, shape.ZonesPerRegion-1)
+		if _, field, err := storeNumber(shape, sc, f.Region, f.Zone); err != nil {
+			return c.errf(p+"."+field, "%v", err)
 		}
 	}
-	switch f.Kind {
+	switch kind {
 	case FaultStoreSlowdown, FaultUpstreamSlowdown:
 		if err := c.need(p+".factor", "what latencies are multiplied by, e.g. factor: 10"); err != nil {
 			return err

@@ -9,6 +9,9 @@
 // level order that makes no sense is an *Error naming the file, the line and
 // the field. Once loaded, a Scenario has every default filled in, so that it
 // can be written into a results file and replayed as it ran.
+// Scenario.Resolved then parses what it names (nodes, scopes, fault kinds)
+// into the numbers a simulator indexes with, so that the simulator parses
+// and re-checks nothing.
 //
 // The package must not simulate anything or depend on how the simulator
 // works; it only describes a run.

@@ -313,8 +313,8 @@ custom_topologies:
 		t.Fatal(err)
 	}
 	want := locks.Topology{Name: "mine", Levels: []locks.Level{
-		{Scope: locks.ScopeNode, LeaseTTL: 4 * time.Second, WaitTimeout: 500 * time.Millisecond, OnTimeout: locks.Fail, Wake: locks.Poll, PollInterval: 10 * time.Millisecond},
-		{Name: "metro", Scope: locks.ScopeRegion, LeaseTTL: time.Second, WaitTimeout: 2 * time.Second, OnTimeout: locks.Stale, Wake: locks.Notify, PollInterval: 10 * time.Millisecond, NoRenew: true},
+		{Scope: locks.ScopeNode, LeaseTTL: 4 * time.Second, WaitTimeout: 500 * time.Millisecond, OnTimeout: locks.PolicyFail, Wake: locks.WakePoll, PollInterval: 10 * time.Millisecond},
+		{Name: "metro", Scope: locks.ScopeRegion, LeaseTTL: time.Second, WaitTimeout: 2 * time.Second, OnTimeout: locks.PolicyStale, Wake: locks.WakeNotify, PollInterval: 10 * time.Millisecond, NoRenew: true},
 	}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Resolve(mine):\n got %+v\nwant %+v", got, want)
@@ -324,7 +324,7 @@ custom_topologies:
 		t.Fatal(err)
 	}
 	if len(two.Levels) != 2 || two.Levels[1].Scope != locks.ScopeRegion || two.Levels[1].LeaseTTL != 4*time.Second ||
-		two.Levels[1].OnTimeout != locks.Fail || two.Levels[1].Wake != locks.Poll {
+		two.Levels[1].OnTimeout != locks.PolicyFail || two.Levels[1].Wake != locks.WakePoll {
 		t.Errorf("Resolve(two-level) = %+v, want the locks block on both levels", two)
 	}
 	if _, err := s.Resolve("mesh"); err == nil || !strings.Contains(err.Error(), "custom: mine") {

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"time"
 )
 
@@ -22,6 +23,7 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // then validated):
 //
 //	seed                               1
+//	series_step                        about 1,000 samples over the duration (DefaultSeriesStep)
 //	network.*                          the example's lognormals (see Network)
 //	store                              service_time 2us, op_overhead 5us, connect_timeout 1s
 //	upstream.capacity                  0 (unlimited)
@@ -40,6 +42,13 @@ type Scenario struct {
 	Seed uint64 `yaml:"seed" json:"seed"`
 	// Duration is how much simulated time the run covers. Required.
 	Duration Duration `yaml:"duration" json:"duration"`
+	// SeriesStep is the width of one sample of the time series that a run
+	// keeps when asked to (stampsim run --out): at least MinSeriesStep and
+	// at most Duration. Absent, it is left zero and a run that keeps
+	// series uses DefaultSeriesStep(Duration), and records the step it
+	// used here (Step), so that the results document replays it; a run
+	// without series leaves it out.
+	SeriesStep Duration `yaml:"series_step,omitempty" json:"series_step,omitempty"`
 
 	Topology World     `yaml:"topology" json:"topology"`
 	Network  Network   `yaml:"network" json:"network"`
@@ -169,6 +178,8 @@ type Burst struct {
 //	partition:                     Node, Scope (the store it cannot reach)
 //	upstream-slowdown:             Factor (at least 1): latencies multiplied
 //	upstream-errors:               Rate (fraction of calls that fail, 0 < rate <= 1)
+//
+// Kind is one of FaultKinds; Resolved carries it parsed (FaultKind).
 type Fault struct {
 	Kind   string   `yaml:"kind" json:"kind"`
 	Node   string   `yaml:"node,omitempty" json:"node,omitempty"`
@@ -181,22 +192,47 @@ type Fault struct {
 	For    Duration `yaml:"for" json:"for"`
 }
 
-// The fault kinds.
+// FaultKind is a kind of fault, parsed from Fault.Kind (see Resolved).
+type FaultKind uint8
+
+// The fault kinds, in the order the documentation gives them.
 const (
-	FaultNodeCrash        = "node-crash"
-	FaultNodePause        = "node-pause"
-	FaultStoreOutage      = "store-outage"
-	FaultStoreSlowdown    = "store-slowdown"
-	FaultPartition        = "partition"
-	FaultUpstreamSlowdown = "upstream-slowdown"
-	FaultUpstreamErrors   = "upstream-errors"
+	FaultNodeCrash FaultKind = iota
+	FaultNodePause
+	FaultStoreOutage
+	FaultStoreSlowdown
+	FaultPartition
+	FaultUpstreamSlowdown
+	FaultUpstreamErrors
+	numFaultKinds
 )
 
-// FaultKinds lists the fault kinds, in the order the documentation gives
-// them.
-var FaultKinds = []string{
-	FaultNodeCrash, FaultNodePause, FaultStoreOutage, FaultStoreSlowdown,
-	FaultPartition, FaultUpstreamSlowdown, FaultUpstreamErrors,
+var faultKindNames = [numFaultKinds]string{
+	"node-crash", "node-pause", "store-outage", "store-slowdown",
+	"partition", "upstream-slowdown", "upstream-errors",
+}
+
+// FaultKinds lists the names of the fault kinds (Fault.Kind), in the order
+// the documentation gives them.
+var FaultKinds = append([]string(nil), faultKindNames[:]...)
+
+// String returns the kind's name as written in scenario files.
+func (k FaultKind) String() string {
+	if k < numFaultKinds {
+		return faultKindNames[k]
+	}
+	return fmt.Sprintf("fault-kind(%d)", uint8(k))
+}
+
+// ParseFaultKind returns the fault kind named s, or false when there is
+// none.
+func ParseFaultKind(s string) (FaultKind, bool) {
+	for k, name := range faultKindNames {
+		if name == s {
+			return FaultKind(k), true
+		}
+	}
+	return 0, false
 }
 
 // LockLevel holds the per-level lock settings. The scenario's `locks` block

@@ -200,6 +200,15 @@ func (c *checker) checkRun(s *Scenario) {
 		}
 		return c.positive("duration", s.Duration)
 	})
+	c.check([]string{"series_step", "duration"}, func() *Error {
+		if !c.has("series_step") {
+			return nil // Step gives the default
+		}
+		if err := CheckSeriesStep(s.SeriesStep, s.Duration); err != nil {
+			return c.errf("series_step", "%v", err)
+		}
+		return nil
+	})
 }
 
 func (c *checker) checkWorld(s *Scenario) {

@@ -26,20 +26,14 @@ type faultStep struct {
 	end   bool
 }
 
-// networkFault says whether a fault kind is injected through the proxies
-// between the drivers and the store.
-func networkFault(kind string) bool {
-	return kind == scenarios.FaultStoreOutage || kind == scenarios.FaultStoreSlowdown || kind == scenarios.FaultPartition
-}
-
-// needsProxies says whether sc's faults need a proxy between each driver
-// and each store: to cut one off (an outage, a partition), to slow it, or
-// to cut a crashed node off from everything at once.
-func needsProxies(sc *scenarios.Scenario) bool {
-	for _, f := range sc.Faults {
-		if networkFault(f.Kind) || f.Kind == scenarios.FaultNodeCrash {
-			return true
-		}
+// needsProxy says whether a fault kind is injected through the proxies
+// between the drivers and the stores: to cut a store off (an outage, a
+// partition), to slow it, or to cut a crashed node off from everything at
+// once.
+func needsProxy(kind scenarios.FaultKind) bool {
+	switch kind {
+	case scenarios.FaultStoreOutage, scenarios.FaultStoreSlowdown, scenarios.FaultPartition, scenarios.FaultNodeCrash:
+		return true
 	}
 	return false
 }
@@ -65,9 +59,10 @@ func needsProxies(sc *scenarios.Scenario) bool {
 //     their latencies, or fail the calls whose identity draws below the
 //     rate, while the fault is on (see fetcher).
 type realFaults struct {
-	w     *realWorld
-	steps []faultStep
-	next  int
+	w      *realWorld
+	faults []scenarios.ResolvedFault
+	steps  []faultStep
+	next   int
 	// applied holds when each fault started and ended on the real side, as
 	// offsets from the run's start: the retimed runs put them there.
 	applied [][2]time.Duration
@@ -90,29 +85,32 @@ type proxyKey struct {
 	scope locks.Scope
 }
 
-// newRealFaults prepares sc's faults for w. When they need proxies, it
-// starts one per node and shared scope of w's topology in front of addr and
-// a client for each, with the scenario's connect timeout as its dial, read
-// and write timeout.
-func newRealFaults(w *realWorld, sc *scenarios.Scenario, addr string, ignore bool) (*realFaults, error) {
+// newRealFaults prepares w's faults (w.rs.Faults). When they need proxies,
+// it starts one per node and shared scope of the drivers' topology in front
+// of addr and a client for each, with the scenario's connect timeout as its
+// dial, read and write timeout.
+func newRealFaults(w *realWorld, addr string, ignore bool) (*realFaults, error) {
 	n := w.shape.Nodes()
-	f := &realFaults{w: w, ignore: ignore, applied: make([][2]time.Duration, len(sc.Faults)),
+	faults := w.rs.Faults
+	f := &realFaults{w: w, faults: faults, ignore: ignore, applied: make([][2]time.Duration, len(faults)),
 		crashed: make([]bool, n), closing: make([]chan struct{}, n), thaw: make([]func(), n), upFactor: 1}
-	for i, ft := range sc.Faults {
-		f.steps = append(f.steps, faultStep{ft.At.D(), i, false}, faultStep{ft.At.D() + ft.For.D(), i, true})
-		f.applied[i] = [2]time.Duration{ft.At.D(), ft.At.D() + ft.For.D()}
+	proxied := false
+	for i, ft := range faults {
+		f.steps = append(f.steps, faultStep{ft.From, i, false}, faultStep{ft.To, i, true})
+		f.applied[i] = [2]time.Duration{ft.From, ft.To}
+		proxied = proxied || needsProxy(ft.Kind)
 	}
 	slices.SortStableFunc(f.steps, func(a, b faultStep) int { return cmp.Compare(a.at, b.at) })
-	if !needsProxies(sc) || ignore {
+	if !proxied || ignore {
 		return f, nil
 	}
 	if addr == "" {
 		return nil, errors.New("the scenario's network faults need one server to put proxies in front of, not a Cluster")
 	}
 	f.proxies, f.clients = map[proxyKey]*faultproxy.Proxy{}, map[proxyKey]redis.UniversalClient{}
-	timeout := sc.Store.ConnectTimeout.D()
+	timeout := w.sc.Store.ConnectTimeout.D()
 	for node := range n {
-		for _, l := range w.topo.Levels {
+		for _, l := range w.realTopo.Levels {
 			k := proxyKey{node, l.Scope}
 			if !l.Scope.Shared() || f.proxies[k] != nil {
 				continue
@@ -160,7 +158,7 @@ func (f *realFaults) until(ctx context.Context, at time.Duration) error {
 			return err
 		}
 		if err := f.apply(ctx, s); err != nil {
-			return fmt.Errorf("faults[%d] (%s) %s: %w", s.fault, f.w.sc.Faults[s.fault].Kind, map[bool]string{false: "start", true: "end"}[s.end], err)
+			return fmt.Errorf("faults[%d] (%s) %s: %w", s.fault, f.faults[s.fault].Kind, map[bool]string{false: "start", true: "end"}[s.end], err)
 		}
 		edge := 0
 		if s.end {
@@ -176,20 +174,17 @@ func (f *realFaults) apply(ctx context.Context, s faultStep) error {
 	if f.ignore {
 		return nil
 	}
-	ft := f.w.sc.Faults[s.fault]
+	ft := f.faults[s.fault]
 	switch ft.Kind {
 	case scenarios.FaultStoreOutage, scenarios.FaultStoreSlowdown:
-		store, err := storeOfFault(f.w.shape, ft)
-		if err != nil {
-			return err
-		}
 		for k, p := range f.proxies {
-			if f.w.shape.StoreOf(k.node, topology.Scope(k.scope)) != store {
+			if f.w.shape.StoreOf(k.node, topology.Scope(k.scope)) != ft.Store {
 				continue
 			}
 			if ft.Kind == scenarios.FaultStoreOutage {
 				f.cut(k.node, s.end)
 			}
+			var err error
 			switch {
 			case s.end:
 				err = p.Heal()
@@ -204,15 +199,8 @@ func (f *realFaults) apply(ctx context.Context, s faultStep) error {
 			}
 		}
 	case scenarios.FaultPartition:
-		node, err := f.node(ft)
-		if err != nil {
-			return err
-		}
-		scope, err := locks.ParseScope(ft.Scope)
-		if err != nil {
-			return err
-		}
-		if p := f.proxies[proxyKey{node, scope}]; p != nil {
+		node := ft.Node
+		if p := f.proxies[proxyKey{node, ft.Scope}]; p != nil {
 			f.cut(node, s.end)
 			if s.end {
 				return p.Heal()
@@ -220,20 +208,14 @@ func (f *realFaults) apply(ctx context.Context, s faultStep) error {
 			return p.Hang()
 		}
 	case scenarios.FaultNodeCrash:
-		node, err := f.node(ft)
-		if err != nil {
-			return err
-		}
+		node := ft.Node
 		f.cut(node, s.end)
 		if s.end {
 			return f.restart(ctx, node)
 		}
 		f.crash(node)
 	case scenarios.FaultNodePause:
-		node, err := f.node(ft)
-		if err != nil {
-			return err
-		}
+		node := ft.Node
 		if s.end {
 			f.mu.Lock()
 			thaw := f.thaw[node]
@@ -297,14 +279,6 @@ func (f *realFaults) wasCut(node int, from, to time.Duration) bool {
 		}
 	}
 	return false
-}
-
-func (f *realFaults) node(ft scenarios.Fault) (int, error) {
-	n, err := f.w.shape.ParseNode(ft.Node)
-	if err != nil {
-		return 0, err
-	}
-	return f.w.shape.ID(n), nil
 }
 
 // crash abandons node's driver: its proxies refuse, so that nothing more of
@@ -377,33 +351,17 @@ func (f *realFaults) upstream() (factor, errRate float64) {
 	return f.upFactor, f.upErrRate
 }
 
-// retimed returns a copy of sc with each fault where it happened on the
+// retimed returns a copy of rs with each fault where it happened on the
 // real side, for the runs that simulate it again at the real run's timing.
-func (f *realFaults) retimed(sc *scenarios.Scenario) *scenarios.Scenario {
-	c := clone(sc)
+// Only the resolved faults move, which are what the simulator reads.
+func (f *realFaults) retimed(rs *scenarios.Resolved) *scenarios.Resolved {
+	c := *rs
+	c.Faults = slices.Clone(rs.Faults)
 	for i, a := range f.applied {
-		c.Faults[i].At = scenarios.Duration(a[0])
-		c.Faults[i].For = scenarios.Duration(max(a[1]-a[0], time.Microsecond))
+		c.Faults[i].From = a[0]
+		c.Faults[i].To = a[0] + max(a[1]-a[0], time.Microsecond)
 	}
-	return c
-}
-
-// storeOfFault numbers the store a store-outage or store-slowdown names, as
-// topology.Shape.StoreOf does.
-func storeOfFault(s topology.Shape, f scenarios.Fault) (int, error) {
-	scope, err := locks.ParseScope(f.Scope)
-	if err != nil {
-		return 0, err
-	}
-	switch scope {
-	case locks.ScopeZone:
-		return s.StoreOf(s.ID(topology.Node{Region: f.Region, Zone: f.Zone}), topology.ScopeZone), nil
-	case locks.ScopeRegion:
-		return s.StoreOf(s.ID(topology.Node{Region: f.Region}), topology.ScopeRegion), nil
-	case locks.ScopeGlobal:
-		return s.StoreOf(0, topology.ScopeGlobal), nil
-	}
-	return 0, fmt.Errorf("scope %q has no store", f.Scope)
+	return &c
 }
 
 // callErrorDraw returns the draw, in [0, 1), that decides whether the n-th
@@ -426,8 +384,8 @@ var errUpstream = errors.New("upstream error (an upstream-errors fault)")
 // a count the protocol fixes, to be judged against the retimed runs: a pause
 // or a partition that outlasts a holder's lease makes exactly as many stale
 // writes as holders it stopped, and fencing refuses each.
-func retimedFaultCounts(sc *scenarios.Scenario) bool {
-	for _, f := range sc.Faults {
+func retimedFaultCounts(faults []scenarios.ResolvedFault) bool {
+	for _, f := range faults {
 		if f.Kind == scenarios.FaultNodePause || f.Kind == scenarios.FaultPartition {
 			return true
 		}
@@ -437,9 +395,9 @@ func retimedFaultCounts(sc *scenarios.Scenario) bool {
 
 // slowestUpstream is the upstream latency that bounds whether anyone
 // hedges: its 99.9th percentile, times the largest upstream-slowdown.
-func slowestUpstream(sc *scenarios.Scenario, p999 time.Duration) time.Duration {
+func slowestUpstream(faults []scenarios.ResolvedFault, p999 time.Duration) time.Duration {
 	factor := 1.0
-	for _, f := range sc.Faults {
+	for _, f := range faults {
 		if f.Kind == scenarios.FaultUpstreamSlowdown {
 			factor = math.Max(factor, f.Factor)
 		}

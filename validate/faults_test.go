@@ -9,8 +9,29 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/stampsim/stampsim/scenarios"
-	"github.com/stampsim/stampsim/topology"
 )
+
+// resolvedWorld is a realWorld for sc, with its topology the scenario's
+// first, as far as the fault steps need one.
+func resolvedWorld(t *testing.T, sc *scenarios.Scenario) *realWorld {
+	t.Helper()
+	rs := resolvedOf(t, sc)
+	topo, err := sc.Resolve(sc.Topologies[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &realWorld{sc: sc, rs: rs, shape: rs.Shape, topo: topo, realTopo: topo}
+}
+
+// resolvedOf returns sc resolved.
+func resolvedOf(t *testing.T, sc *scenarios.Scenario) *scenarios.Resolved {
+	t.Helper()
+	rs, err := sc.Resolved()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
 
 func builtinScenario(t *testing.T, name string) *scenarios.Scenario {
 	t.Helper()
@@ -65,11 +86,11 @@ func TestRealSideIgnoringFaultsIsCaught(t *testing.T) {
 func TestFaultStepsAndRetimedFaults(t *testing.T) {
 	sc := builtinScenario(t, "holder-pause")
 	sc.Faults = []scenarios.Fault{
-		{Kind: scenarios.FaultUpstreamErrors, Rate: 0.5, At: scenarios.Duration(2 * time.Second), For: scenarios.Duration(time.Second)},
-		{Kind: scenarios.FaultUpstreamSlowdown, Factor: 2, At: scenarios.Duration(time.Second), For: scenarios.Duration(500 * time.Millisecond)},
+		{Kind: scenarios.FaultUpstreamErrors.String(), Rate: 0.5, At: scenarios.Duration(2 * time.Second), For: scenarios.Duration(time.Second)},
+		{Kind: scenarios.FaultUpstreamSlowdown.String(), Factor: 2, At: scenarios.Duration(time.Second), For: scenarios.Duration(500 * time.Millisecond)},
 	}
-	w := &realWorld{sc: sc, shape: sc.Shape()}
-	f, err := newRealFaults(w, sc, "", false)
+	w := resolvedWorld(t, sc)
+	f, err := newRealFaults(w, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,12 +104,12 @@ func TestFaultStepsAndRetimedFaults(t *testing.T) {
 		}
 	}
 	f.applied[1] = [2]time.Duration{1100 * time.Millisecond, 1700 * time.Millisecond}
-	rt := f.retimed(sc)
-	if rt.Faults[1].At.D() != 1100*time.Millisecond || rt.Faults[1].For.D() != 600*time.Millisecond || rt.Faults[0].At.D() != 2*time.Second {
+	rt := f.retimed(w.rs)
+	if rt.Faults[1].From != 1100*time.Millisecond || rt.Faults[1].To != 1700*time.Millisecond || rt.Faults[0].From != 2*time.Second {
 		t.Errorf("retimed faults %+v", rt.Faults)
 	}
-	if sc.Faults[1].At.D() != time.Second {
-		t.Errorf("retiming changed the scenario it copied: %+v", sc.Faults)
+	if w.rs.Faults[1].From != time.Second {
+		t.Errorf("retiming changed the scenario it copied: %+v", w.rs.Faults)
 	}
 	for _, tc := range []struct {
 		apply       faultStep
@@ -110,34 +131,13 @@ func TestFaultStepsAndRetimedFaults(t *testing.T) {
 
 // Network faults need a server to put proxies in front of.
 func TestNetworkFaultsNeedOneServer(t *testing.T) {
-	sc := builtinScenario(t, "region-store-outage")
-	w := &realWorld{sc: sc, shape: sc.Shape()}
-	if _, err := newRealFaults(w, sc, "", false); err == nil || !strings.Contains(err.Error(), "Cluster") {
+	if _, err := newRealFaults(resolvedWorld(t, builtinScenario(t, "region-store-outage")), "", false); err == nil || !strings.Contains(err.Error(), "Cluster") {
 		t.Errorf("err %v, want one naming the Cluster", err)
 	}
 }
 
-// A store fault names the store topology.Shape.StoreOf numbers, and the
-// error draws are the same for the same call and spread over [0, 1).
-func TestStoreOfFaultAndErrorDraws(t *testing.T) {
-	s := topology.Shape{Regions: 3, ZonesPerRegion: 2, NodesPerZone: 2}
-	for _, tc := range []struct {
-		f    scenarios.Fault
-		node topology.Node
-		sc   topology.Scope
-	}{
-		{scenarios.Fault{Scope: "region", Region: 1}, topology.Node{Region: 1, Zone: 1, Index: 1}, topology.ScopeRegion},
-		{scenarios.Fault{Scope: "zone", Region: 2, Zone: 1}, topology.Node{Region: 2, Zone: 1}, topology.ScopeZone},
-		{scenarios.Fault{Scope: "global"}, topology.Node{Region: 2}, topology.ScopeGlobal},
-	} {
-		got, err := storeOfFault(s, tc.f)
-		if want := s.StoreOf(s.ID(tc.node), tc.sc); err != nil || got != want {
-			t.Errorf("%+v: store %d (%v), want %d", tc.f, got, err, want)
-		}
-	}
-	if _, err := storeOfFault(s, scenarios.Fault{Scope: "node"}); err == nil {
-		t.Error("a node scope named a store")
-	}
+// The error draws are the same for the same call and spread over [0, 1).
+func TestErrorDraws(t *testing.T) {
 	draw := callErrorDraw(builtinScenario(t, "holder-pause"))
 	below := 0
 	for n := range 1000 {

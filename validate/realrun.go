@@ -15,6 +15,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/stampsim/stampsim/internal/counting"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/real"
 	"github.com/stampsim/stampsim/reports"
@@ -33,12 +34,17 @@ type arrival struct {
 // of the simulated run replayed at its time, and everything the simulator
 // counts counted again through the drivers' Observer.
 type realWorld struct {
-	sc       *scenarios.Scenario
-	topo     locks.Topology
-	shape    topology.Shape
-	client   redis.UniversalClient
-	prefix   string
-	skipNode bool
+	sc *scenarios.Scenario
+	// rs is sc resolved, whose faults the real side injects.
+	rs *scenarios.Resolved
+	// topo is the topology the simulator ran, which decides the upstream
+	// latency of each call (world.LockInstance); realTopo the one the
+	// drivers run, which their level numbers index: the same, unless
+	// validation injects a fault into the real side (withoutNodeLevel).
+	topo, realTopo locks.Topology
+	shape          topology.Shape
+	client         redis.UniversalClient
+	prefix         string
 
 	// storeAddr is the server's address, for the fault proxies ("" for a
 	// Cluster); ignoreFaults makes the real side inject no fault.
@@ -75,9 +81,8 @@ type realWorld struct {
 	served      [locks.NumServed]uint64
 	causes      [locks.NumCauses]uint64
 	replyLat    *hdrhistogram.Histogram
-	roundTrips  atomic.Uint64
 	commands    atomic.Uint64
-	dups        map[int64]dupState
+	dups        *counting.Duplicates
 	duplicates  uint64
 	latency     func(lock, key, n int) time.Duration
 	upCalls     map[int64]int
@@ -88,12 +93,6 @@ type realWorld struct {
 type contKey struct {
 	store, level int
 	key          string
-}
-
-type dupState struct {
-	inProgress int
-	lastOK     time.Time
-	hasOK      bool
 }
 
 // nodeObserver is one driver's Observer: it knows which node it is, so that
@@ -115,7 +114,6 @@ func (o nodeObserver) StoreOp(scope locks.Scope, kind locks.OpKind, roundTrips, 
 		// a client can tell.
 		roundTrips = 0
 	}
-	w.roundTrips.Add(uint64(roundTrips))
 	w.commands.Add(uint64(commands))
 	sec := int(now / time.Second)
 	w.mu.Lock()
@@ -132,7 +130,7 @@ func (o nodeObserver) StoreOp(scope locks.Scope, kind locks.OpKind, roundTrips, 
 
 func (o nodeObserver) Contend(level int, key string, delta int) {
 	w := o.w
-	k := contKey{store: w.shape.StoreOf(o.node, topology.Scope(w.topo.Levels[level].Scope)), level: level, key: key}
+	k := contKey{store: w.shape.StoreOf(o.node, topology.Scope(w.realTopo.Levels[level].Scope)), level: level, key: key}
 	w.mu.Lock()
 	c := w.contenders[k] + delta
 	if c == 0 {
@@ -167,12 +165,12 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 	wallStart := time.Now()
 	w.contenders = make(map[contKey]int)
 	w.timed = make([][]roundTrip, w.shape.Nodes())
-	w.dups = make(map[int64]dupState)
+	w.dups = counting.NewDuplicates(w.shape.Regions, w.sc.Cache.SharedTTL.D())
 	w.upCalls = make(map[int64]int)
 	w.replyLat = hdrhistogram.New(0, 3_600_000_000, 3)
 	var err error
 
-	if w.faults, err = newRealFaults(w, w.sc, w.storeAddr, w.ignoreFaults); err != nil {
+	if w.faults, err = newRealFaults(w, w.storeAddr, w.ignoreFaults); err != nil {
 		return reports.Run{}, err
 	}
 	defer w.faults.close()
@@ -261,93 +259,54 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 	w.mu.Lock()
 	defer w.mu.Unlock()
 
-	var levels [locks.MaxLevels]reports.Level
-	var leasesLost, writesRefused, storeErrors uint64
+	// The same builder as the simulator's assembles the run, from what the
+	// drivers and their observers counted.
+	c := counting.Counts{
+		Topology: w.drivers[0].Topology(), Requests: uint64(len(arrivals)), Served: w.served, Upstream: w.causes,
+		UncausedDuplicates: w.duplicates, StoreOps: w.opsByKind, StoreCommands: w.commands.Load(),
+		Contenders: w.levelPeak, Latency: w.replyLat, SimSeconds: simEnd.Seconds(),
+	}
 	for _, d := range all {
 		st := d.Stats()
 		for i, l := range st.Levels {
-			lv := &levels[i]
+			lv := &c.Levels[i]
 			lv.Acquisitions += l.Acquisitions
 			lv.Waits += l.Waits
 			lv.Timeouts += l.Timeouts
 			lv.PeakContenders = max(lv.PeakContenders, l.PeakContenders)
 		}
-		leasesLost += st.LeasesLost
-		writesRefused += st.WritesRefused
-		storeErrors += st.StoreErrors
-	}
-	run := reports.Run{
-		Topology:               w.topo.Name,
-		Requests:               uint64(len(arrivals)),
-		UpstreamCallsByCause:   map[string]uint64{},
-		DuplicatesByCause:      map[string]uint64{},
-		StoreOpsByKind:         map[string]uint64{},
-		StoreOps:               w.roundTrips.Load(),
-		StoreCommands:          w.commands.Load(),
-		StoreErrors:            storeErrors,
-		LeasesLost:             leasesLost,
-		WritesRefused:          writesRefused,
-		DuplicateUpstreamCalls: w.duplicates,
-		SimSeconds:             simEnd.Seconds(),
-	}
-	for c, n := range w.causes {
-		if n > 0 {
-			run.UpstreamCalls += n
-			run.UpstreamCallsByCause[locks.Cause(c).String()] = n
-		}
-	}
-	for k, n := range w.opsByKind {
-		if n > 0 {
-			run.StoreOpsByKind[locks.OpKind(k).String()] = n
-		}
+		c.LeasesLost += st.LeasesLost
+		c.WritesRefused += st.WritesRefused
+		c.StoreErrors += st.StoreErrors
 	}
 	for _, n := range w.perSecond {
-		run.PeakStoreOpsPerSec = max(run.PeakStoreOpsPerSec, n)
+		c.PeakStoreOpsPerSec = max(c.PeakStoreOpsPerSec, n)
 	}
-	run.Served = reports.Served{
-		Hit: w.served[locks.ServedHit], Collapsed: w.served[locks.ServedCollapsed], Fetched: w.served[locks.ServedFetched],
-		Hedged: w.served[locks.ServedHedged], Stale: w.served[locks.ServedStale], Error: w.served[locks.ServedError],
-	}
-	topo := w.drivers[0].Topology()
-	for i, l := range topo.Levels {
-		lv := levels[i]
-		lv.Name, lv.Scope = l.LevelName(), l.Scope.String()
-		if l.Scope != locks.ScopeNode {
-			lv.PeakContenders = w.levelPeak[i]
-		}
-		run.Levels = append(run.Levels, lv)
-	}
-	ms := func(us int64) float64 { return float64(us) / 1000 }
-	h := w.replyLat
-	run.LatencyMs = reports.Latency{
-		P50: ms(h.ValueAtQuantile(50)), P90: ms(h.ValueAtQuantile(90)), P99: ms(h.ValueAtQuantile(99)),
-		P999: ms(h.ValueAtQuantile(99.9)), Max: ms(h.Max()), Mean: float64(int64(h.Mean())) / 1000,
-	}
+	run := c.Run()
 	run.WallSeconds = time.Since(wallStart).Seconds()
 	return run, nil
 }
 
 // fetcher returns the upstream call of a request at node for key: it sleeps
 // for the latency the simulator gave the same call (scaled beyond the
-// upstream's capacity as the simulator does), and counts duplicates exactly
-// as the simulator does: a call for a key in a region while another is in
+// upstream's capacity as the simulator does, and by an upstream-slowdown in
+// force), fails it when an upstream-errors fault in force fails the same
+// call in the simulator, and counts duplicates with the simulator's own code
+// (counting.Duplicates): a call for a key in a region while another is in
 // progress, or less than the shared TTL after one succeeded.
 func (w *realWorld) fetcher(node, key int) func(context.Context) ([]byte, error) {
 	return func(ctx context.Context) ([]byte, error) {
-		dk := int64(w.shape.RegionID(node))<<32 | int64(key)
+		region := w.shape.RegionID(node)
 		w.mu.Lock()
-		d := w.dups[dk]
-		if d.inProgress > 0 || (d.hasOK && time.Since(d.lastOK) < w.sc.Cache.SharedTTL.D()) {
+		if w.dups.Start(region, key, time.Since(w.start)) {
 			w.duplicates++
 		}
-		d.inProgress++
-		w.dups[dk] = d
 		w.upInflight++
 		lock := world.LockInstance(w.shape, w.topo, node)
 		ck := int64(lock)<<32 | int64(key)
-		lat := float64(w.latency(lock, key, w.upCalls[ck]))
+		rank := w.upCalls[ck]
 		w.upCalls[ck]++
-		rank := w.upCalls[ck] - 1
+		lat := float64(w.latency(lock, key, rank))
 		factor, errRate := w.faults.upstream()
 		lat *= factor
 		if c := w.sc.Upstream.Capacity; c > 0 && w.upInflight > c {
@@ -366,12 +325,7 @@ func (w *realWorld) fetcher(node, key int) func(context.Context) ([]byte, error)
 			err = errUpstream
 		}
 		w.mu.Lock()
-		d = w.dups[dk]
-		d.inProgress--
-		if err == nil {
-			d.hasOK, d.lastOK = true, time.Now()
-		}
-		w.dups[dk] = d
+		w.dups.Done(region, key, time.Since(w.start), err == nil)
 		w.upInflight--
 		w.mu.Unlock()
 		if err != nil {
@@ -395,7 +349,7 @@ func (w *realWorld) newDriver(ctx context.Context, node int) (*real.Driver, erro
 		clients[s] = w.faults.client(node, s)
 	}
 	d, err := real.New(real.Options{
-		Topology:       w.topo,
+		Topology:       w.realTopo,
 		Clients:        clients,
 		ScopePrefixes:  prefixes,
 		NodeCacheTTL:   nodeTTL,
@@ -403,7 +357,6 @@ func (w *realWorld) newDriver(ctx context.Context, node int) (*real.Driver, erro
 		StaleFor:       w.sc.Cache.StaleFor.D(),
 		FetchTimeout:   time.Minute,
 		Observer:       nodeObserver{w, node},
-		SkipNodeLevel:  w.skipNode,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("driver for node %d: %w", node, err)
@@ -413,6 +366,21 @@ func (w *realWorld) newDriver(ctx context.Context, node int) (*real.Driver, erro
 		return nil, fmt.Errorf("loading scripts: %w", err)
 	}
 	return d, nil
+}
+
+// withoutNodeLevel returns t without its node level, if it has one: the
+// fault that Options.SkipNodeLevel injects into the real side only, so that
+// validation shows it notices a real side that does not run the protocol it
+// was given. It keeps t's name, as the real side reports the topology it was
+// asked for.
+func withoutNodeLevel(t locks.Topology) locks.Topology {
+	out := locks.Topology{Name: t.Name}
+	for _, l := range t.Levels {
+		if l.Scope != locks.ScopeNode {
+			out.Levels = append(out.Levels, l)
+		}
+	}
+	return out
 }
 
 // driver returns node's driver, and whether the node is down (crashed).

@@ -113,13 +113,13 @@ func (r Range) String() string {
 	return fmt.Sprintf("%d-%d", r.Min, r.Max)
 }
 
-// retime simulates topo again on sc retimedRuns times (sc's faults where
+// retime simulates topo again on rs retimedRuns times (rs's faults where
 // they happened on the real side), with the requests at
 // the times in sent (delayed by jitter from lags and hits but in the first
 // run) and the store delays of timed, each node's script round trips on the
 // real side. service is what the simulator charges per operation, taken out
 // of the round trips.
-func retime(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, latency func(lock, key, n int) time.Duration, errorDraw func(lock, key, n int) float64,
+func retime(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, latency func(lock, key, n int) time.Duration, errorDraw func(lock, key, n int) float64,
 	sent []world.Arrival, lags, hits []time.Duration, timed [][]roundTrip, service time.Duration, pace *pacer) (Retimed, error) {
 	rt := Retimed{Runs: retimedRuns(len(sent)), Stalls: pace.Stalls, BehindMs: float64(pace.Behind) / 1e6}
 	var all []roundTrip
@@ -144,7 +144,7 @@ func retime(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, la
 		if i > 0 && len(lags) > 0 {
 			arrivals = jitter(sent, lags, hits, rand.New(rand.NewPCG(uint64(i), 0x5eed)))
 		}
-		r, err := world.Run(ctx, sc, topo, world.Options{Arrivals: arrivals, NetworkSeed: uint64(i + 1), NetworkDelay: delay, UpstreamLatency: latency, UpstreamErrorDraw: errorDraw})
+		r, err := world.Run(ctx, rs, topo, world.Options{Arrivals: arrivals, NetworkSeed: uint64(i + 1), NetworkDelay: delay, UpstreamLatency: latency, UpstreamErrorDraw: errorDraw})
 		if err != nil {
 			return rt, fmt.Errorf("simulating %s again at the real run's timing: %w", topo.Name, err)
 		}

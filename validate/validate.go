@@ -157,7 +157,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (rep *Report,
 		// any proxy: faults that need one are left out on both sides.
 		var kept []scenarios.Fault
 		for _, f := range scaled.Faults {
-			if networkFault(f.Kind) || f.Kind == scenarios.FaultNodeCrash {
+			if kind, _ := scenarios.ParseFaultKind(f.Kind); needsProxy(kind) {
 				notes = append(notes, fmt.Sprintf("fault %s at %v left out on both sides: it needs a proxy in front of the store, which a Cluster's redirections go around", f.Kind, f.At.D()))
 				continue
 			}
@@ -166,6 +166,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (rep *Report,
 		scaled.Faults = kept
 	}
 	cal.Apply(scaled)
+	resolved, err := scaled.Resolved()
+	if err != nil {
+		return nil, fmt.Errorf("the scaled scenario: %w", err)
+	}
 
 	names := opt.Topologies
 	if len(names) == 0 {
@@ -187,7 +191,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (rep *Report,
 			return nil, err
 		}
 		errorDraw := callErrorDraw(scaled)
-		simRun, err := world.Run(ctx, scaled, topo, world.Options{
+		simRun, err := world.Run(ctx, resolved, topo, world.Options{
 			OnRequest:         func(at time.Duration, node, key int) { arrivals = append(arrivals, arrival{at, node, key}) },
 			UpstreamLatency:   latency,
 			UpstreamErrorDraw: errorDraw,
@@ -197,9 +201,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (rep *Report,
 		}
 		logf("%s: %d requests against real drivers", name, len(arrivals))
 		rw := &realWorld{
-			sc: scaled, topo: topo, shape: scaled.Shape(), client: client, latency: latency,
-			prefix: prefix + strconv.Itoa(i) + ":", skipNode: opt.SkipNodeLevel,
+			sc: scaled, rs: resolved, topo: topo, realTopo: topo, shape: scaled.Shape(), client: client, latency: latency,
+			prefix:    prefix + strconv.Itoa(i) + ":",
 			storeAddr: addr, ignoreFaults: opt.RealIgnoresFaults, errorDraw: errorDraw,
+		}
+		if opt.SkipNodeLevel {
+			rw.realTopo = withoutNodeLevel(topo)
 		}
 		realRun, err := rw.run(ctx, arrivals)
 		if err == nil {
@@ -217,11 +224,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (rep *Report,
 			return nil, fmt.Errorf("%s: %w", store, err)
 		}
 		logf("%s: simulating again at the real run's timing", name)
-		rt, err := retime(ctx, rw.faults.retimed(scaled), topo, latency, errorDraw, rw.sent, rw.lags, rw.hits, rw.timed, scaled.Store.OpOverhead.D(), rw.pace)
+		rt, err := retime(ctx, rw.faults.retimed(resolved), topo, latency, errorDraw, rw.sent, rw.lags, rw.hits, rw.timed, scaled.Store.OpOverhead.D(), rw.pace)
 		if err != nil {
 			return nil, err
 		}
-		p := compare(scaled, topo, simRun, realRun, rt, expiresWhileAsked(scaled, arrivals))
+		p := compare(resolved, topo, simRun, realRun, rt, expiresWhileAsked(scaled, arrivals))
 		if len(p.Differences) > 0 {
 			rep.Agree = false
 		}
@@ -358,9 +365,9 @@ func runClock(m *miniredis.Miniredis, stop <-chan struct{}, stopped chan<- struc
 // protocol allows: the real counts are judged against the retimed
 // simulation rt, which ran the same requests at the real run's timing.
 // expiries says that a value expires while its key is still asked for.
-func compare(sc *scenarios.Scenario, topo locks.Topology, s, r reports.Run, rt Retimed, expiries bool) Pair {
+func compare(rs *scenarios.Resolved, topo locks.Topology, s, r reports.Run, rt Retimed, expiries bool) Pair {
 	p := Pair{Topology: topo.Name, Sim: s, Real: r, Retimed: rt}
-	p.UpstreamCompared = upstreamIsDeterministic(sc, topo) && !expiries
+	p.UpstreamCompared = upstreamIsDeterministic(rs, topo) && !expiries
 	if p.UpstreamCompared && rt.UpstreamCalls.distance(r.UpstreamCalls) > 0 {
 		p.Differences = append(p.Differences, fmt.Sprintf("upstream_calls: sim %d, real %d; retimed sim %s",
 			s.UpstreamCalls, r.UpstreamCalls, rt.UpstreamCalls))
@@ -372,7 +379,7 @@ func compare(sc *scenarios.Scenario, topo locks.Topology, s, r reports.Run, rt R
 	if s.Requests != r.Requests {
 		p.Differences = append(p.Differences, fmt.Sprintf("requests: sim %d, real %d", s.Requests, r.Requests))
 	}
-	if retimedFaultCounts(sc) && rt.WritesRefused.distance(r.WritesRefused) > 0 {
+	if retimedFaultCounts(rs.Faults) && rt.WritesRefused.distance(r.WritesRefused) > 0 {
 		p.Differences = append(p.Differences, fmt.Sprintf("writes_refused: sim %d, real %d; retimed sim %s",
 			s.WritesRefused, r.WritesRefused, rt.WritesRefused))
 	}
@@ -403,15 +410,15 @@ func expiresWhileAsked(sc *scenarios.Scenario, arrivals []arrival) bool {
 // holder a pause lets in, the calls a crash abandons are the protocol's,
 // made the same on both sides, whose faults happen at the same moments of
 // the traffic (see docs/VALIDATION.md).
-func upstreamIsDeterministic(sc *scenarios.Scenario, topo locks.Topology) bool {
+func upstreamIsDeterministic(rs *scenarios.Resolved, topo locks.Topology) bool {
 	if len(topo.Levels) == 0 {
 		return false
 	}
-	up, err := workloads.FromSpec(sc.Upstream.Latency)
+	up, err := workloads.FromSpec(rs.Scenario.Upstream.Latency)
 	if err != nil {
 		return false
 	}
-	slowest := slowestUpstream(sc, up.Quantile(0.999))
+	slowest := slowestUpstream(rs.Faults, up.Quantile(0.999))
 	for _, l := range topo.Levels {
 		if l.WaitTimeout <= slowest {
 			return false

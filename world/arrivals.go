@@ -30,7 +30,7 @@ func (w *world) drawAhead() {
 		prefetch.Object(m)
 	}
 	if m := w.nodes[w.aheadNode].m; m != nil {
-		m.Prefetch(w.aheadKey)
+		m.SimHooks().Prefetch(w.aheadKey)
 	}
 }
 
@@ -49,22 +49,27 @@ func (w *world) request(now sim.Time, id int32, key int) {
 		return
 	}
 	w.requests++
-	if w.series {
-		w.sRequests = bump(w.sRequests, now)
-	}
 	if w.onRequest != nil {
 		w.onRequest(now.Duration(), int(id), key)
 	}
 	if n.crashed {
 		w.served[locks.ServedError]++
 		w.crashedErrors++
-		if w.series {
-			w.sErrors = bump(w.sErrors, now)
+		if w.rec != nil {
+			w.rec.seriesRequest(false)
+			w.rec.served(locks.ServedError, 1)
 		}
 		return
 	}
 	w.nextReq++
 	n.outstanding++
-	n.m.RequestNumbered(locks.Time(now), w.nextReq, w.keys[key], key)
+	if w.rec != nil {
+		w.rec.seriesRequest(true)
+	}
+	n.m.SimHooks().RequestNumbered(locks.Time(now), w.nextReq, w.keys[key], key)
 	w.drain(now, id)
+	if w.rec != nil {
+		w.rec.seriesHanded()
+		w.observeNode(id, key)
+	}
 }

@@ -15,7 +15,7 @@ func benchRun(b *testing.B, sc *scenarios.Scenario, topo locks.Topology, opt Opt
 	var requests, events uint64
 	b.ReportAllocs()
 	for b.Loop() {
-		out, err := Run(context.Background(), sc, topo, opt)
+		out, err := Run(context.Background(), resolve(b, sc), topo, opt)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -48,7 +48,7 @@ func BenchmarkCDNSteadyDay(b *testing.B) {
 }
 
 // BenchmarkCDNSteadyDaySeries is BenchmarkCDNSteadyDay two-level with the
-// per-second series on, as `stampsim run --out` runs it.
+// series on (the default step, 10ms), as `stampsim run --out` runs it.
 func BenchmarkCDNSteadyDaySeries(b *testing.B) {
 	sc, err := scenarios.Builtin("cdn-steady-day")
 	if err != nil {

@@ -6,8 +6,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/stampsim/stampsim/internal/counting"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/memstore"
+	"github.com/stampsim/stampsim/reports"
 	"github.com/stampsim/stampsim/scenarios"
 	"github.com/stampsim/stampsim/sim"
 	"github.com/stampsim/stampsim/topology"
@@ -15,18 +17,20 @@ import (
 )
 
 // build makes the world for one run. A fleet of a million nodes takes
-// seconds to build, so ctx is checked between nodes too.
-func build(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt Options) (*world, error) {
+// seconds to build, so ctx is checked between nodes too. What rs resolved
+// (the shape, burst nodes and keys, fault kinds, nodes and stores) it takes
+// as it is; the errors it returns are about topo, opt, and the
+// distributions and rates that only package workloads can build.
+func build(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt Options) (*world, error) {
 	if err := topo.Validate(); err != nil {
 		return nil, err
 	}
+	sc := rs.Scenario
 	w := &world{
 		sc:          sc,
 		topo:        topo,
 		end:         sim.FromDuration(sc.Duration.D()),
 		latency:     newHistogram(3),
-		secLatency:  newHistogram(2),
-		series:      opt.Series,
 		onRequest:   opt.OnRequest,
 		upLatencyFn: opt.UpstreamLatency,
 		upErrorFn:   opt.UpstreamErrorDraw,
@@ -34,10 +38,7 @@ func build(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt
 		serviceTime: sc.Store.ServiceTime.D(),
 		opOverhead:  sc.Store.OpOverhead.D(),
 	}
-	w.shape = topology.Shape{Regions: sc.Topology.Regions, ZonesPerRegion: sc.Topology.ZonesPerRegion, NodesPerZone: sc.Topology.NodesPerZone}
-	if err := w.shape.Validate(); err != nil {
-		return nil, err
-	}
+	w.shape = rs.Shape
 	w.eng = sim.New(w.handle)
 	streams := sim.NewStreams(sc.Seed)
 	w.rArrive = streams.Stream("arrivals")
@@ -52,11 +53,8 @@ func build(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt
 	w.connectTimeout = sim.FromDuration(sc.Store.ConnectTimeout.D())
 
 	var err error
-	if sc.Workload.Keys < 1 {
-		return nil, fmt.Errorf("workload.keys must be at least 1, got %d", sc.Workload.Keys)
-	}
 	if w.zipf, err = workloads.NewZipf(streams.Stream("arrivals/key"), sc.Workload.ZipfS, sc.Workload.Keys); err != nil {
-		return nil, fmt.Errorf("workload.zipf_s: %w", err)
+		return nil, fmt.Errorf("workload: %w", err)
 	}
 	w.keys = keyNames(sc.Workload.Keys)
 	for scope, spec := range [...]scenarios.Dist{
@@ -95,7 +93,6 @@ func build(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt
 		NodeCacheTTL:   sc.Cache.NodeTTL.D(),
 		SharedCacheTTL: sc.Cache.SharedTTL.D(),
 		StaleFor:       sc.Cache.StaleFor.D(),
-		KeyNumber:      keyNumber,
 	}
 
 	// Timer lanes: the delays of the timers the machines set most.
@@ -126,8 +123,15 @@ func build(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt
 		add(fmt.Sprintf("region r%d", r), locks.ScopeRegion)
 	}
 	add("global", locks.ScopeGlobal)
+	if opt.Series {
+		limit := opt.seriesLimit
+		if limit == 0 {
+			limit = reports.MaxSeriesSamples
+		}
+		w.rec = w.newSeries(sim.FromDuration(sc.Step()), limit)
+	}
 
-	w.dups = make([]byKey[dupState], w.shape.Regions)
+	w.dups = counting.NewDuplicates(w.shape.Regions, sc.Cache.SharedTTL.D())
 	w.nodes = make([]node, w.shape.Nodes())
 	for id := range w.nodes {
 		if id%sim.InterruptEvery == 0 && ctx.Err() != nil {
@@ -172,90 +176,19 @@ func build(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt
 		w.drawAhead()
 		w.drawAhead()
 	}
-	for i, b := range sc.Workload.Bursts {
+	for i, b := range rs.Bursts {
 		if w.replay != nil {
 			break
 		}
-		bs := burst{start: sim.FromDuration(b.At.D()), key: b.Key, spread: workloads.NewSpread(b.Requests, b.Over.D())}
-		if b.Key < 0 || b.Key >= len(w.keys) {
-			return nil, fmt.Errorf("workload.bursts[%d].key: %d is not one of the %d keys", i, b.Key, len(w.keys))
-		}
-		for _, name := range b.Nodes {
-			nd, err := w.shape.ParseNode(name)
-			if err != nil {
-				return nil, fmt.Errorf("workload.bursts[%d].nodes: %w", i, err)
-			}
-			bs.nodes = append(bs.nodes, int32(w.shape.ID(nd)))
+		bs := burst{start: sim.FromDuration(b.At), key: b.Key, spread: workloads.NewSpread(b.Requests, b.Over)}
+		for _, id := range b.Nodes {
+			bs.nodes = append(bs.nodes, int32(id))
 		}
 		w.bursts = append(w.bursts, bs)
 		w.nextBurst(i)
 	}
-
-	// Faults.
-	for i, f := range sc.Faults {
-		from, to := sim.FromDuration(f.At.D()), sim.FromDuration(f.At.D()+f.For.D())
-		switch f.Kind {
-		case "node-crash", "node-pause":
-			nd, err := w.shape.ParseNode(f.Node)
-			if err != nil {
-				return nil, fmt.Errorf("faults[%d].node: %w", i, err)
-			}
-			w.faults = append(w.faults, fault{kind: f.Kind, node: int32(w.shape.ID(nd))})
-			idx := int64(len(w.faults) - 1)
-			w.eng.At(from, sim.Event{Kind: evFault, A: idx, B: 0})
-			w.eng.At(to, sim.Event{Kind: evFault, A: idx, B: 1})
-		case "store-outage", "store-slowdown":
-			s, err := w.storeFor(f)
-			if err != nil {
-				return nil, fmt.Errorf("faults[%d]: %w", i, err)
-			}
-			if f.Kind == "store-outage" {
-				w.stores[s].outages = append(w.stores[s].outages, window{from, to, 0})
-			} else {
-				w.stores[s].slowdowns = append(w.stores[s].slowdowns, window{from, to, f.Factor})
-			}
-		case "partition":
-			nd, err := w.shape.ParseNode(f.Node)
-			if err != nil {
-				return nil, fmt.Errorf("faults[%d].node: %w", i, err)
-			}
-			scope, err := locks.ParseScope(f.Scope)
-			if err != nil || scope == locks.ScopeNode {
-				return nil, fmt.Errorf("faults[%d].scope: a partition cuts a node from a zone, region or global store, got %q", i, f.Scope)
-			}
-			n := &w.nodes[w.shape.ID(nd)]
-			n.partitions[scope] = append(n.partitions[scope], window{from, to, 0})
-		case "upstream-slowdown":
-			w.upSlow = append(w.upSlow, window{from, to, f.Factor})
-		case "upstream-errors":
-			w.upErrors = append(w.upErrors, window{from, to, f.Rate})
-		default:
-			return nil, fmt.Errorf("faults[%d].kind: unknown fault kind %q", i, f.Kind)
-		}
-	}
+	w.addFaults(rs.Faults)
 	return w, nil
-}
-
-func (w *world) storeFor(f scenarios.Fault) (int, error) {
-	scope, err := locks.ParseScope(f.Scope)
-	if err != nil {
-		return 0, err
-	}
-	switch scope {
-	case locks.ScopeZone:
-		if f.Region < 0 || f.Region >= w.shape.Regions || f.Zone < 0 || f.Zone >= w.shape.ZonesPerRegion {
-			return 0, fmt.Errorf("no zone store r%d/z%d", f.Region, f.Zone)
-		}
-		return w.shape.StoreOf(w.shape.ID(topology.Node{Region: f.Region, Zone: f.Zone}), topology.ScopeZone), nil
-	case locks.ScopeRegion:
-		if f.Region < 0 || f.Region >= w.shape.Regions {
-			return 0, fmt.Errorf("no region store r%d", f.Region)
-		}
-		return w.shape.StoreOf(w.shape.ID(topology.Node{Region: f.Region}), topology.ScopeRegion), nil
-	case locks.ScopeGlobal:
-		return w.shape.StoreOf(0, topology.ScopeGlobal), nil
-	}
-	return 0, fmt.Errorf("scope %q has no store", f.Scope)
 }
 
 func (w *world) newMachine() (*locks.Machine[V], error) {
@@ -270,12 +203,17 @@ func (w *world) newMachine() (*locks.Machine[V], error) {
 	if err != nil {
 		return nil, err
 	}
+	hooks := m.SimHooks()
+	// Every key of a world is "k<n>", which keyNumber numbers n, so every
+	// operation and upstream call carries its key's number (Op.KeyNum) and
+	// the world reads that, never the name.
+	hooks.NumberKeys(keyNumber)
 	// The world takes each input's effects before the next input, so its
 	// machines can share one batch, which then stays in cache.
 	if w.effectsOf == nil {
 		w.effectsOf = m
 	} else {
-		m.ShareEffects(w.effectsOf)
+		hooks.ShareEffects(w.effectsOf)
 	}
 	return m, nil
 }

@@ -27,7 +27,7 @@ func TestFlashCrowdBuiltinPromises(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := Run(context.Background(), sc, topo, Options{})
+		out, err := Run(context.Background(), resolve(t, sc), topo, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 
 func runTopo(t *testing.T, sc *scenarios.Scenario, topo locks.Topology) reports.Run {
 	t.Helper()
-	out, err := Run(context.Background(), sc, topo, Options{Series: true})
+	out, err := Run(context.Background(), resolve(t, sc), topo, Options{Series: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,8 +195,8 @@ func TestUpstreamErrorDrawDecidesFailures(t *testing.T) {
 				{At: dur(time.Second), Key: 0, Requests: 20, Over: dur(0), Nodes: []string{"r0/z0/n0"}},
 				{At: dur(time.Second), Key: 0, Requests: 20, Over: dur(0), Nodes: []string{"r0/z0/n1"}},
 			}
-			sc.Faults = []scenarios.Fault{{Kind: scenarios.FaultUpstreamErrors, Rate: 0.5, At: dur(500 * time.Millisecond), For: dur(2 * time.Second)}}
-			r, err := Run(context.Background(), sc, builtin(t, sc, "none"), Options{UpstreamErrorDraw: tc.draw})
+			sc.Faults = []scenarios.Fault{{Kind: scenarios.FaultUpstreamErrors.String(), Rate: 0.5, At: dur(500 * time.Millisecond), For: dur(2 * time.Second)}}
+			r, err := Run(context.Background(), resolve(t, sc), builtin(t, sc, "none"), Options{UpstreamErrorDraw: tc.draw})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -25,7 +25,7 @@ func TestInterruptedRunKeepsWhatHappened(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	seen := 0
-	out, err := Run(ctx, sc, topo, Options{
+	out, err := Run(ctx, resolve(t, sc), topo, Options{
 		OnRequest: func(time.Duration, int, int) {
 			if seen++; seen == cancelAfter {
 				cancel(errSignal)
@@ -58,11 +58,11 @@ func TestInterruptedBeforeTheStart(t *testing.T) {
 	topo, _ := locks.Builtin("two-level", defaults(sc))
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(errSignal)
-	out, err := Run(ctx, sc, topo, Options{OnRequest: func(time.Duration, int, int) { t.Error("a request was simulated") }})
+	out, err := Run(ctx, resolve(t, sc), topo, Options{OnRequest: func(time.Duration, int, int) { t.Error("a request was simulated") }})
 	if !errors.Is(err, errSignal) || out.Topology != "" {
 		t.Errorf("Run = %+v, %v; want the zero Run and the cause", out, err)
 	}
-	if w, err := build(ctx, sc, topo, Options{}); !errors.Is(err, errSignal) || w != nil {
+	if w, err := build(ctx, resolve(t, sc), topo, Options{}); !errors.Is(err, errSignal) || w != nil {
 		t.Errorf("build = %v, %v; want it to stop at the first node with the cause", w, err)
 	}
 }

@@ -3,6 +3,8 @@ package world
 import (
 	"strconv"
 	"strings"
+
+	"github.com/stampsim/stampsim/internal/counting"
 )
 
 // keyNames returns the names of n keys, "k0" to "k<n-1>", as slices of one
@@ -40,49 +42,10 @@ func digitsAbove(i int) int {
 	return d
 }
 
-// byKey holds a T per key number: the numbers below denseKeys in a slice,
-// grown as larger numbers come, the others in a map that keeps only non-zero
-// values. It saves a hash lookup per use for the keys that matter most.
-type byKey[T comparable] struct {
-	dense  []T
-	sparse map[int]T
-}
-
-// get returns key's value.
-func (b *byKey[T]) get(key int) T {
-	if key < len(b.dense) {
-		return b.dense[key]
-	}
-	return b.sparse[key]
-}
-
-// set sets key's value.
-func (b *byKey[T]) set(key int, v T) {
-	if key < len(b.dense) {
-		b.dense[key] = v
-		return
-	}
-	if key < denseKeys {
-		dense := make([]T, min(max(2*len(b.dense), key+1, 64), denseKeys))
-		copy(dense, b.dense)
-		b.dense = dense
-		b.dense[key] = v
-		return
-	}
-	var zero T
-	if v == zero {
-		delete(b.sparse, key)
-		return
-	}
-	if b.sparse == nil {
-		b.sparse = make(map[int]T)
-	}
-	b.sparse[key] = v
-}
-
 // denseKeys is how many keys (the most popular, under Zipf) a simulated
-// store keeps in a slice by number rather than in a map: 64 bytes each.
-const denseKeys = 1 << 16
+// store keeps in a slice by number rather than in a map, 64 bytes each: as
+// many as the world's other tables by key (counting.ByKey) keep in theirs.
+const denseKeys = counting.DenseKeys
 
 // keyNumber returns the number of key "k<number>", or -1 for any other
 // string (so that memstore keeps it in its map).
@@ -100,7 +63,3 @@ func keyNumber(k string) int {
 	}
 	return n
 }
-
-// opKey returns the key number of an Op or Fetch from its KeyNum: every
-// key of a world is numbered (keyNumber), so it is never 0.
-func opKey(keyNum uint32) int { return int(keyNum) - 1 }

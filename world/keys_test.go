@@ -36,27 +36,3 @@ func TestKeyNumber(t *testing.T) {
 		}
 	}
 }
-
-// byKey keeps small numbers in its slice and the rest in a map, and forgets
-// the zero values it keeps in the map.
-func TestByKey(t *testing.T) {
-	var b byKey[int32]
-	for _, k := range []int{0, 5, 1000, denseKeys - 1, denseKeys, denseKeys + 7} {
-		if got := b.get(k); got != 0 {
-			t.Errorf("get(%d) = %d before any set", k, got)
-		}
-		b.set(k, int32(k%100+1))
-	}
-	for _, k := range []int{0, 5, 1000, denseKeys - 1, denseKeys, denseKeys + 7} {
-		if got, want := b.get(k), int32(k%100+1); got != want {
-			t.Errorf("get(%d) = %d, want %d", k, got, want)
-		}
-	}
-	if len(b.dense) != denseKeys || len(b.sparse) != 2 {
-		t.Errorf("%d in the slice, %d in the map; want %d and 2", len(b.dense), len(b.sparse), denseKeys)
-	}
-	b.set(denseKeys, 0)
-	if len(b.sparse) != 1 {
-		t.Errorf("the map keeps %d values after one went back to zero, want 1", len(b.sparse))
-	}
-}

@@ -29,6 +29,9 @@ const (
 const arrivalLane = sim.MaxLanes - 1
 
 func (w *world) handle(now sim.Time, ev sim.Event) {
+	if w.rec != nil && now >= w.rec.end {
+		w.advanceSeries(now)
+	}
 	switch ev.Kind {
 	case evArrival:
 		id, key := w.aheadNode, w.aheadKey
@@ -81,6 +84,7 @@ func (w *world) handle(now sim.Time, ev sim.Event) {
 func (w *world) deliver(now sim.Time, ev sim.Event) {
 	n := &w.nodes[ev.Target]
 	lnow := locks.Time(now)
+	key := -1 // the key the input concerns, for the series (observeNode)
 	switch ev.Kind {
 	case evReply:
 		if ev.B != 0 {
@@ -93,12 +97,14 @@ func (w *world) deliver(now sim.Time, ev sim.Event) {
 			return
 		}
 		n.m.StoreDone(lnow, op, res)
+		key = int(op.KeyNum)
 	case evNotify:
 		scope, inc := unpackNotify(ev.B)
 		if inc != n.inc || n.crashed {
 			return
 		}
 		n.m.Notified(lnow, scope, w.keys[ev.A])
+		key = int(ev.A)
 	case evTimer:
 		t, inc := unpackTimer(ev.A, ev.B)
 		if inc != timerInc(n.inc) || n.crashed {
@@ -107,18 +113,20 @@ func (w *world) deliver(now sim.Time, ev sim.Event) {
 		if s := t.Slot(); s < len(n.timers) {
 			n.timers[s] = 0
 		}
+		if w.rec != nil {
+			// The flight may end in Fired: ask for its key before.
+			if name, ok := n.m.FlightKey(t.Flight); ok {
+				key = keyNumber(name)
+			}
+		}
 		n.m.Fired(lnow, t)
 	case evFetchDone:
 		c := &w.calls.items[ev.A]
-		flight, inc, region, key, err := c.flight, c.inc, c.region, c.key, c.err
+		flight, inc, region, err := c.flight, c.inc, c.region, c.err
+		key = int(c.key)
 		w.calls.free(int32(ev.A))
 		w.upInflight--
-		d := w.dups[region].get(int(key))
-		d.inProgress--
-		if err == nil {
-			d.hasOK, d.lastOK = true, now
-		}
-		w.dups[region].set(int(key), d)
+		w.dups.Done(int(region), int(key), now.Duration(), err == nil)
 		if inc != n.inc || n.crashed {
 			return
 		}
@@ -126,6 +134,9 @@ func (w *world) deliver(now sim.Time, ev sim.Event) {
 		n.m.Fetched(lnow, flight, w.fetchSerial, err)
 	}
 	w.drain(now, ev.Target)
+	if w.rec != nil && key >= 0 {
+		w.observeNode(ev.Target, key)
+	}
 }
 
 // farReply is how long after its operation was sent a reply must come for
@@ -143,10 +154,9 @@ func (w *world) prefetchReply(n *node, ev sim.Event) {
 	if s := int(slot) * int(locks.NumTimerKinds); s < len(n.timers) {
 		prefetch.At(&n.timers[s])
 	}
-	if keyNum > 0 {
-		n.m.Prefetch(opKey(keyNum))
-	}
-	n.m.PrefetchFlight(slot)
+	hooks := n.m.SimHooks()
+	hooks.Prefetch(int(keyNum))
+	hooks.PrefetchFlight(slot)
 }
 
 // drain carries out the effects node id's machine asked for.
@@ -156,20 +166,20 @@ func (w *world) drain(now sim.Time, id int32) {
 	for i := range effs {
 		e := &effs[i]
 		switch e.Kind {
-		case locks.EffStore:
+		case locks.EffectStore:
 			w.send(now, id, &e.Op)
-		case locks.EffSetTimer:
+		case locks.EffectSetTimer:
 			w.setTimer(now, n, id, e.Timer, sim.Time(e.At))
-		case locks.EffCancelTimer:
+		case locks.EffectCancelTimer:
 			if s := e.Timer.Slot(); s < len(n.timers) && n.timers[s] != 0 {
 				w.eng.Cancel(n.timers[s])
 				n.timers[s] = 0
 			}
-		case locks.EffFetch:
+		case locks.EffectFetch:
 			w.fetch(now, id, &e.Fetch)
-		case locks.EffCancelFetch:
+		case locks.EffectCancelFetch:
 			// The upstream goes on working; the machine drops its answer.
-		case locks.EffReply:
+		case locks.EffectReply:
 			if e.Waiters == nil {
 				w.reply(now, n, &e.Reply)
 				continue
@@ -179,8 +189,8 @@ func (w *world) drain(now sim.Time, id int32) {
 				r.ID, r.Since = wt.ID, wt.Since
 				w.reply(now, n, &r)
 			}
-		case locks.EffContend:
-			w.contend(now, n, &e.Op, int32(e.Delta))
+		case locks.EffectContend:
+			w.contend(n, &e.Op, int32(e.Delta))
 		}
 	}
 }

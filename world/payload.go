@@ -63,15 +63,16 @@ func unpackStoreHint(b int64) (store int32, keyNum uint32) {
 }
 
 // packReplyHint returns the B of a reply to op, for prefetchReply: the
-// flight's slot and the key's number (locks.Op.KeyNum). It is never zero,
-// since every key of a world is numbered (opKey): zero is the B of a reply
-// without a hint.
+// flight's slot and the key's number (locks.Op.KeyNum; every key of a world
+// is numbered, see newMachine). It holds the number plus one, so that it is
+// never zero: zero is the B of a reply without a hint. Key numbers stay
+// below scenarios.MaxKeys, far from 2^32-1.
 func packReplyHint(op *locks.Op[V]) int64 {
-	return int64(op.Flight.Slot)<<32 | int64(op.KeyNum)
+	return int64(op.Flight.Slot)<<32 | int64(op.KeyNum+1)
 }
 
 // unpackReplyHint returns the flight slot and key number that
 // packReplyHint packed into b.
 func unpackReplyHint(b int64) (slot, keyNum uint32) {
-	return uint32(b >> 32), uint32(b)
+	return uint32(b >> 32), uint32(b) - 1
 }

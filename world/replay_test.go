@@ -23,7 +23,7 @@ func TestArrivalsReplayARun(t *testing.T) {
 			t.Fatal(err)
 		}
 		var arrivals []Arrival
-		first, err := Run(context.Background(), sc, topo, Options{
+		first, err := Run(context.Background(), resolve(t, sc), topo, Options{
 			OnRequest: func(at time.Duration, node, key int) {
 				arrivals = append(arrivals, Arrival{At: at, Node: node, Key: key})
 			},
@@ -31,7 +31,7 @@ func TestArrivalsReplayARun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := Run(context.Background(), sc, topo, Options{Arrivals: arrivals})
+		again, err := Run(context.Background(), resolve(t, sc), topo, Options{Arrivals: arrivals})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,7 +43,7 @@ func TestArrivalsReplayARun(t *testing.T) {
 		}
 
 		var reseeded []Arrival
-		other, err := Run(context.Background(), sc, topo, Options{
+		other, err := Run(context.Background(), resolve(t, sc), topo, Options{
 			NetworkSeed: 99,
 			OnRequest: func(at time.Duration, node, key int) {
 				reseeded = append(reseeded, Arrival{At: at, Node: node, Key: key})
@@ -81,13 +81,13 @@ func TestArrivalsAreChecked(t *testing.T) {
 		{[]Arrival{{Node: 30}}, "Options.Arrivals[0]: node 30 is not one of the 30 nodes"},
 		{[]Arrival{{Key: -1}}, "Options.Arrivals[0]: key -1 is not one of the 100 keys"},
 	} {
-		_, err := Run(context.Background(), sc, topo, Options{Arrivals: c.arrivals})
+		_, err := Run(context.Background(), resolve(t, sc), topo, Options{Arrivals: c.arrivals})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("arrivals %+v: error %v, want %q", c.arrivals, err, c.want)
 		}
 	}
 	// None at all is a run without requests.
-	run, err := Run(context.Background(), sc, topo, Options{Arrivals: []Arrival{}})
+	run, err := Run(context.Background(), resolve(t, sc), topo, Options{Arrivals: []Arrival{}})
 	if err != nil || run.Requests != 0 {
 		t.Errorf("no arrivals: %d requests, error %v; want none and no error", run.Requests, err)
 	}
@@ -104,7 +104,7 @@ func TestNetworkDelayReplacesTheLatencies(t *testing.T) {
 	}
 	var asked []time.Duration
 	nodes := map[int]bool{}
-	run, err := Run(context.Background(), sc, topo, Options{NetworkDelay: func(at time.Duration, node int, _ *rand.Rand) time.Duration {
+	run, err := Run(context.Background(), resolve(t, sc), topo, Options{NetworkDelay: func(at time.Duration, node int, _ *rand.Rand) time.Duration {
 		asked = append(asked, at)
 		nodes[node] = true
 		return 7 * time.Millisecond

@@ -1,8 +1,7 @@
 package world
 
 import (
-	"math"
-
+	"github.com/stampsim/stampsim/internal/counting"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/reports"
 )
@@ -48,68 +47,31 @@ func (w *world) results() reports.Run {
 			addStats(&st, n.m.Stats())
 		}
 	}
-	run := reports.Run{
-		Topology:             w.topo.Name,
-		Requests:             w.requests,
-		Unfinished:           unfinished,
-		UpstreamCallsByCause: map[string]uint64{},
-		DuplicatesByCause:    map[string]uint64{},
-		UpstreamErrors:       w.upErrorsN,
-		StoreOpsByKind:       map[string]uint64{},
-		StoreErrors:          w.storeErrors,
-		LeasesLost:           st.LeasesLost,
-		WritesRefused:        st.WritesRefused,
-		Events:               w.eng.Executed(),
-		SimSeconds:           w.eng.Now().Duration().Seconds(),
+	// What validate's real side counts too goes through the one builder
+	// both sides use; the simulated stores and the series are the world's
+	// own.
+	c := counting.Counts{
+		Topology: w.topo, Requests: w.requests, Unfinished: unfinished,
+		Served: w.served, Upstream: w.upstream, UpstreamErrors: w.upErrorsN, DuplicatesByCause: w.duplicates,
+		StoreOps: w.opsByKind, StoreErrors: w.storeErrors, LeasesLost: st.LeasesLost, WritesRefused: st.WritesRefused,
+		Levels: st.Levels, Contenders: w.levelPeak, Latency: w.latency.all(),
+		Events: w.eng.Executed(), SimSeconds: w.eng.Now().Duration().Seconds(),
 	}
-	for c := locks.Cause(0); c < locks.NumCauses; c++ {
-		if n := w.upstream[c]; n > 0 {
-			run.UpstreamCalls += n
-			run.UpstreamCallsByCause[c.String()] = n
-		}
-		if n := w.duplicates[c]; n > 0 {
-			run.DuplicateUpstreamCalls += n
-			name := c.String()
-			if c == locks.CauseHolder {
-				name = "lease-expired" // two holders at once: a lease ran out under a live holder
-			}
-			run.DuplicatesByCause[name] = n
-		}
+	for i := range w.stores {
+		c.StoreCommands += w.stores[i].commands
 	}
-	for k := locks.OpKind(0); k < locks.NumOpKinds; k++ {
-		if n := w.opsByKind[k]; n > 0 {
-			run.StoreOps += n
-			run.StoreOpsByKind[k.String()] = n
-		}
+	// Peak store operations per second, from the per-second counts.
+	for _, n := range w.opsPerSec {
+		c.PeakStoreOpsPerSec = max(c.PeakStoreOpsPerSec, n)
 	}
-	run.Served = reports.Served{
-		Hit: w.served[locks.ServedHit], Collapsed: w.served[locks.ServedCollapsed], Fetched: w.served[locks.ServedFetched],
-		Hedged: w.served[locks.ServedHedged], Stale: w.served[locks.ServedStale], Error: w.served[locks.ServedError],
-	}
-	for i, l := range w.topo.Levels {
-		lr := reports.Level{
-			Name: l.LevelName(), Scope: l.Scope.String(),
-			Acquisitions: st.Levels[i].Acquisitions, Waits: st.Levels[i].Waits, Timeouts: st.Levels[i].Timeouts,
-			PeakContenders: w.levelPeak[i],
-		}
-		if l.Scope == locks.ScopeNode {
-			lr.PeakContenders = st.Levels[i].PeakContenders
-		}
-		run.Levels = append(run.Levels, lr)
-	}
-	ms := func(us int64) float64 { return float64(us) / 1000 }
-	h := w.latency.all()
-	run.LatencyMs = reports.Latency{
-		P50: ms(h.ValueAtQuantile(50)), P90: ms(h.ValueAtQuantile(90)), P99: ms(h.ValueAtQuantile(99)),
-		P999: ms(h.ValueAtQuantile(99.9)), Max: ms(h.Max()), Mean: round3(h.Mean() / 1000),
-	}
+	run := c.Run()
+	ms := counting.Ms
 	simDur := w.eng.Now().Duration()
 	for i := range w.stores {
 		s := &w.stores[i]
 		if s.ops == 0 {
 			continue
 		}
-		run.StoreCommands += s.commands
 		wait := s.wait.all()
 		sr := reports.Store{
 			Name: s.name, Scope: s.scope.String(), Ops: s.ops, Commands: s.commands,
@@ -124,43 +86,13 @@ func (w *world) results() reports.Run {
 		}
 		run.Stores = append(run.Stores, sr)
 	}
-	// Peak store operations per second, from the per-second counts.
-	for _, n := range w.sStoreOps {
-		run.PeakStoreOpsPerSec = max(run.PeakStoreOpsPerSec, n)
-	}
-	if w.series {
-		w.closeSecond()
-		secs := int(math.Ceil(simDur.Seconds()))
-		s := &reports.Series{
-			Requests: pad(w.sRequests, secs), UpstreamCalls: pad(w.sUpstream, secs),
-			StoreOps: pad(w.sStoreOps, secs), Errors: pad(w.sErrors, secs), LatencyP99Ms: padF(w.sP99, secs),
-		}
-		for i := range w.topo.Levels {
-			// The node level's series stays zero: per-node collapsing is
-			// counted by the machines as a whole-run peak.
-			s.PeakContenders = append(s.PeakContenders, padI(w.sContenders[i], secs))
-		}
-		run.Series = s
+	if w.rec != nil {
+		run.Series = w.finishSeries(w.eng.Now())
+		run.LatencyHistogramMs = w.latency.buckets()
 	}
 	return run
 }
 
-func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
-
-func pad(s []uint64, n int) []uint64 {
-	out := make([]uint64, max(n, len(s)))
-	copy(out, s)
-	return out
-}
-
-func padF(s []float64, n int) []float64 {
-	out := make([]float64, max(n, len(s)))
-	copy(out, s)
-	return out
-}
-
-func padI(s []int, n int) []int {
-	out := make([]int, max(n, len(s)))
-	copy(out, s)
-	return out
-}
+// round3 rounds x to three decimals, as every mean and fraction of a
+// results document is (counting.Round3).
+func round3(x float64) float64 { return counting.Round3(x) }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/stampsim/stampsim/internal/counting"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/memstore"
 	"github.com/stampsim/stampsim/sim"
@@ -26,7 +27,11 @@ type store struct {
 	slowdowns []window
 	// contenders counts, per key, the flights holding or waiting for the
 	// key's lock in this store (at the level of the store's scope).
-	contenders byKey[int32]
+	contenders counting.ByKey[int32]
+	// busyFrom is when the busy period that ends at busyUntil began, and
+	// stepBusy the busy time of the periods that ended in the open sample
+	// of the series (seriesRec.seriesStoreOp): kept only with the series.
+	busyFrom, stepBusy sim.Time
 }
 
 type opRec struct {
@@ -103,6 +108,9 @@ func (w *world) storeArrive(now sim.Time, i int32) {
 		s.peakQueue = q
 	}
 	start := max(now, s.busyUntil)
+	if w.rec != nil {
+		w.rec.seriesStoreOp(s, now, start)
+	}
 	a := s.kv.Apply(locks.Time(start), r.node, r.op)
 	service := w.opOverhead + time.Duration(a.Commands)*w.serviceTime
 	if f, slow := active(s.slowdowns, now); slow {
@@ -118,7 +126,7 @@ func (w *world) storeArrive(now sim.Time, i int32) {
 	s.wait.record(waitUs)
 	s.waitSum += float64(start - now)
 	w.opsByKind[r.op.Kind]++
-	w.sStoreOps = bump(w.sStoreOps, now) // always: it gives the peak rate
+	w.opsPerSec = bump(w.opsPerSec, now) // always: it gives the peak rate
 	r.res = a.Result
 	w.scheduleReply(i, finish+w.netDelay(s.scope, r.node))
 	if a.Notify {
@@ -128,7 +136,7 @@ func (w *world) storeArrive(now sim.Time, i int32) {
 				continue
 			}
 			w.eng.At(finish+w.netDelay(s.scope, sub), sim.Event{
-				Kind: evNotify, Target: sub, A: int64(opKey(r.op.KeyNum)), B: packNotify(s.scope, sn.inc),
+				Kind: evNotify, Target: sub, A: int64(r.op.KeyNum), B: packNotify(s.scope, sn.inc),
 			})
 		}
 	}

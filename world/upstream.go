@@ -24,18 +24,15 @@ type callRec struct {
 func (w *world) fetch(now sim.Time, id int32, f *locks.Fetch) {
 	n := &w.nodes[id]
 	w.upstream[f.Cause]++
-	if w.series {
-		w.sUpstream = bump(w.sUpstream, now)
-	}
-	key := opKey(f.KeyNum)
-	d := w.dups[n.region].get(key)
-	if d.inProgress > 0 || (d.hasOK && now-d.lastOK < sim.FromDuration(w.sc.Cache.SharedTTL.D())) {
+	key := int(f.KeyNum)
+	if w.dups.Start(int(n.region), key, now.Duration()) {
 		w.duplicates[f.Cause]++
 	}
-	d.inProgress++
-	w.dups[n.region].set(key, d)
 
 	w.upInflight++
+	if w.rec != nil {
+		w.rec.seriesFetch(w.upInflight)
+	}
 	i := w.calls.alloc()
 	c := &w.calls.items[i]
 	c.node, c.inc, c.flight, c.region, c.key = id, n.inc, f.Flight, n.region, int32(key)

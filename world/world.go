@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/stampsim/stampsim/internal/counting"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/reports"
 	"github.com/stampsim/stampsim/scenarios"
@@ -32,7 +33,9 @@ type Options struct {
 	// Progress, if set, is called from time to time with simulated time done
 	// and the total.
 	Progress func(done, total time.Duration)
-	// Series turns on the per-second time series in the Run.
+	// Series turns on the time series in the Run (reports.Series), with
+	// samples of the scenario's series step (scenarios.Scenario.Step), and
+	// the latency histogram (reports.Run.LatencyHistogramMs).
 	Series bool
 	// OnRequest, if set, is told of every request as it arrives: when, at
 	// which node (dense number, see topology.Shape) and for which key
@@ -72,6 +75,11 @@ type Options struct {
 	// real side measured, node by node, at about the same moment of its
 	// run.
 	NetworkDelay func(at time.Duration, node int, r *rand.Rand) time.Duration
+
+	// seriesLimit, if not zero, replaces reports.MaxSeriesSamples, so
+	// that a test can see the series coarsen without a run of 100,000
+	// samples. It must be even.
+	seriesLimit int
 }
 
 // Arrival is one request of a workload given in full: when, at which node
@@ -108,7 +116,7 @@ type world struct {
 	keys   []string
 	mcfg   locks.Config
 	// effectsOf is the first machine built: every machine shares its
-	// effect buffers (locks.Machine.ShareEffects).
+	// effect buffers (locks.SimHooks.ShareEffects).
 	effectsOf *locks.Machine[V]
 
 	ops   slab[opRec]
@@ -141,29 +149,23 @@ type world struct {
 	upstream      [locks.NumCauses]uint64
 	upErrorsN     uint64
 	duplicates    [locks.NumCauses]uint64
-	dups          []byKey[dupState] // per region
+	dups          *counting.Duplicates
 	levelPeak     [locks.MaxLevels]int
 	opsByKind     [locks.NumOpKinds]uint64
 	storeErrors   uint64
-	latency       histogram // µs
-	secLatency    histogram
-	secLatencyAt  int
-	series        bool
+	latency       histogram  // µs
+	rec           *seriesRec // Options.Series, else nil
 	onRequest     func(at time.Duration, node, key int)
 	upLatencyFn   func(lock, key, n int) time.Duration
 	upErrorFn     func(lock, key, n int) float64
 	upCalls       map[int64]int // calls per (lock instance, key), for upLatencyFn
-	sRequests     []uint64
-	sUpstream     []uint64
-	sStoreOps     []uint64
-	sErrors       []uint64
-	sP99          []float64
-	sContenders   [locks.MaxLevels][]int
+	opsPerSec     []uint64      // store operations per second, for the peak rate
 	crashedErrors uint64
 }
 
-// Run simulates one topology of a scenario. The scenario must have been
-// loaded (defaults filled in and validated) by package scenarios.
+// Run simulates one topology of a scenario, resolved (Scenario.Resolved)
+// from one that package scenarios loaded (defaults filled in and
+// validated).
 //
 // When ctx is done, Run stops within [sim.InterruptEvery] events, even if
 // the virtual clock stands still (a stampede whose requests all arrive at
@@ -171,12 +173,13 @@ type world struct {
 // [reports.Run.Interrupted], with context.Cause(ctx): the caller can keep
 // the partial counts or drop them. The zero Run comes back if ctx was done
 // before the simulation started.
-func Run(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt Options) (reports.Run, error) {
+func Run(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt Options) (reports.Run, error) {
 	wallStart := time.Now()
 	if ctx.Err() != nil {
 		return reports.Run{}, context.Cause(ctx)
 	}
-	w, err := build(ctx, sc, topo, opt)
+	sc := rs.Scenario
+	w, err := build(ctx, rs, topo, opt)
 	if err != nil {
 		return reports.Run{}, err
 	}

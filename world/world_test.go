@@ -12,6 +12,16 @@ import (
 
 func dur(d time.Duration) scenarios.Duration { return scenarios.Duration(d) }
 
+// resolve resolves sc for Run, failing the test if it does not resolve.
+func resolve(tb testing.TB, sc *scenarios.Scenario) *scenarios.Resolved {
+	tb.Helper()
+	rs, err := sc.Resolved()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rs
+}
+
 // flashCrowd is a single hot key expiring under a flash crowd, with no
 // background traffic and no faults, on a small fleet.
 func flashCrowd(requests int) *scenarios.Scenario {
@@ -36,7 +46,7 @@ func flashCrowd(requests int) *scenarios.Scenario {
 func defaults(sc *scenarios.Scenario) locks.Level {
 	return locks.Level{
 		LeaseTTL: sc.Locks.LeaseTTL.D(), WaitTimeout: sc.Locks.WaitTimeout.D(),
-		OnTimeout: locks.Invoke, Wake: locks.Notify, PollInterval: sc.Locks.PollInterval.D(),
+		OnTimeout: locks.PolicyInvoke, Wake: locks.WakeNotify, PollInterval: sc.Locks.PollInterval.D(),
 	}
 }
 
@@ -56,7 +66,7 @@ func TestFlashCrowdTopologies(t *testing.T) {
 	} {
 		t.Run(tc.topo, func(t *testing.T) {
 			topo, _ := locks.Builtin(tc.topo, defaults(sc))
-			out, err := Run(context.Background(), sc, topo, Options{})
+			out, err := Run(context.Background(), resolve(t, sc), topo, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,7 +100,7 @@ func TestFlashCrowdTopologies(t *testing.T) {
 func TestNoneCallsOncePerRequestMiss(t *testing.T) {
 	sc := flashCrowd(2000)
 	topo, _ := locks.Builtin("none", defaults(sc))
-	out, err := Run(context.Background(), sc, topo, Options{})
+	out, err := Run(context.Background(), resolve(t, sc), topo, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +118,7 @@ func TestDeterministic(t *testing.T) {
 		topo, _ := locks.Builtin(name, defaults(sc))
 		var outs [2][]byte
 		for i := range outs {
-			out, err := Run(context.Background(), sc, topo, Options{Series: true})
+			out, err := Run(context.Background(), resolve(t, sc), topo, Options{Series: true})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -26,9 +26,9 @@ import (
 // -ldflags "-X main.version=v1.2.3".
 var version = "dev"
 
-// simulateFunc runs one topology of a scenario: world.Run, or a stand-in in
-// tests.
-type simulateFunc func(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt world.Options) (reports.Run, error)
+// simulateFunc runs one topology of a resolved scenario: world.Run, or a
+// stand-in in tests.
+type simulateFunc func(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt world.Options) (reports.Run, error)
 
 // app is one execution of the command line.
 type app struct {
@@ -98,6 +98,7 @@ type runFlags struct {
 	output     string
 	seed       uint64
 	out        string
+	seriesStep string
 	quiet      bool
 	cpuprofile string
 	limits     limitFlags
@@ -111,13 +112,15 @@ func (a *app) runCommand() *cobra.Command {
 		Long: `Run a scenario (a YAML file, or the name of a built-in scenario; default
 flash-crowd) once for each lock topology it lists, or for those given with
 --topology, and print a table with one row per topology, or with -o json the
-results document (schema stampsim/results/v1), which names the seed and holds
+results document (schema stampsim/results/v2), which names the seed and holds
 the whole scenario as it ran. Given a results document (a .json file), run
 replays the scenario it holds and gives the same numbers again.
 
-With --out DIR, DIR/results.json and DIR/series.csv (per-second time series,
-columns topology,second,metric,value) are written too, and rewritten after
-each topology, so that an interrupted run keeps the topologies it finished.
+With --out DIR, DIR/results.json and DIR/series.csv (the time series, one
+sample per step: --series-step, else the scenario's series_step, else a 1-2-5
+step that gives about 1,000 samples; columns topology,time_ms,metric,value)
+are written too, and rewritten after each topology, so that an interrupted
+run keeps the topologies it finished.
 
 SIGINT (Ctrl-C) or SIGTERM stops the topology in progress within a second;
 the results document then says "complete": false, holds the topologies
@@ -139,6 +142,7 @@ written to --out and printed with -o json as usual. The exit status is 130
 	fl.StringVarP(&f.output, "output", "o", "table", "what to print: table or json")
 	fl.Uint64Var(&f.seed, "seed", 0, "override the scenario's seed")
 	fl.StringVar(&f.out, "out", "", "also write results.json and series.csv into this directory")
+	fl.StringVar(&f.seriesStep, "series-step", "", "with --out, the width of a series sample, at least 1ms (default: the scenario's series_step, else about 1,000 samples)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
 	fl.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the simulation to this file (for go tool pprof)")
 	addLimitFlags(cmd, &f.limits)
@@ -161,6 +165,9 @@ func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet b
 	if seedSet {
 		sc.Seed = f.seed
 	}
+	if err := applySeriesStep(sc, f.seriesStep, f.out); err != nil {
+		return err
+	}
 	names := topologyNames(f.topologies, sc.Topologies)
 	topos := make([]locks.Topology, len(names))
 	for i, n := range names {
@@ -171,6 +178,12 @@ func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet b
 	lim, err := a.checkCost(sc, pos, topos, f)
 	if err != nil || f.limits.dryRun {
 		return err
+	}
+	rs, err := sc.Resolved()
+	if err != nil {
+		// A loaded scenario always resolves: this is a bug, not the file's
+		// mistake.
+		return fmt.Errorf("resolving %s: %w", sc.Name, err)
 	}
 	defer a.guardMemory(lim)()
 	// The document records the scenario as it runs: seed and topologies
@@ -200,7 +213,7 @@ func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet b
 	progress := a.terminal(a.stderr) && !f.quiet
 	for i, topo := range topos {
 		bar := newProgress(a.stderr, progress, fmt.Sprintf("%s [%d/%d]", topo.Name, i+1, len(topos)))
-		run, err := a.simulate(ctx, sc, topo, world.Options{Progress: bar.update, Series: f.out != ""})
+		run, err := a.simulate(ctx, rs, topo, world.Options{Progress: bar.update, Series: f.out != ""})
 		bar.finish()
 		if err != nil {
 			if ctx.Err() != nil {

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/stampsim/stampsim/scenarios"
 )
 
 // topologyNames returns the topologies --topology names, in order and each
@@ -90,6 +92,31 @@ func checkAddr(a string) error {
 	}
 	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
 		return errors.New("the port must be a number from 1 to 65535")
+	}
+	return nil
+}
+
+// applySeriesStep gives sc the series step --series-step names (flag, ""
+// when not given), checked as a scenario's series_step is, and, when the
+// run keeps series (--out), writes the step it will use into sc, so that
+// the results document says it and replays with it. The series are kept
+// only with --out, so --series-step without it is a mistake.
+func applySeriesStep(sc *scenarios.Scenario, flag, out string) error {
+	if flag != "" {
+		if out == "" {
+			return usagef("--series-step %s: the series are kept only with --out DIR", flag)
+		}
+		d, err := scenarios.ParseDuration(flag)
+		if err == nil {
+			err = scenarios.CheckSeriesStep(d, sc.Duration)
+		}
+		if err != nil {
+			return usagef("--series-step %s: %v", flag, err)
+		}
+		sc.SeriesStep = d
+	}
+	if out != "" {
+		sc.SeriesStep = scenarios.Duration(sc.Step())
 	}
 	return nil
 }

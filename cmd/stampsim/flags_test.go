@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 )
@@ -133,5 +134,67 @@ func TestRedisClientLogFolded(t *testing.T) {
 	code, _, errs = exec(t, newApp(nil, nil), context.Background(), "validate", "-q", "-v", "--redis", addr)
 	if code != 1 || !strings.Contains(errs, "validate: redis client: ") || strings.Contains(errs, "pool.go") {
 		t.Errorf("-v: exit %d, stderr:\n%s\nwant the client's lines as validate's", code, errs)
+	}
+}
+
+// --series-step sets the series' step as the scenario's series_step does,
+// checked the same way; with --out the step used is recorded in the spec,
+// so that the document replays it, and without --out nothing is.
+func TestSeriesStep(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string // the step in the spec, or "" for none
+		err  string // the message of exit 2, or "" for success
+	}{
+		{[]string{"--series-step", "2ms"}, "2ms", ""},
+		{nil, "5ms", ""}, // flash-crowd's default: about 1,000 samples over 5s
+		{[]string{"--series-step", "0s"}, "", "--series-step 0s: must be positive, got 0s"},
+		{[]string{"--series-step", "-1ms"}, "", "--series-step -1ms: must be positive, got -1ms"},
+		{[]string{"--series-step", "100us"}, "", "--series-step 100us: must be at least 1ms (the finest step the series keep), got 100us"},
+		{[]string{"--series-step", "1h"}, "", "--series-step 1h: 1h0m0s is longer than the duration, 5s"},
+		{[]string{"--series-step", "5"}, "", `--series-step 5: duration "5" has no unit`},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			a, opts := stubApp(t)
+			args := append([]string{"run", "flash-crowd", "-t", "two-level", "-o", "json", "--out", t.TempDir()}, c.args...)
+			code, out, errs := exec(t, a, context.Background(), args...)
+			if c.err != "" {
+				if code != 2 || !strings.Contains(errs, c.err) || len(*opts) != 0 {
+					t.Errorf("exit %d, stderr %q, %d runs; want 2, %q, none", code, errs, len(*opts), c.err)
+				}
+				return
+			}
+			var doc struct {
+				Spec map[string]any `json:"scenario_spec"`
+				Runs []struct {
+					Series struct {
+						StepMs float64 `json:"step_ms"`
+					} `json:"series"`
+				} `json:"runs"`
+			}
+			if err := json.Unmarshal([]byte(out), &doc); code != 0 || err != nil {
+				t.Fatalf("exit %d (%v): %s", code, err, errs)
+			}
+			if got := doc.Spec["series_step"]; got != c.want {
+				t.Errorf("scenario_spec.series_step = %v, want %s", got, c.want)
+			}
+			// The run was given that step (the stub's series say it).
+			if want, _ := time.ParseDuration(c.want); len(doc.Runs) != 1 || doc.Runs[0].Series.StepMs != float64(want)/1e6 {
+				t.Errorf("runs %+v, want one with series of step %v", doc.Runs, want)
+			}
+		})
+	}
+
+	// Without --out there are no series: the flag is a mistake, and the
+	// document says nothing of a step.
+	a, opts := stubApp(t)
+	code, _, errs := exec(t, a, context.Background(), "run", "-t", "two-level", "--series-step", "2ms")
+	if code != 2 || !strings.Contains(errs, "--series-step 2ms: the series are kept only with --out DIR") || len(*opts) != 0 {
+		t.Errorf("--series-step without --out: exit %d, stderr %q", code, errs)
+	}
+	a, _ = stubApp(t)
+	code, out, errs := exec(t, a, context.Background(), "run", "-t", "two-level", "-o", "json")
+	if code != 0 || strings.Contains(out, "series_step") {
+		t.Errorf("without --out: exit %d (%s), document mentions series_step: %v", code, errs, strings.Contains(out, "series_step"))
 	}
 }

@@ -118,9 +118,9 @@ func (s *syncBuffer) String() string {
 func interruptAfter(a *app, n int, ctx context.Context, cancel context.CancelCauseFunc) {
 	simulate := a.simulate
 	started := 0
-	a.simulate = func(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt world.Options) (reports.Run, error) {
+	a.simulate = func(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt world.Options) (reports.Run, error) {
 		if started++; started < n {
-			return simulate(ctx, sc, topo, opt)
+			return simulate(ctx, rs, topo, opt)
 		}
 		cancel(&signalError{syscall.SIGINT})
 		return reports.Run{Topology: topo.Name, Requests: 400, SimSeconds: 1.25, Interrupted: true}, context.Cause(ctx)

@@ -146,10 +146,10 @@ func (a *app) guardMemory(lim budget.Limits) (undo func()) {
 	}
 	prev := debug.SetMemoryLimit(int64(min(lim.Memory, math.MaxInt64)))
 	simulate := a.simulate
-	a.simulate = func(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt world.Options) (reports.Run, error) {
+	a.simulate = func(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt world.Options) (reports.Run, error) {
 		watched, stop := budget.Watch(ctx, lim.Memory, lim.MemoryFrom)
 		defer stop()
-		run, err := simulate(watched, sc, topo, opt)
+		run, err := simulate(watched, rs, topo, opt)
 		var me *budget.MemoryError
 		if err != nil && ctx.Err() == nil && errors.As(context.Cause(watched), &me) {
 			return run, fmt.Errorf("%w; estimate what it needs with --dry-run, and see --max-memory", me)

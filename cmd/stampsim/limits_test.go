@@ -147,7 +147,7 @@ func TestEveryMistakeReported(t *testing.T) {
 func TestMemoryGuardStopsARun(t *testing.T) {
 	a, _ := stubApp(t)
 	var limitDuringRun int64
-	a.simulate = func(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt world.Options) (reports.Run, error) {
+	a.simulate = func(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt world.Options) (reports.Run, error) {
 		limitDuringRun = debug.SetMemoryLimit(-1)
 		var hoard [][]byte
 		for ctx.Err() == nil {

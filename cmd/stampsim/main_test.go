@@ -37,22 +37,22 @@ func exec(t *testing.T, a *app, ctx context.Context, args ...string) (int, strin
 func stubApp(t *testing.T) (*app, *[]world.Options) {
 	var opts []world.Options
 	a := newApp(io.Discard, io.Discard)
-	a.simulate = func(ctx context.Context, sc *scenarios.Scenario, topo locks.Topology, opt world.Options) (reports.Run, error) {
+	a.simulate = func(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt world.Options) (reports.Run, error) {
 		if err := ctx.Err(); err != nil {
 			return reports.Run{}, err
 		}
 		opts = append(opts, opt)
 		if opt.Progress != nil {
 			for i := range 5 {
-				opt.Progress(sc.Duration.D()*time.Duration(i)/4, sc.Duration.D())
+				opt.Progress(rs.Scenario.Duration.D()*time.Duration(i)/4, rs.Scenario.Duration.D())
 			}
 		}
-		r := reports.Run{Topology: topo.Name, Requests: 1000, UpstreamCalls: uint64(len(topo.Levels) + 1), SimSeconds: sc.Duration.D().Seconds()}
+		r := reports.Run{Topology: topo.Name, Requests: 1000, UpstreamCalls: uint64(len(topo.Levels) + 1), SimSeconds: rs.Scenario.Duration.D().Seconds()}
 		for _, l := range topo.Levels {
 			r.Levels = append(r.Levels, reports.Level{Name: l.LevelName(), Scope: l.Scope.String(), PeakContenders: 7})
 		}
 		if opt.Series {
-			r.Series = &reports.Series{Requests: []uint64{1000}, UpstreamCalls: []uint64{r.UpstreamCalls},
+			r.Series = &reports.Series{StepMs: float64(rs.Scenario.Step()) / 1e6, Requests: []uint64{1000}, UpstreamCalls: []uint64{r.UpstreamCalls},
 				StoreOps: []uint64{0}, Errors: []uint64{0}, LatencyP99Ms: []float64{1.5}}
 		}
 		return r, nil
@@ -229,7 +229,7 @@ func TestExitCode(t *testing.T) {
 
 func TestPanicIsOneLine(t *testing.T) {
 	a, _ := stubApp(t)
-	a.simulate = func(context.Context, *scenarios.Scenario, locks.Topology, world.Options) (reports.Run, error) {
+	a.simulate = func(context.Context, *scenarios.Resolved, locks.Topology, world.Options) (reports.Run, error) {
 		panic("index out of range [7] with length 3")
 	}
 	t.Setenv("STAMPSIM_TRACEBACK", "")
@@ -244,7 +244,7 @@ func TestPanicIsOneLine(t *testing.T) {
 
 func TestSimulationErrorIsStatus1(t *testing.T) {
 	a, _ := stubApp(t)
-	a.simulate = func(context.Context, *scenarios.Scenario, locks.Topology, world.Options) (reports.Run, error) {
+	a.simulate = func(context.Context, *scenarios.Resolved, locks.Topology, world.Options) (reports.Run, error) {
 		return reports.Run{}, errors.New("store exploded")
 	}
 	code, _, errs := exec(t, a, context.Background(), "run", "--topology", "two-level")
@@ -287,7 +287,7 @@ func TestRunFlags(t *testing.T) {
 		t.Errorf("results.json differs from the printed document (%v)", err)
 	}
 	csv, err := os.ReadFile(filepath.Join(dir, "series.csv"))
-	if err != nil || !strings.HasPrefix(string(csv), "topology,second,metric,value\n") || !strings.Contains(string(csv), "short-lease-no-renew,0,requests,1000") {
+	if err != nil || !strings.HasPrefix(string(csv), "topology,time_ms,metric,value\n") || !strings.Contains(string(csv), "short-lease-no-renew,0,requests,1000") {
 		t.Errorf("series.csv: %v\n%s", err, csv)
 	}
 	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*"))
@@ -388,7 +388,8 @@ func TestRunOutReal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"two-level,1,requests,", "two-level,1,peak_contenders_region,"} {
+	// flash-crowd's 5s get 5ms samples: its burst starts at 1000ms.
+	for _, want := range []string{"two-level,1000,requests,", "two-level,1005,peak_contenders_region,", "two-level,1005,store_utilisation_region,"} {
 		if !strings.Contains(string(csv), want) {
 			t.Errorf("series.csv lacks %q", want)
 		}
@@ -424,7 +425,8 @@ func TestReplayResults(t *testing.T) {
 		t.Fatalf("replay: exit %d: %s", code, errs.String())
 	}
 	again := wallSeconds.ReplaceAllString(out.String(), `"wall_seconds": 0`)
-	// The replay ran without --out, so it has no time series.
+	// The replay ran without --out, so it has no time series and no
+	// latency histogram.
 	var docs [2]*reports.Results
 	for i, doc := range []string{first, again} {
 		res, err := reports.ReadJSON(strings.NewReader(doc))
@@ -432,7 +434,7 @@ func TestReplayResults(t *testing.T) {
 			t.Fatal(err)
 		}
 		for j := range res.Runs {
-			res.Runs[j].Series = nil
+			res.Runs[j].Series, res.Runs[j].LatencyHistogramMs = nil, nil
 		}
 		docs[i] = res
 	}

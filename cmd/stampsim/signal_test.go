@@ -23,8 +23,13 @@ import (
 // duration, while the holder's upstream call takes an hour. Its virtual
 // clock crawls, a microsecond per thousand polls, so that the world's own
 // steps of 10ms of simulated time take seconds each: only the engine's
-// check, every few thousand events, stops it within a second.
+// check, every few thousand events, stops it within a second. Its series
+// take a sample a second: at the default step (1ms for a 1s run) the
+// minute of drain would make 61,000 samples of each series, which the
+// race detector takes seconds to write out at the interruption, and what
+// these tests time is the stop, not the writing.
 const pollStorm = `duration: 1s
+series_step: 1s
 topology: {regions: 1, zones_per_region: 1, nodes_per_zone: 10}
 network: {node_to_region_store: {dist: fixed, value: 0s}}
 store: {service_time: 0s, op_overhead: 0s}
