@@ -2,10 +2,10 @@ package real_test
 
 // This file checks fencing as a history: several drivers, through proxies
 // to one redis-server, contend for keys while their holders are paused
-// (Driver.Freeze) or cut off (a hung proxy) for longer than their leases;
-// every publish (its fence, and whether the store accepted it) and every
-// read of the shared cache is recorded as the client saw it, with when it
-// was called and when it returned, and porcupine checks that the history is
+// (realhooks.FreezeDriver) or cut off (a hung proxy) for longer than their
+// leases; every publish (its fence, and whether the store accepted it) and
+// every read of the shared cache is recorded as the client saw it, with when
+// it was called and when it returned, and porcupine checks that the history is
 // that of a fenced register: no accepted write carries a fence older than
 // one accepted before it, and no read returns a value older than one a read
 // before it returned. A mutant driver that publishes without the fence check
@@ -25,6 +25,7 @@ import (
 	"github.com/anishathalye/porcupine"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/stampsim/stampsim/internal/realhooks"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/real"
 	"github.com/stampsim/stampsim/real/redistest"
@@ -211,7 +212,7 @@ func fencedStory(t *testing.T, srv *redistest.Server, seed uint64) ([]porcupine.
 		})
 		var thaw func()
 		if pause {
-			thaw = holder.d.Freeze()
+			thaw = realhooks.FreezeDriver(holder.d)
 		} else if err := holder.proxy.Hang(); err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/stampsim/stampsim/internal/realhooks"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/real/faultproxy"
 	"github.com/stampsim/stampsim/scenarios"
@@ -53,7 +54,7 @@ func needsProxy(kind scenarios.FaultKind) bool {
 //     them, so that nothing it does reaches the store (its leases stay
 //     until their TTL); requests to it fail at once until it restarts,
 //     with a new driver and an empty cache;
-//   - node-pause: the node's driver is frozen (real.Driver.Freeze) and
+//   - node-pause: the node's driver is frozen (realhooks.FreezeDriver) and
 //     thawed at the end, when it handles everything that waited;
 //   - upstream-slowdown and upstream-errors: the fetch functions multiply
 //     their latencies, or fail the calls whose identity draws below the
@@ -228,7 +229,7 @@ func (f *realFaults) apply(ctx context.Context, s faultStep) error {
 		}
 		d, crashed := f.w.driver(node)
 		if !crashed {
-			thaw := d.Freeze()
+			thaw := realhooks.FreezeDriver(d)
 			f.mu.Lock()
 			f.thaw[node] = thaw
 			f.mu.Unlock()
