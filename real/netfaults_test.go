@@ -124,6 +124,12 @@ func (w *leaseWatch) run() {
 			if errors.Is(err, redis.Nil) {
 				continue
 			}
+			if err == nil && ttl.Val() == -2 {
+				// The GET and the PTTL are two commands: the lock went
+				// between them (released, or its lease ran out), and the
+				// token was not seen holding it with a TTL.
+				continue
+			}
 			w.mu.Lock()
 			if err != nil {
 				w.err = errors.Join(w.err, fmt.Errorf("watching %s: %w", k, err))
@@ -135,7 +141,7 @@ func (w *leaseWatch) run() {
 				}
 				s.last = now
 				d := ttl.Val()
-				if d < 0 { // -1: a lock without an expiry
+				if d == -1 { // a lock without an expiry
 					d = time.Duration(1 << 62)
 				}
 				s.maxTTL = max(s.maxTTL, d)
@@ -208,9 +214,11 @@ func checkOutcomes(t *testing.T, who string, out []outcome, key string, want err
 
 // measureDriverTraffic is measureServers for one server that the test also
 // reads directly (GET, PTTL, EXISTS, from outside scripts): those requests
-// and commands are not the drivers', and are taken out. f must stop those
-// reads before it returns, or the last may miss the monitor and not the
-// server's counts.
+// and commands are not the drivers', and are taken out. f must start those
+// reads and stop them before it returns: a read made while the measure
+// starts may reach the monitor and not the server's reset counts (or, at the
+// end, the counts and not the monitor), which would take out commands that
+// were never counted.
 func measureDriverTraffic(t *testing.T, addr string, f func()) (roundTrips, commands uint64) {
 	t.Helper()
 	mon, err := redistest.StartMonitor(addr)
@@ -348,12 +356,13 @@ func netResetMidScript(t *testing.T, srv *redistest.Server) {
 	opt := real.Options{Topology: topology(t, "one-level", level(lease, wait, poll, locks.PolicyFail)), NodeCacheTTL: -1, Prefix: prefix}
 	n := netNodes(t, srv, 1, opt)[0]
 	lockKey := prefix + "region:{k}:l"
-	lw := watchLeases(t, srv.Addr, lockKey)
 	admin := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
 	defer admin.Close()
 	u := &upstream{value: "v"}
 	var o outcome
+	var lw *leaseWatch
 	trips, cmds := measureDriverTraffic(t, srv.Addr, func() {
+		lw = watchLeases(t, srv.Addr, lockKey) // inside the measure: see measureDriverTraffic
 		if err := n.proxy.LoseReplies(); err != nil {
 			t.Fatal(err)
 		}
