@@ -39,7 +39,8 @@ const (
 	// Hung: nothing passes in either direction and no connection is closed;
 	// new connections are accepted and hang too. A client learns of it only
 	// from its own timeouts, as when the server's host is cut off or gone
-	// without a FIN or a reset: every connection is half-open.
+	// without a FIN or a reset: every connection is half-open. What is sent
+	// meanwhile is lost, and stays lost when the fault ends.
 	Hung
 	// Slowed: every chunk of data waits the added latency in each direction,
 	// and the bandwidth limit, if any, holds the replies to a rate.
@@ -125,8 +126,8 @@ func (p *Proxy) Refuse() error {
 // every connection open, new ones included: they are half-open.
 func (p *Proxy) Hang() error {
 	return p.set(Hung,
-		toxic{Name: "hang-up", Type: "timeout", Stream: "upstream", Attributes: map[string]int64{"timeout": 0}},
-		toxic{Name: "hang-down", Type: "timeout", Stream: "downstream", Attributes: map[string]int64{"timeout": 0}},
+		toxic{Name: "hang-up", Type: blackholeType, Stream: "upstream", Attributes: map[string]int64{}},
+		toxic{Name: "hang-down", Type: blackholeType, Stream: "downstream", Attributes: map[string]int64{}},
 	)
 }
 
@@ -155,9 +156,15 @@ func (p *Proxy) LoseReplies() error {
 }
 
 // Heal removes the fault: everything passes again. Connections that were
-// hung are closed (what was sent on them is lost; a client waiting on one
-// sees it end then, not at its own timeout); a refusing proxy listens again
-// on the same port.
+// hung stay open and carry data again, but what was sent on them while they
+// hung is lost: a client waiting for a reply to it times out at its own
+// timeout, as it would have had the fault lasted. That is what the
+// simulator does to an operation that reaches a store while it is down, or
+// leaves a node while it is cut off: it fails a connect timeout after it was
+// sent, whenever the fault ends. (toxiproxy's own timeout toxic closes its
+// connections when it goes, which ended every hung wait at the heal, and
+// made the real side retry sooner than the simulator.) A refusing proxy
+// listens again on the same port.
 func (p *Proxy) Heal() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -273,4 +280,28 @@ func (t *delayToxic) Pipe(stub *toxics.ToxicStub) {
 	}
 }
 
-func init() { toxics.Register(delayType, new(delayToxic)) }
+// blackholeType names the toxic that drops everything and closes nothing,
+// even when it is removed (see Heal).
+const blackholeType = "stampsim_blackhole"
+
+type blackholeToxic struct{}
+
+// Pipe drops every chunk until the connection ends or the toxic goes.
+func (*blackholeToxic) Pipe(stub *toxics.ToxicStub) {
+	for {
+		select {
+		case <-stub.Interrupt:
+			return
+		case c := <-stub.Input:
+			if c == nil {
+				stub.Close()
+				return
+			}
+		}
+	}
+}
+
+func init() {
+	toxics.Register(delayType, new(delayToxic))
+	toxics.Register(blackholeType, new(blackholeToxic))
+}

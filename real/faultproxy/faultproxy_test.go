@@ -222,6 +222,46 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+// A request waiting on a hung connection when the fault heals is not ended
+// by the heal: it waits until its own deadline, as it would in an outage
+// that lasted, and its line is lost; the connection then carries the next
+// line.
+func TestHealLeavesHungWaitsToTheirTimeout(t *testing.T) {
+	e := startEcho(t)
+	p := newProxy(t, e.l.Addr().String())
+	c := mustDial(t, p.Addr())
+	if _, err := c.ask("before", time.Second); err != nil {
+		t.Fatalf("before the fault: %v", err)
+	}
+	if err := p.Hang(); err != nil {
+		t.Fatal(err)
+	}
+	const within = 400 * time.Millisecond
+	type result struct {
+		took time.Duration
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		took, err := c.ask("lost", within)
+		done <- result{took, err}
+	}()
+	time.Sleep(within / 4)
+	if err := p.Heal(); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if !isTimeout(r.err) || r.took < within*9/10 {
+		t.Errorf("the request waiting at the heal: %v after %v, want a timeout at its deadline (%v)", r.err, r.took, within)
+	}
+	if got := e.lines.Load(); got != 1 {
+		t.Errorf("the server received %d lines, want 1 (the line sent while hung is lost)", got)
+	}
+	if _, err := c.ask("after", time.Second); err != nil {
+		t.Errorf("the healed connection: %v, want it to carry lines again", err)
+	}
+}
+
 // Slow delays every round trip by twice the latency, and a bandwidth limit
 // holds a large reply to its rate; Heal takes both away.
 func TestSlow(t *testing.T) {
