@@ -330,3 +330,48 @@ func TestFaultReplacesFault(t *testing.T) {
 		t.Errorf("Heal after Close: %v, want %v", err, errClosed)
 	}
 }
+
+// A connection whose client goes while the server is still sending leaves
+// nothing running once the proxy closes: toxiproxy's writer stops reading
+// when a write fails, and a toxic that sent to it would wait for good (one
+// did, once in twenty runs of the fencing test).
+func TestClientGoneWhileServerSends(t *testing.T) {
+	opts := goleak.IgnoreCurrent()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // a server that sends until its connection fails
+		defer wg.Done()
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		chunk := []byte(strings.Repeat("s", 1024))
+		for {
+			if _, err := c.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	p, err := New(l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.DialTimeout("tcp", p.Addr(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	time.Sleep(50 * time.Millisecond) // the proxy's writes to the client fail
+	p.Close()
+	wg.Wait()
+	l.Close()
+	goleak.VerifyNone(t, opts)
+}
