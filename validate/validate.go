@@ -77,8 +77,9 @@ type Pair struct {
 	// Differences names every comparison that failed, with both values.
 	Differences []string `json:"differences,omitempty"`
 	// UpstreamCompared says whether upstream calls had to be equal (a
-	// locking topology, no faults, wait timeouts longer than the upstream,
-	// and no value expiring while its key is still asked for).
+	// locking topology, wait timeouts longer than the upstream, slowed by
+	// any upstream-slowdown, and no value expiring while its key is still
+	// asked for).
 	UpstreamCompared bool `json:"upstream_compared"`
 	// Retimed is the simulator run again at the real run's timing, which the
 	// real counts are judged against.

@@ -45,11 +45,15 @@ each topology twice: in the simulator, and for real, with one production driver
 After each real run it simulates the topology again at the real run's timing
 (the requests at the times they were sent, store delays like the measured
 ones) and judges the real counts against what those retimed runs count.
-It prints both sides' counts and exits 0 when they agree, 3 when upstream
-calls fall outside the retimed range where the protocol fixes them (a
-locking topology, no faults, wait timeouts longer than the upstream, no
-value expiring while its key is asked for) or store round trips are more
-than 10% from it. It deletes every key it created before it exits.
+The scenario's faults run on both sides, at the same moments of the traffic
+(through a proxy per node and store on the real side). It prints both
+sides' counts and exits 0 when they agree, 3 when upstream calls fall
+outside the retimed range where the protocol fixes them (a locking
+topology, wait timeouts longer than the upstream, slowed by any
+upstream-slowdown, no value expiring while its key is asked for), when
+writes refused do under a node-pause or a partition, or when store round
+trips are more than 10% from it. It deletes every key it created before it
+exits.
 
 The store is an embedded miniredis unless --redis or --redis-cluster names one.`,
 		Args:              maxArgs(1, "a scenario file or built-in name"),
