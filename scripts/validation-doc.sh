@@ -2,8 +2,9 @@
 # Writes docs/VALIDATION.md: the prose below, with the figures of
 # `stampsim validate` runs inserted as they come out: every built-in
 # scenario against the embedded miniredis and against a redis-server this
-# script starts on a free loopback port, then the check that validation can
-# fail. Run it with `make validation-doc`; it takes a few minutes
+# script starts on a free loopback port, then the checks that validation can
+# fail: a real side that skips the node level, and one that ignores the
+# scenario's faults. Run it with `make validation-doc`; it takes a few minutes
 # (cdn-steady-day runs 10s of traffic per topology).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,5 +51,9 @@ run() { # the command line, then its output and exit status
   echo "### A real side that skips the node level (the check that validation can fail)"
   echo
   run validate flash-crowd -t two-level --break-real-node-level
+  echo
+  echo "### A real side that ignores the faults (the check that faults are judged)"
+  echo
+  run validate holder-pause -t two-level --break-real-faults
 } > "$out"
 echo "wrote $out"

@@ -3,7 +3,9 @@ package validate
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -33,6 +35,8 @@ type arrival struct {
 // counts counted again through the drivers' Observer.
 type realWorld struct {
 	sc *scenarios.Scenario
+	// rs is sc resolved, whose faults the real side injects.
+	rs *scenarios.Resolved
 	// topo is the topology the simulator ran, which decides the upstream
 	// latency of each call (world.LockInstance); realTopo the one the
 	// drivers run, which their level numbers index: the same, unless
@@ -41,6 +45,18 @@ type realWorld struct {
 	shape          topology.Shape
 	client         redis.UniversalClient
 	prefix         string
+
+	// storeAddr is the server's address, for the fault proxies ("" for a
+	// Cluster); ignoreFaults makes the real side inject no fault.
+	storeAddr    string
+	ignoreFaults bool
+	faults       *realFaults
+	errorDraw    func(lock, key, n int) float64
+	// drivers holds each node's driver, replaced when a crashed node
+	// restarts (under faults.mu); retired the crashed ones, for their
+	// counts.
+	drivers []*real.Driver
+	retired []*real.Driver
 
 	start time.Time
 	// pace is the replay's pacer, sent the requests at the times it sent
@@ -88,11 +104,20 @@ type nodeObserver struct {
 
 func (o nodeObserver) StoreOp(scope locks.Scope, kind locks.OpKind, roundTrips, commands int, took time.Duration) {
 	w := o.w
-	w.commands.Add(uint64(commands))
 	now := time.Since(w.start)
+	cut := took > 0 && w.faults.wasCut(o.node, now-took, now)
+	if cut && commands == 0 {
+		// A script that ran no command while its node was cut off never
+		// reached the store (the proxy dropped it), which is how the
+		// simulator counts an operation to a store that is down: no round
+		// trip. The driver counts it as one, since it may have, as far as
+		// a client can tell.
+		roundTrips = 0
+	}
+	w.commands.Add(uint64(commands))
 	sec := int(now / time.Second)
 	w.mu.Lock()
-	if roundTrips > 0 && took > 0 {
+	if roundTrips > 0 && took > 0 && !cut {
 		w.timed[o.node] = append(w.timed[o.node], roundTrip{start: now - took, took: took})
 	}
 	w.opsByKind[kind] += uint64(roundTrips)
@@ -145,40 +170,21 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 	w.replyLat = hdrhistogram.New(0, 3_600_000_000, 3)
 	var err error
 
-	drivers := make([]*real.Driver, w.shape.Nodes())
+	if w.faults, err = newRealFaults(w, w.storeAddr, w.ignoreFaults); err != nil {
+		return reports.Run{}, err
+	}
+	defer w.faults.close()
+	w.drivers = make([]*real.Driver, w.shape.Nodes())
 	defer func() {
-		for _, d := range drivers {
+		for _, d := range append(w.drivers, w.retired...) {
 			if d != nil {
 				d.Close()
 			}
 		}
 	}()
-	nodeTTL := w.sc.Cache.NodeTTL.D()
-	if nodeTTL == 0 {
-		nodeTTL = -1 // real: negative switches the node cache off
-	}
-	for i := range drivers {
-		prefixes := map[locks.Scope]string{}
-		clients := map[locks.Scope]redis.UniversalClient{}
-		for _, s := range []locks.Scope{locks.ScopeZone, locks.ScopeRegion, locks.ScopeGlobal} {
-			prefixes[s] = w.scopePrefix(i, s)
-			clients[s] = w.client
-		}
-		drivers[i], err = real.New(real.Options{
-			Topology:       w.realTopo,
-			Clients:        clients,
-			ScopePrefixes:  prefixes,
-			NodeCacheTTL:   nodeTTL,
-			SharedCacheTTL: w.sc.Cache.SharedTTL.D(),
-			StaleFor:       w.sc.Cache.StaleFor.D(),
-			FetchTimeout:   time.Minute,
-			Observer:       nodeObserver{w, i},
-		})
-		if err != nil {
-			return reports.Run{}, fmt.Errorf("driver for node %d: %w", i, err)
-		}
-		if err := drivers[i].LoadScripts(ctx); err != nil {
-			return reports.Run{}, fmt.Errorf("loading scripts: %w", err)
+	for i := range w.drivers {
+		if w.drivers[i], err = w.newDriver(ctx, i); err != nil {
+			return reports.Run{}, err
 		}
 	}
 
@@ -194,8 +200,13 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 	var wg sync.WaitGroup
 	w.lags = make([]time.Duration, len(arrivals))
 	for i, a := range arrivals {
-		sent, err := w.pace.wait(ctx, a.at)
+		err := w.faults.until(ctx, a.at)
+		var sent time.Duration
+		if err == nil {
+			sent, err = w.pace.wait(ctx, a.at)
+		}
 		if err != nil {
+			w.faults.thawAll()
 			wg.Wait()
 			return reports.Run{}, err
 		}
@@ -206,7 +217,16 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 			// which on a busy machine can be some time after it was sent.
 			at := time.Since(w.start)
 			w.sent[i], w.lags[i] = world.Arrival{At: at, Node: a.node, Key: a.key}, at-sent
-			res, err := drivers[a.node].Do(ctx, keys[a.key], w.fetcher(a.node, a.key))
+			d, crashed := w.driver(a.node)
+			if crashed {
+				w.failCrashed() // as the simulator fails a request to a crashed node
+				return
+			}
+			res, err := d.Do(ctx, keys[a.key], w.fetcher(a.node, a.key))
+			if errors.Is(err, real.ErrClosed) {
+				w.failCrashed() // it crashed as the request came
+				return
+			}
 			if err == nil && res.Served == locks.ServedHit {
 				// A hit goes through the driver's mutex and the machine
 				// and back: how long that takes is the wait that every
@@ -218,12 +238,20 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 			}
 		}(i, a)
 	}
+	// Faults that end after the last arrival end too: a paused node wakes,
+	// a crashed one restarts.
+	if err := w.faults.until(ctx, time.Duration(math.MaxInt64)); err != nil {
+		w.faults.thawAll()
+		wg.Wait()
+		return reports.Run{}, err
+	}
 	wg.Wait()
 	slices.SortStableFunc(w.sent, func(a, b world.Arrival) int { return cmp.Compare(a.At, b.At) })
 	simEnd := time.Since(w.start)
 	// Publishes run after their replies: closing the drivers waits for
 	// every operation, so that nothing is counted after the counts are read.
-	for _, d := range drivers {
+	all := append(slices.Clone(w.drivers), w.retired...)
+	for _, d := range all {
 		if err := d.Close(); err != nil {
 			return reports.Run{}, fmt.Errorf("closing a driver: %w", err)
 		}
@@ -233,13 +261,12 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 
 	// The same builder as the simulator's assembles the run, from what the
 	// drivers and their observers counted.
-	topo := drivers[0].Topology()
 	c := counting.Counts{
-		Topology: topo, Requests: uint64(len(arrivals)), Served: w.served, Upstream: w.causes,
+		Topology: w.drivers[0].Topology(), Requests: uint64(len(arrivals)), Served: w.served, Upstream: w.causes,
 		UncausedDuplicates: w.duplicates, StoreOps: w.opsByKind, StoreCommands: w.commands.Load(),
 		Contenders: w.levelPeak, Latency: w.replyLat, SimSeconds: simEnd.Seconds(),
 	}
-	for _, d := range drivers {
+	for _, d := range all {
 		st := d.Stats()
 		for i, l := range st.Levels {
 			lv := &c.Levels[i]
@@ -260,6 +287,87 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 	return run, nil
 }
 
+// fetcher returns the upstream call of a request at node for key: it sleeps
+// for the latency the simulator gave the same call (scaled beyond the
+// upstream's capacity as the simulator does, and by an upstream-slowdown in
+// force), fails it when an upstream-errors fault in force fails the same
+// call in the simulator, and counts duplicates with the simulator's own code
+// (counting.Duplicates): a call for a key in a region while another is in
+// progress, or less than the shared TTL after one succeeded.
+func (w *realWorld) fetcher(node, key int) func(context.Context) ([]byte, error) {
+	return func(ctx context.Context) ([]byte, error) {
+		region := w.shape.RegionID(node)
+		w.mu.Lock()
+		if w.dups.Start(region, key, time.Since(w.start)) {
+			w.duplicates++
+		}
+		w.upInflight++
+		lock := world.LockInstance(w.shape, w.topo, node)
+		ck := int64(lock)<<32 | int64(key)
+		rank := w.upCalls[ck]
+		w.upCalls[ck]++
+		lat := float64(w.latency(lock, key, rank))
+		factor, errRate := w.faults.upstream()
+		lat *= factor
+		if c := w.sc.Upstream.Capacity; c > 0 && w.upInflight > c {
+			lat *= float64(w.upInflight) / float64(c)
+		}
+		w.mu.Unlock()
+		failed := errRate > 0 && w.errorDraw(lock, key, rank) < errRate
+
+		var err error
+		select {
+		case <-time.After(time.Duration(lat)):
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		if err == nil && failed {
+			err = errUpstream
+		}
+		w.mu.Lock()
+		w.dups.Done(region, key, time.Since(w.start), err == nil)
+		w.upInflight--
+		w.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		return []byte(strconv.FormatUint(w.fetchSerial.Add(1), 10)), nil
+	}
+}
+
+// newDriver makes and readies node's driver, on the clients of its proxies
+// when the faults need them.
+func (w *realWorld) newDriver(ctx context.Context, node int) (*real.Driver, error) {
+	nodeTTL := w.sc.Cache.NodeTTL.D()
+	if nodeTTL == 0 {
+		nodeTTL = -1 // real: negative switches the node cache off
+	}
+	prefixes := map[locks.Scope]string{}
+	clients := map[locks.Scope]redis.UniversalClient{}
+	for _, s := range []locks.Scope{locks.ScopeZone, locks.ScopeRegion, locks.ScopeGlobal} {
+		prefixes[s] = w.scopePrefix(node, s)
+		clients[s] = w.faults.client(node, s)
+	}
+	d, err := real.New(real.Options{
+		Topology:       w.realTopo,
+		Clients:        clients,
+		ScopePrefixes:  prefixes,
+		NodeCacheTTL:   nodeTTL,
+		SharedCacheTTL: w.sc.Cache.SharedTTL.D(),
+		StaleFor:       w.sc.Cache.StaleFor.D(),
+		FetchTimeout:   time.Minute,
+		Observer:       nodeObserver{w, node},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("driver for node %d: %w", node, err)
+	}
+	if err := d.LoadScripts(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("loading scripts: %w", err)
+	}
+	return d, nil
+}
+
 // withoutNodeLevel returns t without its node level, if it has one: the
 // fault that Options.SkipNodeLevel injects into the real side only, so that
 // validation shows it notices a real side that does not run the protocol it
@@ -275,42 +383,17 @@ func withoutNodeLevel(t locks.Topology) locks.Topology {
 	return out
 }
 
-// fetcher returns the upstream call of a request at node for key: it sleeps
-// for the latency the simulator gave the same call (scaled beyond the
-// upstream's capacity as the simulator does), and counts duplicates with the
-// simulator's own code (counting.Duplicates): a call for a key in a region
-// while another is in progress, or less than the shared TTL after one
-// succeeded.
-func (w *realWorld) fetcher(node, key int) func(context.Context) ([]byte, error) {
-	return func(ctx context.Context) ([]byte, error) {
-		region := w.shape.RegionID(node)
-		w.mu.Lock()
-		if w.dups.Start(region, key, time.Since(w.start)) {
-			w.duplicates++
-		}
-		w.upInflight++
-		lock := world.LockInstance(w.shape, w.topo, node)
-		ck := int64(lock)<<32 | int64(key)
-		lat := float64(w.latency(lock, key, w.upCalls[ck]))
-		w.upCalls[ck]++
-		if c := w.sc.Upstream.Capacity; c > 0 && w.upInflight > c {
-			lat *= float64(w.upInflight) / float64(c)
-		}
-		w.mu.Unlock()
+// driver returns node's driver, and whether the node is down (crashed).
+func (w *realWorld) driver(node int) (*real.Driver, bool) {
+	w.faults.mu.Lock()
+	defer w.faults.mu.Unlock()
+	return w.drivers[node], w.faults.crashed[node]
+}
 
-		var err error
-		select {
-		case <-time.After(time.Duration(lat)):
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
-		w.mu.Lock()
-		w.dups.Done(region, key, time.Since(w.start), err == nil)
-		w.upInflight--
-		w.mu.Unlock()
-		if err != nil {
-			return nil, err
-		}
-		return []byte(strconv.FormatUint(w.fetchSerial.Add(1), 10)), nil
-	}
+// failCrashed counts a request that reached a crashed node: it fails at
+// once.
+func (w *realWorld) failCrashed() {
+	w.mu.Lock()
+	w.served[locks.ServedError]++
+	w.mu.Unlock()
 }

@@ -48,6 +48,7 @@ type Retimed struct {
 	// StoreOps and UpstreamCalls are the ranges the runs counted.
 	StoreOps      Range `json:"store_ops"`
 	UpstreamCalls Range `json:"upstream_calls"`
+	WritesRefused Range `json:"writes_refused"`
 	// RoundTripMedianUs and RoundTripP99Us summarise the script round trips
 	// the real drivers measured (from the machine asking for an operation
 	// to the machine having its result), which the runs' store delays come
@@ -112,12 +113,13 @@ func (r Range) String() string {
 	return fmt.Sprintf("%d-%d", r.Min, r.Max)
 }
 
-// retime simulates topo again on rs retimedRuns times, with the requests at
+// retime simulates topo again on rs retimedRuns times (rs's faults where
+// they happened on the real side), with the requests at
 // the times in sent (delayed by jitter from lags and hits but in the first
 // run) and the store delays of timed, each node's script round trips on the
 // real side. service is what the simulator charges per operation, taken out
 // of the round trips.
-func retime(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, latency func(lock, key, n int) time.Duration,
+func retime(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, latency func(lock, key, n int) time.Duration, errorDraw func(lock, key, n int) float64,
 	sent []world.Arrival, lags, hits []time.Duration, timed [][]roundTrip, service time.Duration, pace *pacer) (Retimed, error) {
 	rt := Retimed{Runs: retimedRuns(len(sent)), Stalls: pace.Stalls, BehindMs: float64(pace.Behind) / 1e6}
 	var all []roundTrip
@@ -142,12 +144,13 @@ func retime(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, la
 		if i > 0 && len(lags) > 0 {
 			arrivals = jitter(sent, lags, hits, rand.New(rand.NewPCG(uint64(i), 0x5eed)))
 		}
-		r, err := world.Run(ctx, rs, topo, world.Options{Arrivals: arrivals, NetworkSeed: uint64(i + 1), NetworkDelay: delay, UpstreamLatency: latency})
+		r, err := world.Run(ctx, rs, topo, world.Options{Arrivals: arrivals, NetworkSeed: uint64(i + 1), NetworkDelay: delay, UpstreamLatency: latency, UpstreamErrorDraw: errorDraw})
 		if err != nil {
 			return rt, fmt.Errorf("simulating %s again at the real run's timing: %w", topo.Name, err)
 		}
 		rt.StoreOps.add(i == 0, r.StoreOps)
 		rt.UpstreamCalls.add(i == 0, r.UpstreamCalls)
+		rt.WritesRefused.add(i == 0, r.WritesRefused)
 	}
 	return rt, nil
 }

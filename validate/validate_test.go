@@ -155,7 +155,7 @@ func TestTableAndDifferenceAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := compare(sc, topo, reports.Run{Requests: 100, StoreOps: 11}, reports.Run{Requests: 100, StoreOps: 15},
+	p := compare(resolvedOf(t, sc), topo, reports.Run{Requests: 100, StoreOps: 11}, reports.Run{Requests: 100, StoreOps: 15},
 		Retimed{StoreOps: Range{11, 11}}, false)
 	if len(p.Differences) != 1 || !strings.Contains(p.Differences[0], "sim 11, real 15, 27% apart; retimed sim 11, 27% from real") {
 		t.Fatalf("differences %q, want one naming 11, 15 and 27%%", p.Differences)
@@ -192,20 +192,20 @@ func TestCompareJudgesAgainstTheRetimedRuns(t *testing.T) {
 	sim := reports.Run{Requests: 100, StoreOps: 11, UpstreamCalls: 3}
 	real := reports.Run{Requests: 100, StoreOps: 16, UpstreamCalls: 3}
 	rt := Retimed{StoreOps: Range{11, 15}, UpstreamCalls: Range{3, 3}}
-	if p := compare(sc, topo, sim, real, rt, false); len(p.Differences) != 0 || !p.UpstreamCompared {
+	if p := compare(resolvedOf(t, sc), topo, sim, real, rt, false); len(p.Differences) != 0 || !p.UpstreamCompared {
 		t.Errorf("16 round trips against a retimed 11-15: differences %q (upstream compared %v), want none", p.Differences, p.UpstreamCompared)
 	}
 	real.StoreOps = 17
-	p := compare(sc, topo, sim, real, rt, false)
+	p := compare(resolvedOf(t, sc), topo, sim, real, rt, false)
 	if len(p.Differences) != 1 || !strings.Contains(p.Differences[0], "retimed sim 11-15, 12% from real (tolerance 10%)") {
 		t.Errorf("17 round trips against a retimed 11-15: differences %q, want one naming the range and 12%%", p.Differences)
 	}
 	real.StoreOps, real.UpstreamCalls = 15, 4
-	p = compare(sc, topo, sim, real, rt, false)
+	p = compare(resolvedOf(t, sc), topo, sim, real, rt, false)
 	if len(p.Differences) != 1 || !strings.Contains(p.Differences[0], "upstream_calls: sim 3, real 4; retimed sim 3") {
 		t.Errorf("4 upstream calls against a retimed 3: differences %q, want upstream_calls named", p.Differences)
 	}
-	if p := compare(sc, topo, sim, real, rt, true); len(p.Differences) != 0 || p.UpstreamCompared {
+	if p := compare(resolvedOf(t, sc), topo, sim, real, rt, true); len(p.Differences) != 0 || p.UpstreamCompared {
 		t.Errorf("with values expiring while asked for: differences %q (upstream compared %v), want upstream calls not judged", p.Differences, p.UpstreamCompared)
 	}
 }

@@ -33,6 +33,7 @@ func build(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt
 		latency:     newHistogram(3),
 		onRequest:   opt.OnRequest,
 		upLatencyFn: opt.UpstreamLatency,
+		upErrorFn:   opt.UpstreamErrorDraw,
 		upCalls:     make(map[int64]int),
 		serviceTime: sc.Store.ServiceTime.D(),
 		opOverhead:  sc.Store.OpOverhead.D(),

@@ -173,3 +173,36 @@ func TestStoreQueueIsMD1(t *testing.T) {
 		}
 	}
 }
+
+// Options.UpstreamErrorDraw decides which calls an upstream-errors fault
+// fails, by their identity: a draw below the rate fails the call, one above
+// lets it through, whatever the upstream stream would have drawn.
+func TestUpstreamErrorDrawDecidesFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		draw func(lock, key, n int) float64
+		want func(calls uint64) uint64 // served errors for so many calls
+	}{
+		{"every draw below the rate", func(int, int, int) float64 { return 0 }, func(c uint64) uint64 { return c }},
+		{"every draw above it", func(int, int, int) float64 { return 0.99 }, func(uint64) uint64 { return 0 }},
+		{"the odd calls of each node", func(_, _, n int) float64 { return float64(n%2) * 0.9 }, func(c uint64) uint64 { return c / 2 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := fixedWorld(flashCrowd(40))
+			sc.Topology = scenarios.World{Regions: 1, ZonesPerRegion: 1, NodesPerZone: 2}
+			sc.Cache.NodeTTL = 0
+			sc.Workload.Bursts = []scenarios.Burst{
+				{At: dur(time.Second), Key: 0, Requests: 20, Over: dur(0), Nodes: []string{"r0/z0/n0"}},
+				{At: dur(time.Second), Key: 0, Requests: 20, Over: dur(0), Nodes: []string{"r0/z0/n1"}},
+			}
+			sc.Faults = []scenarios.Fault{{Kind: scenarios.FaultUpstreamErrors.String(), Rate: 0.5, At: dur(500 * time.Millisecond), For: dur(2 * time.Second)}}
+			r, err := Run(context.Background(), resolve(t, sc), builtin(t, sc, "none"), Options{UpstreamErrorDraw: tc.draw})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.UpstreamCalls != 40 || r.Served.Error != tc.want(40) {
+				t.Errorf("%d upstream calls and %d errors, want 40 calls and %d errors", r.UpstreamCalls, r.Served.Error, tc.want(40))
+			}
+		})
+	}
+}

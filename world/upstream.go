@@ -37,11 +37,15 @@ func (w *world) fetch(now sim.Time, id int32, f *locks.Fetch) {
 	c := &w.calls.items[i]
 	c.node, c.inc, c.flight, c.region, c.key = id, n.inc, f.Flight, n.region, int32(key)
 	var lat float64
-	if w.upLatencyFn != nil {
-		lock := LockInstance(w.shape, w.topo, int(id))
+	lock, rank := 0, -1 // the call's identity, when validation numbers calls
+	if w.upLatencyFn != nil || w.upErrorFn != nil {
+		lock = LockInstance(w.shape, w.topo, int(id))
 		ck := int64(lock)<<32 | int64(key)
-		lat = float64(w.upLatencyFn(lock, key, w.upCalls[ck]))
+		rank = w.upCalls[ck]
 		w.upCalls[ck]++
+	}
+	if w.upLatencyFn != nil {
+		lat = float64(w.upLatencyFn(lock, key, rank))
 	} else {
 		lat = float64(w.upLatency.Sample(w.rUp))
 	}
@@ -54,13 +58,23 @@ func (w *world) fetch(now sim.Time, id int32, f *locks.Fetch) {
 	if limit := w.sc.Upstream.FailAbove; limit > 0 && w.upInflight > limit {
 		c.err = errUpstreamOverload
 		lat = 0
-	} else if rate, ok := active(w.upErrors, now); ok && w.rUp.Float64() < rate {
+	} else if rate, ok := active(w.upErrors, now); ok && w.errorDraw(lock, key, rank) < rate {
 		c.err = errUpstream
 	}
 	if c.err != nil {
 		w.upErrorsN++
 	}
 	w.eng.At(now+sim.Time(lat), sim.Event{Kind: evFetchDone, Target: id, A: int64(i)})
+}
+
+// errorDraw is the draw that decides whether a call during an
+// upstream-errors fault fails: Options.UpstreamErrorDraw of the call's
+// identity when it is set, else the next of the upstream stream.
+func (w *world) errorDraw(lock, key, rank int) float64 {
+	if w.upErrorFn != nil {
+		return w.upErrorFn(lock, key, rank)
+	}
+	return w.rUp.Float64()
 }
 
 // LockInstance numbers the lock that decides node's upstream calls under

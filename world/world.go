@@ -49,6 +49,12 @@ type Options struct {
 	// same latency for the same call, whatever order calls come in and
 	// whichever node of a region wins the lock.
 	UpstreamLatency func(lock, key, n int) time.Duration
+	// UpstreamErrorDraw, if set, replaces the draw that decides whether a
+	// call during an upstream-errors fault fails: the n-th call for key
+	// under lock instance lock (numbered as for UpstreamLatency) fails when
+	// UpstreamErrorDraw(lock, key, n), in [0, 1), is below the fault's
+	// rate. Validation uses it so that both sides fail the same calls.
+	UpstreamErrorDraw func(lock, key, n int) float64
 	// DrainLimit is how long past the scenario's duration the run goes on,
 	// with no new arrivals, so that requests in flight finish. Zero means
 	// one minute.
@@ -153,6 +159,7 @@ type world struct {
 	rec           *seriesRec // Options.Series, else nil
 	onRequest     func(at time.Duration, node, key int)
 	upLatencyFn   func(lock, key, n int) time.Duration
+	upErrorFn     func(lock, key, n int) float64
 	upCalls       map[int64]int // calls per (lock instance, key), for upLatencyFn
 	opsPerSec     []uint64      // store operations per second, for the peak rate
 	crashedErrors uint64

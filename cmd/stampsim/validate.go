@@ -28,7 +28,9 @@ type validateFlags struct {
 	quiet       bool
 	verbose     bool
 	skipNode    bool
-	storeLoad   float64
+	// ignoreFaults: the real side injects no fault (a test hook).
+	ignoreFaults bool
+	storeLoad    float64
 }
 
 func (a *app) validateCommand() *cobra.Command {
@@ -43,11 +45,15 @@ each topology twice: in the simulator, and for real, with one production driver
 After each real run it simulates the topology again at the real run's timing
 (the requests at the times they were sent, store delays like the measured
 ones) and judges the real counts against what those retimed runs count.
-It prints both sides' counts and exits 0 when they agree, 3 when upstream
-calls fall outside the retimed range where the protocol fixes them (a
-locking topology, no faults, wait timeouts longer than the upstream, no
-value expiring while its key is asked for) or store round trips are more
-than 10% from it. It deletes every key it created before it exits.
+The scenario's faults run on both sides, at the same moments of the traffic
+(through a proxy per node and store on the real side). It prints both
+sides' counts and exits 0 when they agree, 3 when upstream calls fall
+outside the retimed range where the protocol fixes them (a locking
+topology, wait timeouts longer than the upstream, slowed by any
+upstream-slowdown, no value expiring while its key is asked for), when
+writes refused do under a node-pause or a partition, or when store round
+trips are more than 10% from it. It deletes every key it created before it
+exits.
 
 The store is an embedded miniredis unless --redis or --redis-cluster names one.`,
 		Args:              maxArgs(1, "a scenario file or built-in name"),
@@ -73,6 +79,8 @@ The store is an embedded miniredis unless --redis or --redis-cluster names one.`
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also show the Redis client's own log lines on stderr")
 	fl.BoolVar(&f.skipNode, "break-real-node-level", false, "fault injection: the real drivers skip the node level (validate must then disagree)")
 	_ = fl.MarkHidden("break-real-node-level")
+	fl.BoolVar(&f.ignoreFaults, "break-real-faults", false, "fault injection: the real side injects none of the scenario's faults (validate must then disagree)")
+	_ = fl.MarkHidden("break-real-faults")
 	return cmd
 }
 
@@ -91,7 +99,7 @@ func (a *app) validate(cmd *cobra.Command, arg string, f validateFlags) (err err
 	}
 	opt := validate.Options{
 		MaxNodes: f.maxNodes, MaxRequests: f.maxRequests,
-		SkipNodeLevel: f.skipNode, StoreLoad: f.storeLoad,
+		SkipNodeLevel: f.skipNode, StoreLoad: f.storeLoad, RealIgnoresFaults: f.ignoreFaults,
 	}
 	if f.redis != "" {
 		if opt.Redis, err = redisURL(f.redis); err != nil {

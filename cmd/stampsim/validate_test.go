@@ -53,3 +53,15 @@ func TestValidateCatchesABrokenRealSide(t *testing.T) {
 		t.Errorf("the differing count is not named; stdout:\n%s\nstderr:\n%s", out, errs)
 	}
 }
+
+// A real side that ignores the scenario's faults is caught: exit 3, naming
+// the count that differs (without the pause, no holder is fenced out).
+func TestValidateCatchesARealSideIgnoringFaults(t *testing.T) {
+	code, out, errs := exec(t, newApp(io.Discard, io.Discard), context.Background(), "validate", "holder-pause", "-t", "two-level", "--break-real-faults", "-q")
+	if code != 3 {
+		t.Fatalf("exit %d, want 3; stdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	if !strings.Contains(errs, "two-level: writes_refused") || !strings.Contains(out, "DIFFERS two-level: writes_refused") {
+		t.Errorf("the differing count is not named; stdout:\n%s\nstderr:\n%s", out, errs)
+	}
+}
