@@ -151,6 +151,16 @@ func (o *Options) resolve() (config, error) {
 	if err := c.topo.Validate(); err != nil {
 		return c, err
 	}
+	// The driver does not run these yet; ignoring them would serve a
+	// production service without the policy it asked for.
+	for i, l := range c.topo.Levels {
+		switch {
+		case l.HardTTL != 0:
+			return c, fmt.Errorf("Options.Topology level %d (%s): hard_ttl %v: stale-while-revalidate is not supported by this driver yet", i, l.LevelName(), l.HardTTL)
+		case l.AdaptiveQuantile != 0:
+			return c, fmt.Errorf("Options.Topology level %d (%s): adaptive wait quantile %v: adaptive wait timeouts are not supported by this driver yet", i, l.LevelName(), l.AdaptiveQuantile)
+		}
+	}
 	if c.prefix == "" {
 		c.prefix = DefaultPrefix
 	}
