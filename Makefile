@@ -17,13 +17,16 @@ all: lint test
 ## their own: validation replays requests on the wall clock and compares
 ## counts that depend on that timing, so it must not share the two cores with
 ## the simulator's race-enabled tests running beside it.
+## deploy/kubernetes is a module of its own (so that stampsim does not
+## depend on the Kubernetes API); its test checks the manifests.
 TIMED_PKGS := ./validate ./cmd/stampsim
 test:
 	go test -race $$(go list ./... | grep -v -x -e '$(MODULE)/validate' -e '$(MODULE)/cmd/stampsim')
+	cd deploy/kubernetes && go test ./...
 	go test -race -p 1 $(TIMED_PKGS)
 
 ## lint: fails if any file needs gofmt, if a file points outside the project (at the shared folder beside it), if go mod tidy would change go.mod or
-## go.sum, or if go vet or staticcheck (pinned by the tool line in go.mod) finds anything.
+## go.sum (of the module, or of deploy/kubernetes), or if go vet or staticcheck (pinned by the tool line in go.mod) finds anything.
 lint:
 	@out="$$(gofmt -l .)"; \
 	if [ -n "$$out" ]; then echo "gofmt -l: these files need formatting:"; echo "$$out"; exit 1; fi
@@ -32,6 +35,8 @@ lint:
 	@go mod tidy -diff >/dev/null || { echo "go mod tidy would change go.mod or go.sum (run go mod tidy):"; go mod tidy -diff; exit 1; }
 	go vet ./...
 	go tool staticcheck ./...
+	cd deploy/kubernetes && go mod tidy -diff >/dev/null || { echo "deploy/kubernetes: go mod tidy would change go.mod or go.sum:"; go mod tidy -diff; exit 1; }
+	cd deploy/kubernetes && go vet ./...
 
 ## bench: every benchmark, BENCH_COUNT times, benchstat-readable, also saved to bench.txt.
 bench:

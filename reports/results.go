@@ -5,6 +5,11 @@
 //
 // It must not run simulations or talk to stores: it only holds and formats
 // numbers that others measured.
+//
+// A sweep's runs have their own document (SweepResults, schema
+// stampsim/sweep/v1): a row per run with its headline counts, the rows as a
+// tidy CSV, and the power laws fitted to them (arithmetic on the numbers,
+// not a measurement).
 package reports
 
 import "github.com/stampsim/stampsim/scenarios"

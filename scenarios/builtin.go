@@ -19,15 +19,34 @@ var builtinFS embed.FS
 // DefaultBuiltin is the built-in scenario run when none is named.
 const DefaultBuiltin = "flash-crowd"
 
+// builtins are the built-in scenarios, by name.
+var builtins = Embedded{FS: builtinFS, Dir: "builtin", Noun: "scenario"}
+
 // BuiltinNames returns the names of the built-in scenarios, sorted.
-func BuiltinNames() []string {
-	entries, err := fs.ReadDir(builtinFS, "builtin")
+func BuiltinNames() []string { return builtins.Names() }
+
+// BuiltinSource returns the text of the built-in scenario called name, as
+// it is written in scenarios/builtin/NAME.yaml.
+func BuiltinSource(name string) ([]byte, error) { return builtins.Source(name) }
+
+// Embedded is a directory of YAML files embedded in the binary, each a
+// built-in of a kind of file (Noun: "scenario", "sweep") named by its file
+// name without .yaml.
+type Embedded struct {
+	FS   fs.FS
+	Dir  string
+	Noun string
+}
+
+// Names returns the names of the built-ins, sorted.
+func (e Embedded) Names() []string {
+	entries, err := fs.ReadDir(e.FS, e.Dir)
 	if err != nil {
-		panic(fmt.Sprintf("scenarios: embedded built-ins unreadable: %v", err))
+		panic(fmt.Sprintf("embedded built-in %ss unreadable: %v", e.Noun, err))
 	}
 	var names []string
-	for _, e := range entries {
-		if name, ok := strings.CutSuffix(e.Name(), ".yaml"); ok {
+	for _, en := range entries {
+		if name, ok := strings.CutSuffix(en.Name(), ".yaml"); ok {
 			names = append(names, name)
 		}
 	}
@@ -35,14 +54,14 @@ func BuiltinNames() []string {
 	return names
 }
 
-// BuiltinSource returns the text of the built-in scenario called name, as
-// it is written in scenarios/builtin/NAME.yaml.
-func BuiltinSource(name string) ([]byte, error) {
-	data, err := builtinFS.ReadFile(path.Join("builtin", name+".yaml"))
+// Source returns the text of the built-in called name. An unknown name is
+// a *NotFoundError that suggests the closest name, or lists them.
+func (e Embedded) Source(name string) ([]byte, error) {
+	data, err := fs.ReadFile(e.FS, path.Join(e.Dir, name+".yaml"))
 	if err != nil || strings.ContainsAny(name, "/\\") {
-		msg := fmt.Sprintf("no built-in scenario %q (built-in: %s)", name, strings.Join(BuiltinNames(), ", "))
-		if s := suggest(name, BuiltinNames()); s != "" {
-			msg = fmt.Sprintf("no built-in scenario %q (did you mean %q?)", name, s)
+		msg := fmt.Sprintf("no built-in %s %q (built-in: %s)", e.Noun, name, strings.Join(e.Names(), ", "))
+		if s := suggest(name, e.Names()); s != "" {
+			msg = fmt.Sprintf("no built-in %s %q (did you mean %q?)", e.Noun, name, s)
 		}
 		return nil, &NotFoundError{Name: name, Msg: msg}
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,21 +43,46 @@ func Parse(name string, data []byte) (*Scenario, error) {
 // that field from running (a burst is not checked against a duration that
 // is itself wrong).
 func ParsePositions(name string, data []byte) (*Scenario, *Positions, error) {
-	root, err := parseNode(name, data)
+	root, err := parseNode(name, data, scenarioFile)
 	if err != nil {
 		return nil, nil, err
 	}
+	// The walk checks every field and type; the strict decoder is the
+	// second opinion, and the one that fills the struct.
+	return parseRoot(name, root, func(s *Scenario) error {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(s); err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		return nil
+	})
+}
+
+// ParseNode is ParsePositions for a scenario written inside another file:
+// root is the mapping that holds it, parsed from the file called name,
+// whose lines its mistakes give. Their fields are paths within the
+// scenario ("workload.rate"), as in a file of its own.
+func ParseNode(name string, root *yaml.Node) (*Scenario, *Positions, error) {
+	if root.Kind != yaml.MappingNode {
+		return nil, nil, &Error{File: name, Line: root.Line, Msg: fmt.Sprintf("a scenario is a YAML mapping, got %s", describe(root))}
+	}
+	// The walk has checked every field and type, so the decoder, which
+	// has no strict mode for a node, meets nothing it would drop.
+	return parseRoot(name, root, func(s *Scenario) error { return root.Decode(s) })
+}
+
+// parseRoot decodes, completes and checks the scenario whose mapping is
+// root, in the file called name; decode fills the struct once the walk
+// has found no mistake.
+func parseRoot(name string, root *yaml.Node, decode func(*Scenario) error) (*Scenario, *Positions, error) {
 	d := &decoder{file: name, lines: map[string]int{}, nulls: map[string]bool{}, budget: maxNodes}
 	d.walk(root, reflect.TypeFor[Scenario](), "")
 	var s Scenario
 	pos := &Positions{file: name, lines: d.lines}
 	c := &checker{pos: pos, nulls: d.nulls}
 	if len(d.errs) == 0 {
-		// The walk has checked every field and type; the strict decoder
-		// is the second opinion, and the one that fills the struct.
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
+		if err := decode(&s); err != nil {
 			return nil, nil, yamlError(name, err)
 		}
 	} else {
@@ -119,98 +143,6 @@ func decodeClean(root *yaml.Node, bad []string, s *Scenario) bool {
 // aliases can make a small document huge).
 const maxNodes = 1_000_000
 
-// parseNode parses data into its single document's root node (a mapping).
-func parseNode(name string, data []byte) (*yaml.Node, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: name, Msg: "empty document: a scenario is a YAML mapping (see scenarios/README.md)"}
-		}
-		return nil, syntaxError(name, data, err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return nil, &Error{File: name, Line: extra.Line, Msg: "more than one YAML document: a file holds one scenario"}
-	} else if !errors.Is(err, io.EOF) {
-		return nil, syntaxError(name, data, err)
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		root = root.Content[0]
-	}
-	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-		return nil, &Error{File: name, Line: root.Line, Msg: "empty document: a scenario is a YAML mapping (see scenarios/README.md)"}
-	}
-	if root.Kind != yaml.MappingNode {
-		return nil, &Error{File: name, Line: root.Line, Msg: fmt.Sprintf("a scenario is a YAML mapping, got a %s", kindName(root))}
-	}
-	return root, nil
-}
-
-// syntaxError reports a YAML syntax error. Package yaml gives the line
-// where the enclosing block began, not where the problem is, so for files of
-// a readable size the line is found again: the problem is on the line after
-// the longest run of whole lines that still parses.
-func syntaxError(file string, data []byte, err error) *Error {
-	e := yamlError(file, err)
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	if len(lines) > maxSyntaxSearchLines {
-		return e
-	}
-	good := 0
-	for k := len(lines) - 1; k >= 1; k-- {
-		prefix := bytes.Join(lines[:k], nil)
-		dec := yaml.NewDecoder(bytes.NewReader(prefix))
-		ok := true
-		for {
-			var n yaml.Node
-			err := dec.Decode(&n)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			good = k
-			break
-		}
-	}
-	if good+1 > e.Line {
-		e.Line = good + 1
-	}
-	return e
-}
-
-// maxSyntaxSearchLines bounds the files whose syntax errors are located by
-// re-parsing (quadratic in the length).
-const maxSyntaxSearchLines = 1000
-
-var yamlLine = regexp.MustCompile(`line (\d+)`)
-
-// yamlError turns an error of package yaml into an *Error, taking the line
-// from its text.
-func yamlError(file string, err error) *Error {
-	msg := err.Error()
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = te.Errors[0]
-	}
-	e := &Error{File: file}
-	if m := yamlLine.FindStringSubmatchIndex(msg); m != nil {
-		e.Line, _ = strconv.Atoi(msg[m[2]:m[3]])
-		// Drop "yaml: line N: " or "line N: " from the message.
-		rest := msg[m[1]:]
-		rest = strings.TrimPrefix(rest, ":")
-		msg = strings.TrimSpace(rest)
-	}
-	e.Msg = strings.TrimPrefix(msg, "yaml: ")
-	return e
-}
-
 // decoder walks a YAML node tree against the Go type it will be decoded
 // into, so that unknown fields and wrong types are reported with their
 // field path, and records the line of every field for later messages. It
@@ -237,7 +169,10 @@ func (d *decoder) record(path string, line int) {
 	}
 }
 
-var durationType = reflect.TypeFor[Duration]()
+var (
+	durationType = reflect.TypeFor[Duration]()
+	nodeType     = reflect.TypeFor[yaml.Node]()
+)
 
 func (d *decoder) walk(n *yaml.Node, t reflect.Type, path string) {
 	if d.aborted {
@@ -265,6 +200,9 @@ func (d *decoder) walk(n *yaml.Node, t reflect.Type, path string) {
 		d.walk(n.Alias, t, path)
 		d.expanding = d.expanding[:len(d.expanding)-1]
 		return
+	}
+	if t == nodeType {
+		return // taken as written, for the caller to check (DecodeFile)
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		d.nulls[path] = true

@@ -72,3 +72,13 @@ func BuiltinPositions(name string) (*Scenario, *Positions, error) {
 	}
 	return ParsePositions(path.Join("builtin", name+".yaml"), data)
 }
+
+// Has reports whether the file writes field itself (a path such as
+// "locks.wait_timeout"), as opposed to a field inside it or around it.
+func (p *Positions) Has(field string) bool {
+	if p == nil {
+		return false
+	}
+	_, ok := p.lines[field]
+	return ok
+}

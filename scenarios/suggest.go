@@ -2,8 +2,12 @@ package scenarios
 
 import "strings"
 
-// suggest returns the known name closest to name, if it is close enough to
-// be a typo, or "".
+// Suggest returns the name in known closest to name, if it is close
+// enough to be a typo of it ("regoins" for "regions"), or "": what the
+// messages of scenario files suggest, for other files to suggest alike.
+func Suggest(name string, known []string) string { return suggest(name, known) }
+
+// suggest is Suggest.
 func suggest(name string, known []string) string {
 	best, bestD := "", 0
 	for _, k := range known {

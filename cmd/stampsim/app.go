@@ -16,9 +16,11 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
+	"github.com/stampsim/stampsim/internal/atomicfile"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/reports"
 	"github.com/stampsim/stampsim/scenarios"
+	"github.com/stampsim/stampsim/sweeps/runner"
 	"github.com/stampsim/stampsim/world"
 )
 
@@ -27,8 +29,8 @@ import (
 var version = "dev"
 
 // simulateFunc runs one topology of a resolved scenario: world.Run, or a
-// stand-in in tests.
-type simulateFunc func(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt world.Options) (reports.Run, error)
+// stand-in in tests; run and sweep call it alike.
+type simulateFunc = runner.Simulate
 
 // app is one execution of the command line.
 type app struct {
@@ -61,7 +63,10 @@ contention per level, latency.
   stampsim run                      the default scenario (flash-crowd)
   stampsim scenarios                the built-in scenarios
   stampsim scenarios show NAME      one of them as YAML, to copy and edit
-  stampsim run my.yaml --out out/   your own, with results.json and series.csv`,
+  stampsim run my.yaml --out out/   your own, with results.json and series.csv
+  stampsim sweeps                   the built-in sweeps
+  stampsim sweep requests --out s/  one of them: each cost against the burst's
+                                    size, with the power laws fitted`,
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		Version:           versionLine(),
@@ -71,7 +76,7 @@ contention per level, latency.
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(a.runCommand(), a.scenariosCommand(), a.validateCommand(), a.versionCommand())
+	root.AddCommand(a.runCommand(), a.scenariosCommand(), a.sweepCommand(), a.sweepsCommand(), a.validateCommand(), a.versionCommand())
 	return root
 }
 
@@ -241,35 +246,14 @@ func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet b
 // writeOut writes DIR/results.json and DIR/series.csv, each atomically, so
 // that an interruption leaves the previous complete versions.
 func writeOut(dir string, res *reports.Results) error {
-	if err := writeAtomic(filepath.Join(dir, "results.json"), func(w io.Writer) error {
+	if err := atomicfile.Write(filepath.Join(dir, "results.json"), func(w io.Writer) error {
 		return reports.WriteJSON(w, res)
 	}); err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, "series.csv"), func(w io.Writer) error {
+	return atomicfile.Write(filepath.Join(dir, "series.csv"), func(w io.Writer) error {
 		return reports.WriteSeriesCSV(w, res.Runs)
 	})
-}
-
-// writeAtomic writes path through a temporary file in the same directory
-// and a rename.
-func writeAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func (a *app) scenariosCommand() *cobra.Command {

@@ -34,8 +34,14 @@ type child struct {
 // discarded if nil; its stderr is kept.
 func startChild(t *testing.T, stdout *os.File, args ...string) *child {
 	t.Helper()
+	return startChildEnv(t, stdout, nil, args...)
+}
+
+// startChildEnv is startChild with env added to the child's environment.
+func startChildEnv(t *testing.T, stdout *os.File, env []string, args ...string) *child {
+	t.Helper()
 	c := &child{cmd: osexec.Command(os.Args[0], args...), done: make(chan struct{})}
-	c.cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	c.cmd.Env = append(append(os.Environ(), runMainEnv+"=1"), env...)
 	if stdout != nil {
 		c.cmd.Stdout = stdout
 	}

@@ -2,8 +2,9 @@
 // compares lock topologies: `stampsim run` prints a table of what each
 // topology did, or the results document as JSON.
 //
-// Exit status: 0 on success, 2 for bad input (a scenario file with a
-// mistake, an unknown name, a bad flag or argument), 3 when `stampsim
+// Exit status: 0 on success, 2 for bad input (a scenario or sweep file
+// with a mistake, an unknown name, a bad flag or argument, an output
+// directory that holds another sweep), 3 when `stampsim
 // validate` finds the simulation and the real run disagree, 130 when
 // interrupted by SIGINT and 143 by SIGTERM (as shells report a process the
 // signal killed), 1 for anything else. No panic reaches the user: it is
@@ -19,6 +20,7 @@ import (
 	"runtime/debug"
 
 	"github.com/stampsim/stampsim/scenarios"
+	"github.com/stampsim/stampsim/sweeps/runner"
 )
 
 func main() {
@@ -51,12 +53,13 @@ func exitCode(err error) int {
 	var nf *scenarios.NotFoundError
 	var ue *usageError
 	var sig *signalError
+	var ie *runner.InputError
 	switch {
 	case err == nil:
 		return 0
 	case errors.As(err, &sig):
 		return sig.exitCode()
-	case errors.As(err, &se), errors.As(err, &nf), errors.As(err, &ue):
+	case errors.As(err, &se), errors.As(err, &nf), errors.As(err, &ue), errors.As(err, &ie):
 		return 2
 	case errors.Is(err, errDisagree):
 		return 3

@@ -15,8 +15,9 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// progress shows a bar of simulated time on stderr once a run has taken
-// more than a second of wall time, so that short runs print nothing.
+// progress shows a bar on stderr once the work has taken more than a
+// second of wall time, so that short runs print nothing: of simulated
+// time for a run (update), of estimated work for a sweep (set).
 type progress struct {
 	w       io.Writer
 	enabled bool
@@ -31,6 +32,12 @@ func newProgress(w io.Writer, enabled bool, desc string) *progress {
 
 // update is a world.Options.Progress callback.
 func (p *progress) update(done, total time.Duration) {
+	p.set(float64(done.Milliseconds()), float64(total.Milliseconds()))
+}
+
+// set shows done of total, in any unit: the bar shows the share done
+// and the time left, not the unit.
+func (p *progress) set(done, total float64) {
 	if !p.enabled {
 		return
 	}
@@ -38,7 +45,7 @@ func (p *progress) update(done, total time.Duration) {
 		if wallNow().Sub(p.start) < time.Second {
 			return
 		}
-		p.bar = progressbar.NewOptions64(total.Milliseconds(),
+		p.bar = progressbar.NewOptions64(int64(total),
 			progressbar.OptionSetWriter(p.w),
 			progressbar.OptionSetDescription(p.desc),
 			progressbar.OptionSetWidth(30),
@@ -48,7 +55,15 @@ func (p *progress) update(done, total time.Duration) {
 			progressbar.OptionClearOnFinish(),
 		)
 	}
-	_ = p.bar.Set64(done.Milliseconds())
+	_ = p.bar.Set64(int64(done))
+}
+
+// describe changes the bar's description.
+func (p *progress) describe(desc string) {
+	p.desc = desc
+	if p.bar != nil {
+		p.bar.Describe(desc)
+	}
 }
 
 // finish clears the bar, if one was shown.
