@@ -53,6 +53,9 @@ func build(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt
 		// Its own stream, so that switching XFetch on changes no other
 		// component's draws.
 		w.rXFetch = streams.Stream("xfetch")
+		if opt.XFetchDraw != nil {
+			w.xfetchDrawFn, w.xfetchReqs = opt.XFetchDraw, make(map[int64]int)
+		}
 	}
 	w.connectTimeout = sim.FromDuration(sc.Store.ConnectTimeout.D())
 
