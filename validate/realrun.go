@@ -72,6 +72,9 @@ type realWorld struct {
 	upCalls     map[int64]int
 	upInflight  int
 	fetchSerial atomic.Uint64
+
+	// draws are the arrivals' XFetch draws (xfetch.go), by arrival.
+	draws []float64
 }
 
 type contKey struct {
@@ -171,6 +174,9 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 			NodeCacheTTL:   nodeTTL,
 			SharedCacheTTL: w.sc.Cache.SharedTTL.D(),
 			StaleFor:       w.sc.Cache.StaleFor.D(),
+			TTLJitter:      w.sc.Cache.TTLJitter,
+			XFetchBeta:     w.sc.Cache.XFetchBeta,
+			MaxRefreshes:   maxRefreshes,
 			FetchTimeout:   time.Minute,
 			Observer:       nodeObserver{w, i},
 		})
@@ -188,6 +194,7 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 			keys[a.key] = "k" + strconv.Itoa(a.key)
 		}
 	}
+	w.draws = arrivalDraws(arrivals, xfetchDraw(w.sc))
 	w.start = time.Now()
 	w.pace = newPacer(w.start)
 	w.sent = make([]world.Arrival, len(arrivals))
@@ -206,7 +213,7 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 			// which on a busy machine can be some time after it was sent.
 			at := time.Since(w.start)
 			w.sent[i], w.lags[i] = world.Arrival{At: at, Node: a.node, Key: a.key}, at-sent
-			res, err := drivers[a.node].Do(ctx, keys[a.key], w.fetcher(a.node, a.key))
+			res, err := drivers[a.node].DoDrawn(ctx, keys[a.key], w.draws[i], w.fetcher(a.node, a.key))
 			if err == nil && res.Served == locks.ServedHit {
 				// A hit goes through the driver's mutex and the machine
 				// and back: how long that takes is the wait that every
@@ -251,6 +258,12 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 		c.LeasesLost += st.LeasesLost
 		c.WritesRefused += st.WritesRefused
 		c.StoreErrors += st.StoreErrors
+		c.Refreshes += st.Refreshes
+		c.EarlyRefreshes += st.EarlyRefreshes
+		c.EarlyReads += st.EarlyReads
+		for o, n := range st.RefreshOutcomes {
+			c.RefreshOutcomes[o] += n
+		}
 	}
 	for _, n := range w.perSecond {
 		c.PeakStoreOpsPerSec = max(c.PeakStoreOpsPerSec, n)
