@@ -160,6 +160,7 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 	if nodeTTL == 0 {
 		nodeTTL = -1 // real: negative switches the node cache off
 	}
+	jitter, beta := w.sc.CachePolicies(w.topo.Name)
 	for i := range drivers {
 		prefixes := map[locks.Scope]string{}
 		clients := map[locks.Scope]redis.UniversalClient{}
@@ -174,8 +175,8 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 			NodeCacheTTL:   nodeTTL,
 			SharedCacheTTL: w.sc.Cache.SharedTTL.D(),
 			StaleFor:       w.sc.Cache.StaleFor.D(),
-			TTLJitter:      w.sc.Cache.TTLJitter,
-			XFetchBeta:     w.sc.Cache.XFetchBeta,
+			TTLJitter:      jitter,
+			XFetchBeta:     beta,
 			MaxRefreshes:   maxRefreshes,
 			FetchTimeout:   time.Minute,
 			Observer:       nodeObserver{w, i},

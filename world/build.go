@@ -49,7 +49,8 @@ func build(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt
 	w.rUp = streams.Stream("upstream")
 	w.rBurst = streams.Stream("bursts")
 	w.rTokens = streams.Stream("tokens")
-	if sc.Cache.XFetchBeta > 0 {
+	ttlJitter, xfetchBeta := sc.CachePolicies(topo.Name)
+	if xfetchBeta > 0 {
 		// Its own stream, so that switching XFetch on changes no other
 		// component's draws.
 		w.rXFetch = streams.Stream("xfetch")
@@ -100,8 +101,8 @@ func build(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt
 		NodeCacheTTL:   sc.Cache.NodeTTL.D(),
 		SharedCacheTTL: sc.Cache.SharedTTL.D(),
 		StaleFor:       sc.Cache.StaleFor.D(),
-		TTLJitter:      sc.Cache.TTLJitter,
-		XFetchBeta:     sc.Cache.XFetchBeta,
+		TTLJitter:      ttlJitter,
+		XFetchBeta:     xfetchBeta,
 	}
 
 	// Timer lanes: the delays of the timers the machines set most.

@@ -43,3 +43,35 @@ func TestXFetchDrawDecidesEarlyRefreshes(t *testing.T) {
 		})
 	}
 }
+
+// The series count revalidating replies per step, for a topology with
+// stale-while-revalidate only: they add up to the run's count, and a
+// topology without hard TTLs has no such series (its output is as before).
+func TestSeriesCountRevalidating(t *testing.T) {
+	sc := builtinScenario("swr-steady-day")(t)
+	sc.Duration = dur(8 * time.Second)
+	sc.Workload.Rate = 1000
+	for _, tc := range []struct {
+		topo string
+		swr  bool
+	}{{"two-level", false}, {"two-level-swr", true}} {
+		topo, err := sc.Resolve(tc.topo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Run(context.Background(), resolve(t, sc), topo, Options{Series: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := r.Series.Served.Revalidating
+		if !tc.swr {
+			if got != nil || r.Served.Revalidating != 0 {
+				t.Errorf("%s: revalidating series %v and count %d, want none", tc.topo, got, r.Served.Revalidating)
+			}
+			continue
+		}
+		if len(got) != len(r.Series.Requests) || sum(got) != r.Served.Revalidating || r.Served.Revalidating == 0 {
+			t.Errorf("%s: %d revalidating samples summing to %d, for %d samples and %d revalidating replies", tc.topo, len(got), sum(got), len(r.Series.Requests), r.Served.Revalidating)
+		}
+	}
+}
