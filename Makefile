@@ -8,7 +8,7 @@ MODULE := github.com/stampsim/stampsim
 BENCH_COUNT ?= 6
 FUZZTIME ?= 60s
 
-.PHONY: all test lint bench demo build fuzz clean validation-doc
+.PHONY: all test lint bench bench-peers demo build fuzz clean validation-doc readme-figures
 
 all: lint test
 
@@ -24,9 +24,11 @@ test:
 	go test -race $$(go list ./... | grep -v -x -e '$(MODULE)/validate' -e '$(MODULE)/cmd/stampsim')
 	cd deploy/kubernetes && go test ./...
 	go test -race -p 1 $(TIMED_PKGS)
+	cd bench && go test -race ./...
 
 ## lint: fails if any file needs gofmt, if a file points outside the project (at the shared folder beside it), if go mod tidy would change go.mod or
-## go.sum (of the module, or of deploy/kubernetes), or if go vet or staticcheck (pinned by the tool line in go.mod) finds anything.
+## go.sum (of the module, of deploy/kubernetes or of bench), or if go vet or staticcheck (pinned by the tool line in go.mod) finds anything;
+## bench (a module of its own) gets staticcheck too, from its own tool line.
 lint:
 	@out="$$(gofmt -l .)"; \
 	if [ -n "$$out" ]; then echo "gofmt -l: these files need formatting:"; echo "$$out"; exit 1; fi
@@ -37,6 +39,8 @@ lint:
 	go tool staticcheck ./...
 	cd deploy/kubernetes && go mod tidy -diff >/dev/null || { echo "deploy/kubernetes: go mod tidy would change go.mod or go.sum:"; go mod tidy -diff; exit 1; }
 	cd deploy/kubernetes && go vet ./...
+	@cd bench && { go mod tidy -diff >/dev/null || { echo "go mod tidy would change bench/go.mod or bench/go.sum (run go mod tidy in bench/):"; go mod tidy -diff; exit 1; }; }
+	cd bench && go vet ./... && go tool staticcheck ./...
 
 ## bench: every benchmark, BENCH_COUNT times, benchstat-readable, also saved to bench.txt.
 bench:
@@ -61,9 +65,27 @@ fuzz:
 		done; \
 	done
 
+## bench-peers: stampsim's lock against redislock, redsync, go-redis/cache, sturdyc and singleflight on one
+## redis-server, and the simulator against SimPy 3; raw results in bench/results/, then BENCHMARKS.md from them.
+## Resumable (run it again after an interruption); SMOKE=1 for the one-repeat small version CI runs, FRESH=1 to
+## start afresh. Installs redis-server and python3-simpy3 when root and missing.
+bench-peers:
+	scripts/bench-peers.sh
+
 ## validation-doc: docs/VALIDATION.md, with figures from validate runs against miniredis and redis-server.
 validation-doc:
 	scripts/validation-doc.sh
+
+## readme-figures: the figures README shows (flash-crowd's funnel and its
+## upstream calls over time), drawn again from a run of flash-crowd into
+## docs/img/. The same tree draws the same bytes, so they change in a commit
+## only when the run or the figures do.
+README_FIGURES := funnel upstream
+readme-figures:
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	go run ./cmd/stampsim run flash-crowd -q --out "$$tmp" >/dev/null; \
+	mkdir -p docs/img; \
+	for f in $(README_FIGURES); do cp "$$tmp/$$f.png" "docs/img/flash-crowd-$$f.png"; echo "docs/img/flash-crowd-$$f.png"; done
 
 clean:
 	rm -rf bin bench.txt

@@ -85,22 +85,3 @@ func TestReadJSONWithoutComplete(t *testing.T) {
 		t.Errorf("\"complete\": false read as complete %v (%v)", res != nil && res.Complete, err)
 	}
 }
-
-// The table names the run that was interrupted, and how far it got.
-func TestWriteTableMarksTheInterruptedRun(t *testing.T) {
-	runs := sampleRuns()
-	runs[1].Interrupted, runs[1].SimSeconds = true, 1.2504
-	var b bytes.Buffer
-	if err := WriteTable(&b, runs); err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[1], "none ") || !strings.HasPrefix(lines[2], "two-level (interrupted at 1.25s) ") {
-		t.Errorf("table:\n%s", b.String())
-	}
-	for _, l := range lines[1:] {
-		if len(l) != len(lines[0]) {
-			t.Errorf("row %q is not as wide as the header %q", l, lines[0])
-		}
-	}
-}

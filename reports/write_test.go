@@ -98,24 +98,6 @@ func sampleResults(t *testing.T) *Results {
 	}
 }
 
-func TestWriteTable(t *testing.T) {
-	var b bytes.Buffer
-	if err := WriteTable(&b, sampleRuns()); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "table.golden", b.Bytes())
-	// Every row has the same length: the columns line up.
-	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("want a header and 2 rows, got %d lines", len(lines))
-	}
-	for _, l := range lines[1:] {
-		if len(l) != len(lines[0]) {
-			t.Errorf("row %q is not as wide as the header %q", l, lines[0])
-		}
-	}
-}
-
 func TestWriteJSON(t *testing.T) {
 	res := sampleResults(t)
 	var b bytes.Buffer
@@ -163,26 +145,6 @@ func TestWriteSeriesCSV(t *testing.T) {
 	golden(t, "series.golden.csv", b.Bytes())
 	if strings.Contains(b.String(), "global") {
 		t.Error("a run without a series was written")
-	}
-}
-
-func TestFormatMs(t *testing.T) {
-	for in, want := range map[float64]string{
-		0: "0", 0.0042: "0.0042", 0.5: "0.500", 1.25: "1.25", 12.5: "12.5", 125.4: "125", 1843.2: "1843",
-	} {
-		if got := FormatMs(in); got != want {
-			t.Errorf("FormatMs(%v) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestContenders(t *testing.T) {
-	if got := Contenders(nil); got != "-" {
-		t.Errorf("Contenders(nil) = %q", got)
-	}
-	got := Contenders([]Level{{Name: "node", PeakContenders: 240}, {Name: "region", PeakContenders: 20}})
-	if got != "node:240 region:20" {
-		t.Errorf("Contenders = %q", got)
 	}
 }
 

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
-	"github.com/stampsim/stampsim/internal/atomicfile"
 	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/reports"
 	"github.com/stampsim/stampsim/scenarios"
@@ -36,6 +35,9 @@ type simulateFunc = runner.Simulate
 type app struct {
 	stdout, stderr io.Writer
 	simulate       simulateFunc
+	// draw draws a results document's figures for the report page
+	// (plotFigures; nil in tests that want none).
+	draw drawFunc
 	// started is set once a command's own code runs: errors before that
 	// are cobra's (unknown commands and flags, bad argument counts).
 	started bool
@@ -47,7 +49,7 @@ type app struct {
 }
 
 func newApp(stdout, stderr io.Writer) *app {
-	return &app{stdout: stdout, stderr: stderr, simulate: world.Run, terminal: isTerminal}
+	return &app{stdout: stdout, stderr: stderr, simulate: world.Run, draw: plotFigures, terminal: isTerminal}
 }
 
 func (a *app) rootCommand() *cobra.Command {
@@ -63,7 +65,9 @@ contention per level, latency.
   stampsim run                      the default scenario (flash-crowd)
   stampsim scenarios                the built-in scenarios
   stampsim scenarios show NAME      one of them as YAML, to copy and edit
-  stampsim run my.yaml --out out/   your own, with results.json and series.csv
+  stampsim run my.yaml --out out/   your own, with a report page (out/index.html),
+                                    figures, results.json and CSV files
+  stampsim report out/              the page and figures again, from out/results.json
   stampsim sweeps                   the built-in sweeps
   stampsim sweep requests --out s/  one of them: each cost against the burst's
                                     size, with the power laws fitted`,
@@ -76,7 +80,7 @@ contention per level, latency.
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(a.runCommand(), a.scenariosCommand(), a.sweepCommand(), a.sweepsCommand(), a.validateCommand(), a.versionCommand())
+	root.AddCommand(a.runCommand(), a.reportCommand(), a.scenariosCommand(), a.sweepCommand(), a.sweepsCommand(), a.validateCommand(), a.versionCommand())
 	return root
 }
 
@@ -103,6 +107,7 @@ type runFlags struct {
 	output     string
 	seed       uint64
 	out        string
+	noPlots    bool
 	seriesStep string
 	quiet      bool
 	cpuprofile string
@@ -116,21 +121,37 @@ func (a *app) runCommand() *cobra.Command {
 		Short: "Run a scenario for each of its topologies and print what happened",
 		Long: `Run a scenario (a YAML file, or the name of a built-in scenario; default
 flash-crowd) once for each lock topology it lists, or for those given with
---topology, and print a table with one row per topology, or with -o json the
-results document (schema stampsim/results/v2), which names the seed and holds
-the whole scenario as it ran. Given a results document (a .json file), run
-replays the scenario it holds and gives the same numbers again.
+--topology, and print a table with one row per topology: above it the
+scenario, seed, duration and fleet, under it what the subtle columns mean
+and notes on what the numbers leave out. With -o csv the same table is
+printed as CSV (units in the header), with -o json the results document
+(schema ` + reports.Schema + `), which names the seed and holds the whole
+scenario as it ran. Given a results document (a .json file), run replays the
+scenario it holds and gives the same numbers again.
 
-With --out DIR, DIR/results.json and DIR/series.csv (the time series, one
-sample per step: --series-step, else the scenario's series_step, else a 1-2-5
-step that gives about 1,000 samples; columns topology,time_ms,metric,value)
-are written too, and rewritten after each topology, so that an interrupted
-run keeps the topologies it finished.
+With --out DIR, run also writes into DIR:
+
+  index.html    the report page: the scenario, the table with a legend of
+                every column, and every figure with its caption; it works
+                offline, and the directory can be moved
+  *.png, *.svg  the figures (--no-plots skips them, for a faster run)
+  results.json  the results document
+  series.csv    the time series (columns topology,time_ms,metric,value),
+                one sample per step: --series-step, else the scenario's
+                series_step, else a 1-2-5 step that gives about 1,000
+                samples
+  summary.csv   the table, one row per topology
+
+results.json, series.csv and summary.csv are rewritten after each topology,
+so that an interrupted run keeps the topologies it finished; the figures
+and the page are drawn once the run ends. An interrupted run writes the
+page without figures (it says the results are incomplete), so as to stop
+at once; stampsim report DIR draws them, and draws them again any time.
 
 SIGINT (Ctrl-C) or SIGTERM stops the topology in progress within a second;
 the results document then says "complete": false, holds the topologies
 that finished and the one interrupted, marked "interrupted": true, and is
-written to --out and printed with -o json as usual. The exit status is 130
+written to --out and printed as usual. The exit status is 130
 (SIGINT) or 143 (SIGTERM). A second signal exits at once.`,
 		Args:              maxArgs(1, "a scenario file or built-in name"),
 		ValidArgsFunction: completeScenario,
@@ -144,14 +165,15 @@ written to --out and printed with -o json as usual. The exit status is 130
 	}
 	fl := cmd.Flags()
 	fl.StringSliceVarP(&f.topologies, "topology", "t", nil, "run only this topology (repeatable, or comma-separated)")
-	fl.StringVarP(&f.output, "output", "o", "table", "what to print: table or json")
+	fl.StringVarP(&f.output, "output", "o", "table", "what to print: table, csv (the table as CSV) or json (the results document)")
 	fl.Uint64Var(&f.seed, "seed", 0, "override the scenario's seed")
-	fl.StringVar(&f.out, "out", "", "also write results.json and series.csv into this directory")
+	fl.StringVar(&f.out, "out", "", "also write the report page, figures, results.json, series.csv and summary.csv into this directory")
+	fl.BoolVar(&f.noPlots, "no-plots", false, "with --out, draw no figures (the page says they were skipped)")
 	fl.StringVar(&f.seriesStep, "series-step", "", "with --out, the width of a series sample, at least 1ms (default: the scenario's series_step, else about 1,000 samples)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
 	fl.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the simulation to this file (for go tool pprof)")
 	addLimitFlags(cmd, &f.limits)
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(outputFormats, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("topology", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return scenarios.BuiltinTopologies(), cobra.ShellCompDirectiveNoFileComp
 	})
@@ -160,8 +182,8 @@ written to --out and printed with -o json as usual. The exit status is 130
 }
 
 func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet bool) error {
-	if f.output != "table" && f.output != "json" {
-		return usagef("-o %s: want table or json", f.output)
+	if !slices.Contains(outputFormats, f.output) {
+		return usagef("-o %s: want %s", f.output, strings.Join(outputFormats, ", "))
 	}
 	sc, pos, err := loadScenarioPositions(arg)
 	if err != nil {
@@ -237,23 +259,12 @@ func (a *app) runScenario(ctx context.Context, arg string, f runFlags, seedSet b
 			a.afterRun(i + 1)
 		}
 	}
-	if f.output == "json" {
-		return reports.WriteJSON(a.stdout, res)
+	if f.out != "" {
+		if err := a.writeReport(f.out, "results.json", res, whichFigures(f.noPlots)); err != nil {
+			return err
+		}
 	}
-	return reports.WriteTable(a.stdout, res.Runs)
-}
-
-// writeOut writes DIR/results.json and DIR/series.csv, each atomically, so
-// that an interruption leaves the previous complete versions.
-func writeOut(dir string, res *reports.Results) error {
-	if err := atomicfile.Write(filepath.Join(dir, "results.json"), func(w io.Writer) error {
-		return reports.WriteJSON(w, res)
-	}); err != nil {
-		return err
-	}
-	return atomicfile.Write(filepath.Join(dir, "series.csv"), func(w io.Writer) error {
-		return reports.WriteSeriesCSV(w, res.Runs)
-	})
+	return a.print(res, f.output)
 }
 
 func (a *app) scenariosCommand() *cobra.Command {

@@ -37,7 +37,7 @@ func topologyNames(flag, def []string) []string {
 // cannot be written) is bad input, found before anything runs.
 func makeOutDir(dir string) error {
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-		return usagef("--out %s: is a file; --out names a directory, for results.json and series.csv", dir)
+		return usagef("--out %s: is a file; --out names a directory, for the report page and its files", dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		var pe *fs.PathError

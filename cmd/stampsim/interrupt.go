@@ -107,8 +107,10 @@ func (e *interruptedError) Unwrap() error { return e.cause }
 // interrupted finishes a run that a signal cut short in topology i: the
 // topologies before it finished, and partial is what it did until it
 // stopped (the zero Run if it had not started). The document says it is
-// incomplete; it is written to --out and, with -o json, printed, as a
-// complete one would be; the table shows the runs it holds. The error says
+// incomplete; it is written to --out, with its report page (without
+// figures, which could take longer to draw than a signal lets the command
+// take to stop: stampsim report draws them), and printed as
+// -o asks, as a complete one would be; the table shows the runs it holds. The error says
 // which topology was stopped and where the results are.
 func (a *app) interrupted(ctx context.Context, topos []locks.Topology, i int, res *reports.Results, partial reports.Run, f runFlags) error {
 	res.Complete = false
@@ -124,15 +126,15 @@ func (a *app) interrupted(ctx context.Context, topos []locks.Topology, i int, re
 	if f.out != "" {
 		if err := writeOut(f.out, res); err != nil {
 			where += fmt.Sprintf("; and keeping them failed: %v", err)
+		} else if err := a.writeReport(f.out, "results.json", res, interruptedRun); err != nil {
+			where += fmt.Sprintf("; kept in %s with \"complete\": false, but the report page failed: %v", filepath.Join(f.out, "results.json"), err)
 		} else {
 			where += fmt.Sprintf("; kept in %s with \"complete\": false", filepath.Join(f.out, "results.json"))
 		}
 	}
 	var err error
-	if f.output == "json" {
-		err = reports.WriteJSON(a.stdout, res)
-	} else if len(res.Runs) > 0 {
-		err = reports.WriteTable(a.stdout, res.Runs)
+	if f.output != "table" || len(res.Runs) > 0 {
+		err = a.print(res, f.output)
 	}
 	if err != nil {
 		where += fmt.Sprintf("; and printing them failed: %v", err)

@@ -184,7 +184,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{[]string{"run", "flash-crowd", "extra"}, "want at most 1 argument"},
 		{[]string{"run", "--bogus"}, "unknown flag: --bogus"},
-		{[]string{"run", "-o", "yaml"}, "-o yaml: want table or json"},
+		{[]string{"run", "-o", "yaml"}, "-o yaml: want table, csv, json"},
 		{[]string{"run", "--seed", "-1"}, `invalid argument "-1"`},
 		{[]string{"run", "--topology", "mesh"}, `--topology mesh: unknown topology "mesh"`},
 		{[]string{"run", "flash-crwod"}, `"flash-crwod" is neither a scenario file nor a built-in scenario`},
@@ -298,7 +298,7 @@ func TestRunFlags(t *testing.T) {
 	// Without --out there is no series, and the table is the default.
 	a, opts = stubApp(t)
 	code, out, _ = exec(t, a, context.Background(), "run", "-t", "fanout-tree")
-	if code != 0 || (*opts)[0].Series || !strings.HasPrefix(out, "TOPOLOGY") || !strings.Contains(out, "node:7 zone:7 region:7 global:7") {
+	if code != 0 || (*opts)[0].Series || !strings.HasPrefix(out, "flash-crowd, seed 1: ") || !strings.Contains(out, "\n\nTOPOLOGY ") || !strings.Contains(out, "node:7 zone:7 region:7 global:7") {
 		t.Errorf("exit %d, series %v, table:\n%s", code, (*opts)[0].Series, out)
 	}
 }
@@ -394,7 +394,7 @@ func TestRunOutReal(t *testing.T) {
 			t.Errorf("series.csv lacks %q", want)
 		}
 	}
-	if !strings.HasPrefix(out.String(), "TOPOLOGY") || errs.Len() != 0 {
+	if !strings.HasPrefix(out.String(), "flash-crowd, seed 1: ") || !strings.Contains(out.String(), "\n\nTOPOLOGY ") || errs.Len() != 0 {
 		t.Errorf("stdout:\n%s\nstderr: %s", out.String(), errs.String())
 	}
 }
