@@ -177,7 +177,7 @@
 //     (level, key). A waiting flight cancels its poll (EffectCancelTimer) and
 //     reads (EffectStore); one whose read is on its way is marked, so that a
 //     "held" reply makes it read again at once.
-//   - Fetched (Fetched): EffectCancelTimer (TimerRenew). With a value, finish:
+//   - Fetched (Fetched, FetchedIn): EffectCancelTimer (TimerRenew). With a value, finish:
 //     the owner is served fetched (hedged, for a hedge), the rest collapsed,
 //     the node cache filled, an OpPublish and EffectContend -1 per lock held.
 //     With an error, every waiter gets it (ServedError) and the locks are

@@ -33,14 +33,30 @@ func (m *Machine[V]) startFetch(f *flight[V], now Time, cause Cause, level int8,
 // gets err (ServedError) and the locks are released (OpRelease) without a
 // value. Either way the flight ends.
 func (m *Machine[V]) Fetched(now Time, id FlightID, value V, err error) {
+	m.FetchedIn(now, id, value, err, -1)
+}
+
+// FetchedIn is Fetched with the call's own duration, took, as the driver
+// measured it: from when the upstream call actually started to when it
+// returned. That is the duration kept with the value (XFetch's delta) and
+// fed to the adaptive wait timeouts' estimator. A driver that runs some
+// calls later than it was asked for (the real driver queues background
+// refreshes for a bounded number of goroutines) passes it, so that the
+// queueing is not taken for the upstream's latency. A negative took means
+// unknown, and is then the time since the machine asked for the call, as
+// in Fetched.
+func (m *Machine[V]) FetchedIn(now Time, id FlightID, value V, err error, took time.Duration) {
 	f := m.lookup(id)
 	if f == nil || f.phase != phaseFetching {
 		m.stats.LateReplies++
 		return
 	}
+	if took < 0 {
+		took = now.Sub(f.raSent)
+	}
 	m.cancelTimer(f, TimerRenew)
 	if m.est != nil {
-		m.observeFetch(now.Sub(f.raSent))
+		m.observeFetch(took)
 	}
 	if err != nil {
 		m.stats.UpstreamErrors++
@@ -54,7 +70,7 @@ func (m *Machine[V]) Fetched(now Time, id FlightID, value V, err error) {
 	if f.hedge {
 		owner = ServedHedged
 	}
-	m.finish(f, now, value, now.Sub(f.raSent), owner)
+	m.finish(f, now, value, took, owner)
 }
 
 // finish replies to every waiter with value (computed in delta, which it

@@ -58,7 +58,7 @@ func fuzzSeeds() [][]byte {
 			seeds = append(seeds, append([]byte{byte(topo), mode, 0x1b, 0x24, 0x35, 0x46, 0}, steps...))
 		}
 		// The cache policies, each alone and all together, in faulty runs.
-		for _, pol := range []byte{1, 2, 4, 8, 16, 0x1f} {
+		for _, pol := range []byte{1, 2, 4, 8, 16, 0x32, 0x3f} {
 			seeds = append(seeds, append([]byte{byte(topo), 0x21, 0x1b, 0x24, 0x35, 0x46, pol}, steps...))
 		}
 	}
@@ -142,7 +142,8 @@ func fuzzKeyNumber(key string) int {
 //	   node TTLs); bit 3: a hard TTL at every shared level (3 shared TTLs);
 //	   bit 4: adaptive wait timeouts at every level (90th percentile, from
 //	   a quarter to twice the wait timeout; in a clean run from the wait
-//	   timeout up)
+//	   timeout up); bit 5: upstream calls reported with FetchedIn, at half
+//	   the time since they were asked for
 func newFuzzWorld(t *testing.T, data []byte) *fuzzWorld {
 	fz := &fuzzWorld{src: byteSource{b: data}}
 	s := &fz.src
@@ -205,6 +206,10 @@ func newFuzzWorld(t *testing.T, data []byte) *fuzzWorld {
 		cfg.RequestNumbers = mode&128 != 0
 	}
 	cfg.ShareEffects = mode&64 != 0
+	if pol&32 != 0 {
+		// A driver that measures its calls itself, and started them late.
+		cfg.FetchTook = func(elapsed time.Duration) time.Duration { return elapsed / 2 }
+	}
 	if pol&1 != 0 {
 		cfg.TTLJitter = 0.5
 	}

@@ -90,6 +90,10 @@ type worldConfig struct {
 	// (SimHooks.RequestNumbered) and hints (SimHooks.Prefetch,
 	// PrefetchFlight).
 	RequestNumbers bool
+	// FetchTook, if set, makes the world report each upstream call with
+	// FetchedIn, its duration FetchTook of the time since it was asked for
+	// (a driver that started it late); otherwise with Fetched.
+	FetchTook func(elapsed time.Duration) time.Duration
 	// StoreFault decides what a store does with an operation arriving at
 	// now (the default: it applies it).
 	StoreFault func(now locks.Time, st *store, op locks.Op[int]) fault
@@ -188,6 +192,10 @@ type node struct {
 	timers      []*event // pending timer per Timer.Slot()
 	pausedUntil locks.Time
 	aborted     bool
+	// flightSeen is when each flight of the node first named itself in an
+	// effect: when it began, for a flight whose first request was
+	// answered at once (a background refresh).
+	flightSeen map[locks.FlightID]locks.Time
 }
 
 // reqRec is one request and what became of it.
@@ -612,7 +620,11 @@ func (w *world) dispatch(e *event) {
 	case evFetchDone:
 		f := e.fetch
 		f.done, f.finished = w.now, true
-		n.m.Fetched(w.now, f.fetch.Flight, f.value, f.err)
+		if w.cfg.FetchTook != nil {
+			n.m.FetchedIn(w.now, f.fetch.Flight, f.value, f.err, w.cfg.FetchTook(w.now.Sub(f.at)))
+		} else {
+			n.m.Fetched(w.now, f.fetch.Flight, f.value, f.err)
+		}
 		w.flush(n)
 	case evCall:
 		e.fn()
@@ -698,6 +710,23 @@ func (w *world) flush(n *node) {
 			w.checkKeyNumber(n, e.Kind, e.Op.Key, e.Op.KeyNum, e.Op.KeyNumbered)
 		case locks.EffectFetch, locks.EffectCancelFetch:
 			w.checkKeyNumber(n, e.Kind, e.Fetch.Key, e.Fetch.KeyNum, e.Fetch.KeyNumbered)
+		}
+		var flight locks.FlightID
+		switch e.Kind {
+		case locks.EffectStore:
+			flight = e.Op.Flight
+		case locks.EffectSetTimer:
+			flight = e.Timer.Flight
+		case locks.EffectFetch:
+			flight = e.Fetch.Flight
+		}
+		if e.Kind == locks.EffectStore || e.Kind == locks.EffectSetTimer || e.Kind == locks.EffectFetch {
+			if n.flightSeen == nil {
+				n.flightSeen = make(map[locks.FlightID]locks.Time)
+			}
+			if _, ok := n.flightSeen[flight]; !ok {
+				n.flightSeen[flight] = w.now
+			}
 		}
 		switch e.Kind {
 		case locks.EffectStore:
@@ -809,13 +838,18 @@ func (w *world) onReply(n *node, rep locks.Reply[int]) {
 		// shared level the whole flight does, and the flight began with a
 		// request of this node for this key no later than the earliest one
 		// not answered before now (a request that joined late shares the
-		// flight's fate).
+		// flight's fate), or, for a flight whose first request was
+		// answered at once (a background refresh, which requests join
+		// past the hard TTL), when the flight first named itself.
 		l, began := levels[rep.Level], r.at
 		if l.Scope.Shared() {
 			for _, o := range w.reqs {
 				if o.node == n && o.key == r.key && o.started && (o.replies == 0 || o.repliedAt == w.now) {
 					began = min(began, o.at)
 				}
+			}
+			if t, ok := n.flightSeen[r.handle.Flight]; ok && r.handle.Valid() {
+				began = min(began, t)
 			}
 		}
 		least := l.WaitTimeout

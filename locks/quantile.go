@@ -10,8 +10,9 @@ import (
 // seen them, between a floor and a ceiling, so that a slower upstream is
 // waited for instead of hedged against and a faster one is not waited for
 // needlessly. Each machine keeps one estimator, fed with the duration of
-// every upstream call it made (from EffectFetch to Fetched, on the driver's
-// clock), successful or not.
+// every upstream call it made, successful or not: the duration the driver
+// measured (FetchedIn), or else from EffectFetch to Fetched on the driver's
+// clock.
 
 // durationEstimator is a small streaming quantile estimator: a histogram of
 // durations in logarithmic buckets, eight to each power of two of

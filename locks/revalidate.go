@@ -100,8 +100,10 @@ func (m *Machine[V]) startRefresh(k keyRef, e keyEntry[V], id ReqID, now Time) {
 // runs on the node.
 func (m *Machine[V]) revalidated(f *flight[V], now Time, res Result[V], i int) bool {
 	// A value with more time left than the stale window is fresh: the store
-	// answered it as due for XFetch's early refresh.
-	earlyRead := res.ValueTTL > m.refresh[i]
+	// answered it as due for XFetch's early refresh. Without a stale window
+	// it can be nothing else, whatever time left the store reports (Redis
+	// reports it in whole milliseconds: 0 in the last one).
+	earlyRead := res.ValueTTL > m.refresh[i] || m.refresh[i] == 0
 	if earlyRead {
 		m.stats.EarlyReads++
 	}

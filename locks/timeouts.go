@@ -17,7 +17,9 @@ package locks
 //   - PolicyFail: every waiter gets ErrWaitTimeout (ServedError).
 //
 // A background refresh that nobody has joined gives up instead: it counts
-// OutcomeFailed, gives back its locks and ends.
+// OutcomeFailed, gives back its locks and ends. One that requests joined
+// past the hard TTL applies the policy for them, and counts OutcomeFailed
+// too when that ends it without a value (PolicyStale, PolicyFail).
 //
 // With PolicyStale and PolicyFail f gives back its inner locks (OpRelease,
 // EffectContend -1) and ends. A read-or-acquire still on its way arrives late,
@@ -47,6 +49,7 @@ func (m *Machine[V]) levelTimedOut(f *flight[V], now Time) {
 	case PolicyStale:
 		if e := m.keys.get(f.key); e.cached && now < m.staleUntil(e) {
 			m.replyAll(f, ServedStale, ServedStale, e.value, nil, int8(i))
+			m.refreshEnded(f, OutcomeFailed)
 			m.releaseHeld(f, now)
 			m.endFlight(f)
 			return
@@ -54,6 +57,7 @@ func (m *Machine[V]) levelTimedOut(f *flight[V], now Time) {
 		fallthrough
 	default:
 		m.replyAll(f, ServedError, ServedError, *new(V), ErrWaitTimeout, int8(i))
+		m.refreshEnded(f, OutcomeFailed)
 		m.releaseHeld(f, now)
 		m.endFlight(f)
 	}

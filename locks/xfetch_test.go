@@ -105,3 +105,38 @@ func TestXFetchBetaOutOfRange(t *testing.T) {
 		}
 	}
 }
+
+// A read that a store answers as stale without a stale window at the level
+// is XFetch's early refresh, whatever time left the store reports: Redis
+// counts it in whole milliseconds, and says 0 in the last one. The request
+// is served the value as a hit, and the flight goes on as the refresh.
+func TestEarlyReadInTheLastMillisecond(t *testing.T) {
+	topo := builtin(t, "one-level")
+	m, err := locks.NewMachine[int](locks.Config{Topology: topo, SharedCacheTTL: time.Second, XFetchBeta: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.RequestDrawn(0, 1, "k", 1e-9)
+	var ra locks.Op[int]
+	for _, e := range m.Ready() {
+		if e.Kind == locks.EffectStore {
+			ra = e.Op
+		}
+	}
+	m.StoreDone(locks.Time(ms), ra, locks.Result[int]{Status: locks.StatusAcquired, Fence: 1, Stale: true, Value: 7, ValueTTL: 0, Delta: 100 * ms})
+	var served []locks.Served
+	fetch := false
+	for _, e := range m.Ready() {
+		switch e.Kind {
+		case locks.EffectReply:
+			for r := range e.Replies {
+				served = append(served, r.Served)
+			}
+		case locks.EffectFetch:
+			fetch = e.Fetch.Background
+		}
+	}
+	if len(served) != 1 || served[0] != locks.ServedHit || !fetch || m.Stats().EarlyReads != 1 {
+		t.Errorf("served %v, background fetch %v, %d early reads; want a hit, the refresh's call and 1", served, fetch, m.Stats().EarlyReads)
+	}
+}

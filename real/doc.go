@@ -17,7 +17,7 @@
 // and, when the server has lost its script cache, EVAL. The keys of one cache
 // key share a hash tag, so every script touches one Cluster slot:
 //
-//	<prefix><scope>:{<key>}:v   the cached value
+//	<prefix><scope>:{<key>}:v   the cached value (with XFetch's delta, see below)
 //	<prefix><scope>:{<key>}:l   the lock (its holder's token)
 //	<prefix><scope>:{<key>}:f   the fence counter
 //	<prefix><scope>:{<key>}:w   the fence of the last accepted write
@@ -35,6 +35,35 @@
 // (per master on a Cluster client, with sharded pub/sub, since a shard
 // channel can only be subscribed on its slot's master), multiplexing every
 // key the node waits on; polling stays as the safety net.
+//
+// # Cache policies
+//
+// The policies of the protocol beyond locking run here as in the
+// simulator, since the machine decides them: stale-while-revalidate
+// (locks.Level.HardTTL in the topology), XFetch's early refresh
+// (Options.XFetchBeta), TTL jitter (Options.TTLJitter) and adaptive wait
+// timeouts (locks.Level.AdaptiveQuantile). What the driver adds:
+//
+//   - A background refresh's upstream call uses the fetch function of the
+//     request that started it, which has already returned; the calls run
+//     on at most Options.MaxRefreshes goroutines, queued beyond that, and
+//     Close cancels them and waits for them. A refresh that fails leaves
+//     the stale value served until its hard TTL.
+//   - Each upstream call is timed from when its function starts to when it
+//     returns (locks.Machine.FetchedIn): XFetch keeps that recompute time
+//     with the value, and the adaptive timeouts follow it.
+//   - XFetch's uniform draw for each request comes from the driver's own
+//     source (Options.XFetchSource, seeded per driver from crypto/rand),
+//     or from the caller (DoDrawn), which is how validation replays the
+//     simulator's draws.
+//   - In a shared cache the delta lives in the value's own key, so that
+//     the scripts run exactly memstore's commands: "\xffXF<microseconds>:"
+//     before the value, written only with a delta (or for a value that
+//     itself begins so); entries without it, from drivers without XFetch,
+//     read as they are. The read-or-acquire script takes the level's
+//     refresh window and the request's early factor and answers a value
+//     within either as stale, with the lock's state beside it, for the
+//     PTTL that decides one command more.
 //
 // # Counting
 //
@@ -58,7 +87,8 @@
 // The machine is touched under one mutex per driver and never while I/O is
 // in flight: an input is fed under the mutex, the effects are collected, and
 // the I/O they ask for runs after the mutex is released, each store
-// operation and each upstream call on a goroutine of its own. Timers live in
+// operation and each upstream call on a goroutine of its own (background
+// refreshes on the bounded refresh goroutines). Timers live in
 // one heap served by one goroutine. Callers block in Do on their own
 // goroutines: 10,000 callers waiting on one key cost the driver no goroutine
 // each, only the goroutines of the flights' store operations and fetches.

@@ -1,14 +1,12 @@
 package real
 
 import (
-	"container/heap"
 	"context"
-	"crypto/rand"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
-	"runtime/debug"
+	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -61,6 +59,14 @@ type Driver struct {
 	slots     []*timerItem // the machine's pending timers, by Timer.Slot()
 	wait      histogram
 	levelName []string
+	// xrand draws XFetch's uniforms for Do (Options.XFetchSource); nil
+	// without XFetch.
+	xrand *rand.Rand
+	// starter is, while a request answered at once is being collected, its
+	// fetch function: a background refresh it started (its flight's first
+	// effect) calls it later.
+	starter   func(context.Context) ([]byte, error)
+	refreshes refreshQueue
 
 	counts counters
 }
@@ -73,23 +79,6 @@ type request struct {
 
 var requestPool = sync.Pool{New: func() any { return &request{ch: make(chan locks.Reply[[]byte], 1)} }}
 
-type ownerFetch struct {
-	gen   uint32
-	fetch func(context.Context) ([]byte, error)
-}
-
-// fetchRun is one upstream call in progress.
-type fetchRun struct {
-	flight   locks.FlightID
-	key      string
-	cause    locks.Cause
-	fn       func(context.Context) ([]byte, error)
-	ctx      context.Context
-	cancel   context.CancelFunc
-	deadline *timerItem
-	reported bool // the machine has been told how it ended (or no longer cares)
-}
-
 // New returns a driver for opt, or an error naming the option that is wrong.
 func New(opt Options) (*Driver, error) {
 	cfg, err := opt.resolve()
@@ -101,8 +90,10 @@ func New(opt Options) (*Driver, error) {
 		NodeCacheTTL:   cfg.nodeCacheTTL,
 		SharedCacheTTL: cfg.sharedCacheTTL,
 		StaleFor:       cfg.staleFor,
+		TTLJitter:      cfg.ttlJitter,
+		XFetchBeta:     cfg.xfetchBeta,
 	}
-	if _, err := rand.Read(mc.Seed[:]); err != nil {
+	if _, err := crand.Read(mc.Seed[:]); err != nil {
 		return nil, fmt.Errorf("stampsim/real: seeding lock tokens: %w", err)
 	}
 	m, err := locks.NewMachine[[]byte](mc)
@@ -119,6 +110,17 @@ func New(opt Options) (*Driver, error) {
 		reqs:     make(map[locks.ReqID]*request),
 		fetches:  make(map[locks.FlightID]*fetchRun),
 		wait:     newHistogram(),
+	}
+	if cfg.xfetchBeta > 0 {
+		src := cfg.xfetchSource
+		if src == nil {
+			var seed [32]byte
+			if _, err := crand.Read(seed[:]); err != nil {
+				return nil, fmt.Errorf("stampsim/real: seeding XFetch's draws: %w", err)
+			}
+			src = rand.NewChaCha8(seed)
+		}
+		d.xrand = rand.New(src)
 	}
 	for _, l := range cfg.topo.Levels {
 		d.levelName = append(d.levelName, l.LevelName())
@@ -187,7 +189,29 @@ func (d *Driver) wall(t locks.Time) time.Time { return d.epoch.Add(time.Duration
 // key and wrap the cause: locks.ErrWaitTimeout (a wait timed out under the
 // fail or stale policy), the fetch function's error, locks.ErrAborted (the
 // driver was closed), ErrClosed, or ctx's error.
+//
+// A request may be served a value past its soft TTL at once
+// (locks.ServedStaleRevalidating, stale-while-revalidate) or a fresh value
+// that XFetch decides to refresh early; either starts a background refresh
+// that calls fetch after Do has returned, under the same context rules, on
+// one of the goroutines Options.MaxRefreshes bounds.
 func (d *Driver) Do(ctx context.Context, key string, fetch func(ctx context.Context) ([]byte, error)) (Result, error) {
+	return d.do(ctx, key, -1, fetch)
+}
+
+// DoDrawn is Do with XFetch's uniform draw u in (0, 1] given by the caller
+// instead of drawn from Options.XFetchSource: validation replays the
+// simulator's draws this way, request by request. A u outside (0, 1]
+// never refreshes early; without XFetch it is ignored.
+func (d *Driver) DoDrawn(ctx context.Context, key string, u float64, fetch func(ctx context.Context) ([]byte, error)) (Result, error) {
+	if !(u > 0 && u <= 1) {
+		u = 1 // the draw that never refreshes early, and keeps -1 for "draw"
+	}
+	return d.do(ctx, key, u, fetch)
+}
+
+// do is Do with the draw u, or -1 to draw it from d.xrand.
+func (d *Driver) do(ctx context.Context, key string, u float64, fetch func(ctx context.Context) ([]byte, error)) (Result, error) {
 	if fetch == nil {
 		return Result{Served: locks.ServedError}, fmt.Errorf("stampsim/real: key %q: nil fetch function", key)
 	}
@@ -211,14 +235,23 @@ func (d *Driver) Do(ctx context.Context, key string, fetch func(ctx context.Cont
 	id := d.nextID
 	d.reqs[id] = req
 	now := d.now()
-	h := d.m.Request(now, id, key)
-	if h.Valid() && h.Index == 0 {
-		for int(h.Flight.Slot) >= len(d.owners) {
-			d.owners = append(d.owners, ownerFetch{})
+	if u < 0 {
+		u = 1
+		if d.xrand != nil {
+			u = 1 - d.xrand.Float64() // in (0, 1]
 		}
-		d.owners[h.Flight.Slot] = ownerFetch{gen: h.Flight.Gen, fetch: fetch}
+	}
+	h := d.m.RequestDrawn(now, id, key, u)
+	switch {
+	case h.Valid() && h.Index == 0:
+		d.registerOwner(h.Flight, fetch)
+	case !h.Valid():
+		// Answered at once; a refresh it started names its flight in
+		// collect.
+		d.starter = fetch
 	}
 	b := d.collect(now, false)
+	d.starter = nil
 	d.mu.Unlock()
 	d.act(b)
 
@@ -319,6 +352,7 @@ func (d *Driver) shutdown() {
 	close(d.done)
 	d.timersWG.Wait()
 	d.opsWG.Wait()
+	d.refreshes.wg.Wait() // every refresh they ran is done: only their exits are left
 	d.cancelLife()
 	for _, s := range d.stores {
 		if s != nil {
@@ -329,359 +363,8 @@ func (d *Driver) shutdown() {
 	close(d.shutDown)
 }
 
-// --- feeding the machine -----------------------------------------------------
-
-// batch is the I/O and the observer calls one input asked for, to be done
-// after d.mu is released.
-type batch struct {
-	ops      []locks.Op[[]byte]
-	drains   []*subscriber
-	fetches  []*fetchRun
-	contends []locks.Effect[[]byte]
-	replies  []replyEvent
-}
-
-type replyEvent struct {
-	served  locks.Served
-	latency time.Duration
-}
-
-var batchPool = sync.Pool{New: func() any { return new(batch) }}
-
-// collect takes the machine's effects and does, under d.mu, what must be
-// done in order: timers, replies, the bookkeeping of fetches, the queue of
-// subscriptions. It returns the rest, or nil when there is none.
-//
-// A closed driver starts I/O only for inputs that come from Close itself or
-// from a goroutine counted in opsWG (tracked): a lock granted to an
-// operation still in flight at Close must be given back, and only counted
-// goroutines may add to opsWG while Close waits for it.
-func (d *Driver) collect(now locks.Time, tracked bool) *batch {
-	effs := d.m.Ready()
-	if len(effs) == 0 {
-		return nil
-	}
-	io := tracked || !d.closed
-	b := batchPool.Get().(*batch)
-	obs := d.cfg.obs != nil
-	for i := range effs {
-		e := &effs[i]
-		switch e.Kind {
-		case locks.EffectStore:
-			if !io {
-				continue
-			}
-			st := d.stores[e.Op.Scope]
-			if st == nil {
-				d.cfg.log.Error("store operation for a scope without a store", "op", e.Op.Kind, "scope", e.Op.Scope, "key", e.Op.Key)
-				continue
-			}
-			d.opsWG.Add(1)
-			if e.Op.Kind == locks.OpSubscribe || e.Op.Kind == locks.OpUnsubscribe {
-				st.subs.enqueue(e.Op)
-				b.drains = append(b.drains, st.subs)
-			} else {
-				b.ops = append(b.ops, e.Op)
-			}
-		case locks.EffectSetTimer:
-			d.setMachineTimer(e.Timer, e.At)
-		case locks.EffectCancelTimer:
-			d.cancelMachineTimer(e.Timer)
-		case locks.EffectFetch:
-			if !io {
-				continue
-			}
-			b.fetches = append(b.fetches, d.startFetch(now, e.Fetch))
-			d.opsWG.Add(1)
-		case locks.EffectCancelFetch:
-			if fr := d.fetches[e.Fetch.Flight]; fr != nil {
-				delete(d.fetches, e.Fetch.Flight)
-				fr.reported = true
-				d.removeTimer(fr.deadline)
-				fr.cancel()
-			}
-		case locks.EffectReply:
-			for r := range e.Replies {
-				d.deliverReply(now, r, obs, b)
-			}
-		case locks.EffectContend:
-			if obs {
-				b.contends = append(b.contends, *e)
-			}
-		}
-	}
-	return b
-}
-
-// act does a batch's I/O and observer calls. Called without d.mu.
-func (d *Driver) act(b *batch) {
-	if b == nil {
-		return
-	}
-	now := time.Now()
-	for _, op := range b.ops {
-		go d.runOp(op, now)
-	}
-	for _, s := range b.drains {
-		go s.drain()
-	}
-	for _, fr := range b.fetches {
-		go d.runFetch(fr)
-	}
-	if o := d.cfg.obs; o != nil {
-		for _, e := range b.contends {
-			o.Contend(int(e.Op.Level), e.Op.Key, int(e.Delta))
-		}
-		for _, r := range b.replies {
-			o.Reply(r.served, r.latency)
-		}
-	}
-	clear(b.ops)
-	b.ops, b.drains, b.fetches, b.contends, b.replies = b.ops[:0], b.drains[:0], b.fetches[:0], b.contends[:0], b.replies[:0]
-	batchPool.Put(b)
-}
-
-// input feeds one input to the machine under d.mu and acts on its effects;
-// tracked says that the caller runs in a goroutine counted in opsWG. A
-// killed driver feeds nothing.
-func (d *Driver) input(tracked bool, feed func(now locks.Time)) {
-	d.mu.Lock()
-	if d.killed {
-		d.mu.Unlock()
-		return
-	}
-	now := d.now()
-	feed(now)
-	b := d.collect(now, tracked)
-	d.mu.Unlock()
-	d.act(b)
-}
-
-// --- store operations -----------------------------------------------------------
-
-func (d *Driver) opContext(deadline locks.Time) (context.Context, context.CancelFunc) {
-	if deadline == 0 {
-		return context.WithTimeout(d.life, opTimeout)
-	}
-	return context.WithDeadline(d.life, d.wall(deadline))
-}
-
-// runOp runs op, which the machine asked for at emitted.
-func (d *Driver) runOp(op locks.Op[[]byte], emitted time.Time) {
-	defer d.opsWG.Done()
-	ctx, cancel := d.opContext(op.Deadline)
-	o := d.stores[op.Scope].run(ctx, op)
-	o.emitted = emitted
-	cancel()
-	d.storeDone(true, op, o)
-}
-
-// storeDone counts a finished store operation and feeds its result; tracked
-// says that the caller runs in a goroutine counted in opsWG. The observer is
-// told once the machine has the result, with the time from the machine
-// asking for the operation to then: the round trip as the protocol sees it,
-// the goroutines' waits for the CPU and the driver's mutex included.
-func (d *Driver) storeDone(tracked bool, op locks.Op[[]byte], o outcome) {
-	d.counts.op(op.Scope, op.Kind, o)
-	if o.res.Status == locks.StatusError {
-		d.cfg.log.Debug("store operation failed", "op", op.Kind, "scope", op.Scope, "key", op.Key, "err", o.res.Err)
-	}
-	var took time.Duration
-	d.input(tracked, func(now locks.Time) {
-		d.m.StoreDone(now, op, o.res)
-		if !o.emitted.IsZero() {
-			took = time.Since(o.emitted)
-		}
-	})
-	if obs := d.cfg.obs; obs != nil {
-		obs.StoreOp(op.Scope, op.Kind, o.roundTrips, o.commands, took)
-	}
-}
-
-// notified feeds a release notification.
-func (d *Driver) notified(scope locks.Scope, key string) {
-	d.counts.notifications.Add(1)
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		return
-	}
-	now := d.now()
-	d.m.Notified(now, scope, key)
-	b := d.collect(now, false)
-	d.mu.Unlock()
-	d.act(b)
-}
-
-// --- upstream calls ----------------------------------------------------------------
-
-// startFetch prepares the upstream call f asks for. Called under d.mu.
-func (d *Driver) startFetch(now locks.Time, f locks.Fetch) *fetchRun {
-	fr := &fetchRun{flight: f.Flight, key: f.Key, cause: f.Cause}
-	if req := d.reqs[f.Owner]; req != nil {
-		fr.fn = req.fetch
-	}
-	if int(f.Flight.Slot) < len(d.owners) {
-		if o := &d.owners[f.Flight.Slot]; o.gen == f.Flight.Gen && o.fetch != nil {
-			if fr.fn == nil {
-				fr.fn = o.fetch
-			}
-			o.fetch = nil // do not keep the caller's closure alive
-		}
-	}
-	if fr.fn == nil { // cannot happen: the owner's request or its flight's record is there
-		fr.fn = func(context.Context) ([]byte, error) {
-			return nil, fmt.Errorf("no fetch function for request %d", f.Owner)
-		}
-	}
-	fr.ctx, fr.cancel = context.WithTimeout(d.life, d.cfg.fetchTimeout)
-	fr.deadline = &timerItem{at: now.Add(d.cfg.fetchTimeout), idx: -1, kind: timerFetch, fetch: fr}
-	d.addTimer(fr.deadline)
-	d.fetches[f.Flight] = fr
-	d.counts.fetches.Add(1)
-	return fr
-}
-
-func (d *Driver) runFetch(fr *fetchRun) {
-	defer d.opsWG.Done()
-	if obs := d.cfg.obs; obs != nil {
-		obs.Fetch(fr.cause)
-	}
-	v, err := call(fr.ctx, fr.fn)
-	fr.cancel()
-	d.fetchDone(true, fr, v, err)
-}
-
-// call runs fn, turning a panic into an error so that one bad fetch does not
-// take the process, or the flight's other callers, down with it.
-func call(ctx context.Context, fn func(context.Context) ([]byte, error)) (v []byte, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			v, err = nil, fmt.Errorf("fetch panicked: %v\n%s", p, debug.Stack())
-		}
-	}()
-	return fn(ctx)
-}
-
-// fetchDone feeds the end of an upstream call, unless the machine has
-// already been told (its deadline passed, or the flight was aborted).
-func (d *Driver) fetchDone(tracked bool, fr *fetchRun, v []byte, err error) {
-	d.input(tracked, func(now locks.Time) {
-		if fr.reported {
-			return
-		}
-		fr.reported = true
-		delete(d.fetches, fr.flight)
-		d.removeTimer(fr.deadline)
-		if err != nil {
-			d.counts.upstreamErrors.Add(1)
-		}
-		d.m.Fetched(now, fr.flight, v, err)
-	})
-}
-
-// --- timers ---------------------------------------------------------------------------
-
-// timerLoop fires the timers in the heap as they come due.
-func (d *Driver) timerLoop() {
-	defer d.timersWG.Done()
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	var due []*timerItem
-	for {
-		d.mu.Lock()
-		now := d.now()
-		due = due[:0]
-		for len(d.timers) > 0 && d.timers[0].at <= now {
-			it := heap.Pop(&d.timers).(*timerItem)
-			if it.kind == timerMachine {
-				d.slots[it.timer.Slot()] = nil
-				if !d.closed {
-					d.m.Fired(now, it.timer)
-				}
-				continue
-			}
-			due = append(due, it)
-		}
-		var b *batch
-		if !d.closed {
-			b = d.collect(now, false)
-		}
-		next := time.Duration(-1)
-		if len(d.timers) > 0 {
-			next = time.Duration(d.timers[0].at - now)
-		}
-		d.mu.Unlock()
-		d.act(b)
-		for _, it := range due {
-			switch it.kind {
-			case timerSubscribe:
-				it.sub.owner.expire(it.sub)
-			case timerFetch:
-				d.fetchDone(false, it.fetch, nil, fmt.Errorf("fetch did not return within %v: %w", d.cfg.fetchTimeout, context.DeadlineExceeded))
-			}
-		}
-		if next >= 0 {
-			t.Reset(next)
-		}
-		select {
-		case <-t.C:
-		case <-d.wake:
-			t.Stop()
-		case <-d.done:
-			t.Stop()
-			return
-		}
-	}
-}
-
-// --- counts ---------------------------------------------------------------------------------
-
-// counters are the driver's own counts, kept with atomics so that store
-// operations count without d.mu.
-type counters struct {
-	ops           [locks.MaxLevels][locks.NumOpKinds]atomic.Uint64
-	roundTrips    [locks.MaxLevels][locks.NumOpKinds]atomic.Uint64
-	commands      [locks.MaxLevels][locks.NumOpKinds]atomic.Uint64
-	errors        [locks.MaxLevels][locks.NumOpKinds]atomic.Uint64
-	fetches       atomic.Uint64
-	notifications atomic.Uint64
-	resubscribed  atomic.Uint64
-	// upstreamErrors counts fetches that failed, timed out included.
-	upstreamErrors atomic.Uint64
-}
-
-func (c *counters) op(scope locks.Scope, kind locks.OpKind, o outcome) {
-	c.ops[scope][kind].Add(1)
-	c.roundTrips[scope][kind].Add(uint64(o.roundTrips))
-	c.commands[scope][kind].Add(uint64(o.commands))
-	if o.res.Status == locks.StatusError {
-		c.errors[scope][kind].Add(1)
-	}
-}
-
 // Make sure the clients this package is written for satisfy what it uses.
 var (
 	_ redis.UniversalClient = (*redis.Client)(nil)
 	_ redis.UniversalClient = (*redis.ClusterClient)(nil)
 )
-
-// deliverReply hands one reply to its caller, if it is still waiting, and
-// records its wait. Called with d.mu held.
-// deliverReply answers one request: it counts its wait, hands the reply to
-// the caller blocked in Do, if it still waits, and notes it for the
-// observer. Called under d.mu.
-func (d *Driver) deliverReply(now locks.Time, r locks.Reply[[]byte], obs bool, b *batch) {
-	latency := now.Sub(r.Since)
-	if r.Served == locks.ServedCollapsed || r.Served == locks.ServedHedged || r.Served == locks.ServedStale ||
-		(r.Served == locks.ServedError && r.Level >= 0) {
-		d.wait.observe(latency)
-	}
-	if req := d.reqs[r.ID]; req != nil {
-		delete(d.reqs, r.ID)
-		req.ch <- r
-	}
-	if obs {
-		b.replies = append(b.replies, replyEvent{r.Served, latency})
-	}
-}

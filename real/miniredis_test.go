@@ -298,6 +298,11 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"prefix with a brace", real.Options{Topology: two, Clients: clients, Prefix: "a{b"}, "Prefix"},
 		{"shared cache TTL below a millisecond", real.Options{Topology: two, Clients: clients, SharedCacheTTL: time.Microsecond}, "SharedCacheTTL"},
 		{"negative fetch timeout", real.Options{Topology: two, Clients: clients, FetchTimeout: -time.Second}, "FetchTimeout"},
+		{"hard TTL not past the soft TTL", real.Options{Topology: locks.Topology{Name: "x", Levels: []locks.Level{{Scope: locks.ScopeRegion, HardTTL: time.Second}}}, Clients: clients}, "hard_ttl"},
+		{"adaptive wait without a floor", real.Options{Topology: locks.Topology{Name: "x", Levels: []locks.Level{{Scope: locks.ScopeRegion, AdaptiveQuantile: 0.9, AdaptiveCeiling: time.Second}}}, Clients: clients}, "adaptive_wait.floor"},
+		{"TTL jitter of 1", real.Options{Topology: two, Clients: clients, TTLJitter: 1}, "TTLJitter"},
+		{"negative XFetch beta", real.Options{Topology: two, Clients: clients, XFetchBeta: -1}, "XFetchBeta"},
+		{"negative refresh bound", real.Options{Topology: two, Clients: clients, MaxRefreshes: -1}, "MaxRefreshes"},
 		{"levels out of order", real.Options{Topology: locks.Topology{Name: "x", Levels: []locks.Level{{Scope: locks.ScopeRegion}, {Scope: locks.ScopeNode}}}, Clients: clients}, "inner to outer"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

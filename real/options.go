@@ -3,6 +3,8 @@ package real
 import (
 	"fmt"
 	"log/slog"
+	"math"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -36,6 +38,7 @@ const (
 	DefaultNodeCacheTTL   = 10 * time.Second
 	DefaultSharedCacheTTL = 10 * time.Second
 	DefaultFetchTimeout   = 10 * time.Second
+	DefaultMaxRefreshes   = 8
 )
 
 // Options configure a Driver.
@@ -80,6 +83,31 @@ type Options struct {
 	// with context.DeadlineExceeded even if the fetch function has not
 	// returned.
 	FetchTimeout time.Duration
+	// TTLJitter spreads cache TTLs so that keys cached together do not
+	// expire together: each fill shortens the node-cache and shared-cache
+	// TTL of its value by a fraction of itself in [0, TTLJitter) (see
+	// locks.Config.TTLJitter). Default 0, off; it must be below 1.
+	TTLJitter float64
+	// XFetchBeta switches XFetch's early probabilistic refresh on with this
+	// beta (1 is the paper's default; larger refreshes earlier): a request
+	// for a value that expires within its recompute time times beta times
+	// -ln(u), for a uniform draw u of its own, starts a background refresh
+	// while it is served the value (see locks.Config.XFetchBeta). Default
+	// 0, off; it must be finite and not negative.
+	XFetchBeta float64
+	// XFetchSource is where Do draws XFetch's uniforms from; default a PCG
+	// seeded from crypto/rand, one per driver. It is used under the
+	// driver's mutex only, so it need not be safe for concurrent use, but
+	// it must not be shared between drivers. Give a seeded one to make
+	// the draws reproducible; DoDrawn takes a draw per call instead.
+	XFetchSource rand.Source
+	// MaxRefreshes bounds the goroutines that run background refreshes'
+	// upstream calls (stale-while-revalidate, XFetch): refreshes beyond it
+	// wait in a queue for one to be free, so that a burst of keys going
+	// stale at once does not start as many calls; a refresh that has not
+	// returned within FetchTimeout of being asked for fails, and the stale
+	// value is served on until its hard TTL. Default DefaultMaxRefreshes.
+	MaxRefreshes int
 	// Logger receives the driver's diagnostics; default: discard.
 	Logger *slog.Logger
 	// Observer, if not nil, is told of every store operation, contention
@@ -117,6 +145,10 @@ type config struct {
 	sharedCacheTTL time.Duration
 	staleFor       time.Duration
 	fetchTimeout   time.Duration
+	ttlJitter      float64
+	xfetchBeta     float64
+	xfetchSource   rand.Source
+	maxRefreshes   int
 	log            *slog.Logger
 	obs            Observer
 	scopePrefix    [locks.MaxLevels]string
@@ -129,6 +161,10 @@ func (o *Options) resolve() (config, error) {
 		sharedCacheTTL: o.SharedCacheTTL,
 		staleFor:       o.StaleFor,
 		fetchTimeout:   o.FetchTimeout,
+		ttlJitter:      o.TTLJitter,
+		xfetchBeta:     o.XFetchBeta,
+		xfetchSource:   o.XFetchSource,
+		maxRefreshes:   o.MaxRefreshes,
 		log:            o.Logger,
 		obs:            o.Observer,
 	}
@@ -186,6 +222,18 @@ func (o *Options) resolve() (config, error) {
 	}
 	if c.fetchTimeout < 0 {
 		return c, fmt.Errorf("Options.FetchTimeout must not be negative, got %v", c.fetchTimeout)
+	}
+	if !(c.ttlJitter >= 0 && c.ttlJitter < 1) { // also refuses NaN
+		return c, fmt.Errorf("Options.TTLJitter must be a fraction in [0, 1), got %v", c.ttlJitter)
+	}
+	if !(c.xfetchBeta >= 0 && c.xfetchBeta <= math.MaxFloat64) { // also refuses NaN and +Inf
+		return c, fmt.Errorf("Options.XFetchBeta must be a finite number at least 0, got %v", c.xfetchBeta)
+	}
+	switch {
+	case c.maxRefreshes == 0:
+		c.maxRefreshes = DefaultMaxRefreshes
+	case c.maxRefreshes < 0:
+		return c, fmt.Errorf("Options.MaxRefreshes must not be negative, got %d", c.maxRefreshes)
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

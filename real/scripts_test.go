@@ -26,6 +26,11 @@ type scriptStep struct {
 	fenceTTL time.Duration
 	value    string
 	advance  time.Duration
+	// refresh and early are a read-or-acquire's Op.Refresh and Op.Early,
+	// delta a publish's Op.Delta.
+	refresh time.Duration
+	early   float64
+	delta   time.Duration
 }
 
 // scriptSpec runs every script through the cases that matter, beside
@@ -67,6 +72,26 @@ func scriptSpec(lease, cacheTTL time.Duration) []scriptStep {
 		{kind: locks.OpReadOrAcquire, key: "bare", token: 7, ttl: lease},                    // acquired, 4 commands
 		{kind: locks.OpExtend, key: "bare", token: 7, ttl: lease},                           // renewed, 3
 		{kind: locks.OpPublish, key: "bare", token: 7, fence: 1, ttl: cacheTTL, value: "y"}, // written and released, 7
+		// Stale-while-revalidate and XFetch: a value within the refresh
+		// window of its expiry, or due for an early refresh (time left at
+		// most its delta times the early factor), is stale: the lock is
+		// tried as on a miss and the value comes back beside it, and the
+		// PTTL that decides costs one command more.
+		{kind: locks.OpReadOrAcquire, key: "swr", token: 10, ttl: lease, fenceTTL: f},
+		{kind: locks.OpPublish, key: "swr", token: 10, fence: 1, ttl: cacheTTL, fenceTTL: f, value: "s", delta: cacheTTL / 10},
+		{kind: locks.OpReadOrAcquire, key: "swr", token: 11, ttl: lease, fenceTTL: f, refresh: cacheTTL / 2}, // fresh, with its delta
+		{kind: locks.OpReadOrAcquire, key: "swr", token: 11, ttl: lease, fenceTTL: f, early: 2},              // not due yet
+		{kind: locks.OpReadOrAcquire, key: "swr", token: 11, ttl: lease, fenceTTL: f, early: 20},             // due: stale, acquired, fence 2
+		{kind: locks.OpReadOrAcquire, key: "swr", token: 12, ttl: lease, fenceTTL: f, early: 20},             // due: stale, held
+		{kind: locks.OpPublish, key: "swr", token: 11, fence: 2, ttl: cacheTTL, fenceTTL: f, value: "t"},     // no delta
+		{kind: locks.OpReadOrAcquire, key: "swr", token: 12, ttl: lease, fenceTTL: f, early: 20},             // never due without a delta
+		{advance: cacheTTL * 3 / 4},
+		{kind: locks.OpReadOrAcquire, key: "swr", token: 12, ttl: lease, fenceTTL: f, refresh: cacheTTL / 2}, // in the window: stale, acquired, fence 3
+		{kind: locks.OpReadOrAcquire, key: "swr", token: 13, ttl: lease, fenceTTL: f, refresh: cacheTTL / 2}, // stale, held
+		// A value that begins like an envelope comes back as it was.
+		{kind: locks.OpPublish, key: "swr", token: 12, fence: 3, ttl: cacheTTL, fenceTTL: f, value: envelopeMark + "7:x"},
+		{kind: locks.OpReadOrAcquire, key: "swr", token: 14, ttl: lease, fenceTTL: f},
+		{kind: locks.OpReadOrAcquire, key: "swr", token: 14, ttl: lease, fenceTTL: f, early: 1e9},
 	}
 }
 
@@ -93,14 +118,15 @@ func runScriptSpec(t *testing.T, client redis.UniversalClient, steps []scriptSte
 	}
 	ref := memstore.New[[]byte]()
 	var now locks.Time
-	commands := 0
+	commands, stale := 0, 0
 	for i, s := range steps {
 		if s.advance > 0 {
 			advance(s.advance)
 			now = now.Add(s.advance)
 			continue
 		}
-		op := locks.Op[[]byte]{Kind: s.kind, Scope: locks.ScopeRegion, Key: s.key, Token: locks.Token{Lo: s.token}, Fence: s.fence, TTL: s.ttl, FenceTTL: s.fenceTTL, Value: []byte(s.value)}
+		op := locks.Op[[]byte]{Kind: s.kind, Scope: locks.ScopeRegion, Key: s.key, Token: locks.Token{Lo: s.token}, Fence: s.fence, TTL: s.ttl, FenceTTL: s.fenceTTL, Value: []byte(s.value),
+			Refresh: s.refresh, Early: s.early, Delta: s.delta}
 		want := ref.Apply(now, 0, op)
 		got := st.run(ctx, op)
 		name := fmt.Sprintf("step %d (%s %s token %d)", i, s.kind, s.key, s.token)
@@ -108,8 +134,14 @@ func runScriptSpec(t *testing.T, client redis.UniversalClient, steps []scriptSte
 			t.Fatalf("%s: %v", name, got.res.Err)
 		}
 		w, g := want.Result, got.res
-		if g.Status != w.Status || string(g.Value) != string(w.Value) || g.Fence != w.Fence || g.Written != w.Written || g.Released != w.Released {
+		if g.Status != w.Status || string(g.Value) != string(w.Value) || g.Fence != w.Fence || g.Written != w.Written || g.Released != w.Released ||
+			g.Stale != w.Stale || g.Delta != w.Delta {
 			t.Errorf("%s: got %+v, memstore says %+v", name, g, w)
+		}
+		// Redis counts the value's time left in milliseconds, and on a
+		// server time passes between the steps.
+		if w.Stale && (g.ValueTTL > w.ValueTTL+time.Millisecond || g.ValueTTL < w.ValueTTL-50*time.Millisecond) {
+			t.Errorf("%s: stale value with %v left, memstore says %v", name, g.ValueTTL, w.ValueTTL)
 		}
 		if w.Status == locks.StatusHeld && (g.TTL <= 0 || g.TTL > w.TTL+time.Millisecond) {
 			t.Errorf("%s: held with %v left, memstore says %v", name, g.TTL, w.TTL)
@@ -118,6 +150,9 @@ func runScriptSpec(t *testing.T, client redis.UniversalClient, steps []scriptSte
 			t.Errorf("%s: %d commands in %d round trips, memstore counts %d in 1", name, got.commands, got.roundTrips, want.Commands)
 		}
 		commands += got.commands
+		if w.Stale {
+			stale++
+		}
 		if want.Notify && s.key == "k" {
 			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			msg, err := ps.Receive(rctx)
@@ -126,6 +161,11 @@ func runScriptSpec(t *testing.T, client redis.UniversalClient, steps []scriptSte
 				t.Errorf("%s: memstore notifies, the store sent %v (%v)", name, msg, err)
 			}
 		}
+	}
+	// The spec reaches each kind of stale reply: due early, acquired and
+	// held; in the refresh window, acquired and held.
+	if stale != 4 {
+		t.Errorf("%d stale replies, the spec has 4", stale)
 	}
 	// Nothing more was announced than memstore announced.
 	if msg, err := ps.ReceiveTimeout(ctx, 100*time.Millisecond); err == nil {

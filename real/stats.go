@@ -1,6 +1,7 @@
 package real
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/stampsim/stampsim/locks"
@@ -62,6 +63,10 @@ type LevelStats struct {
 	// PeakContenders is, for the node level, the most requests one flight
 	// had at once (shared levels span drivers: see Observer.Contend).
 	PeakContenders int
+	// WaitTimeout is the level's wait timeout now: its configured one, or,
+	// for an adaptive level (locks.Level.AdaptiveQuantile), the quantile of
+	// the upstream calls the driver has measured, within its bounds.
+	WaitTimeout time.Duration
 }
 
 // OpStats counts the store operations of one kind on one store.
@@ -97,6 +102,15 @@ type Stats struct {
 	Hedges uint64
 	// StaleServes counts requests served the node cache's expired value.
 	StaleServes uint64
+	// Refreshes counts the background refreshes started
+	// (stale-while-revalidate, XFetch) and RefreshOutcomes how those that
+	// ended did, by locks.Outcome; EarlyRefreshes counts those an XFetch
+	// draw started at the node cache, EarlyReads the shared-cache reads
+	// that the store answered as due for an early refresh.
+	Refreshes       uint64
+	RefreshOutcomes [locks.NumOutcomes]uint64
+	EarlyRefreshes  uint64
+	EarlyReads      uint64
 	// Store counts the store operations by scope and kind.
 	Store [locks.MaxLevels][locks.NumOpKinds]OpStats
 	// StoreErrors counts store operations that failed; LeasesLost leases a
@@ -149,6 +163,10 @@ func (s *Stats) Commands() uint64 {
 func (d *Driver) Stats() Stats {
 	d.mu.Lock()
 	ms := d.m.Stats()
+	var waits [locks.MaxLevels]time.Duration
+	for i := range d.cfg.topo.Levels {
+		waits[i] = d.m.WaitTimeout(i)
+	}
 	s := Stats{
 		Topology:     d.cfg.topo.Name,
 		InFlight:     d.m.InFlight(),
@@ -160,7 +178,7 @@ func (d *Driver) Stats() Stats {
 		s.Levels = append(s.Levels, LevelStats{
 			Name: l.LevelName(), Scope: l.Scope,
 			Acquisitions: ms.Levels[i].Acquisitions, Waits: ms.Levels[i].Waits, Timeouts: ms.Levels[i].Timeouts,
-			PeakContenders: ms.Levels[i].PeakContenders,
+			PeakContenders: ms.Levels[i].PeakContenders, WaitTimeout: waits[i],
 		})
 	}
 	s.Requests = ms.Requests
@@ -169,6 +187,8 @@ func (d *Driver) Stats() Stats {
 	s.UpstreamErrors = d.counts.upstreamErrors.Load()
 	s.Hedges = ms.Fetches[locks.CauseFollowerTimeout] + ms.Fetches[locks.CauseWaiterTimeout] + ms.Fetches[locks.CauseStoreError]
 	s.StaleServes = ms.Served[locks.ServedStale]
+	s.Refreshes, s.RefreshOutcomes = ms.Refreshes, ms.RefreshOutcomes
+	s.EarlyRefreshes, s.EarlyReads = ms.EarlyRefreshes, ms.EarlyReads
 	for sc := range s.Store {
 		for k := range s.Store[sc] {
 			s.Store[sc][k] = OpStats{
@@ -186,4 +206,27 @@ func (d *Driver) Stats() Stats {
 	s.Notifications = d.counts.notifications.Load()
 	s.Resubscribed = d.counts.resubscribed.Load()
 	return s
+}
+
+// counters are the driver's own counts, kept with atomics so that store
+// operations count without d.mu.
+type counters struct {
+	ops           [locks.MaxLevels][locks.NumOpKinds]atomic.Uint64
+	roundTrips    [locks.MaxLevels][locks.NumOpKinds]atomic.Uint64
+	commands      [locks.MaxLevels][locks.NumOpKinds]atomic.Uint64
+	errors        [locks.MaxLevels][locks.NumOpKinds]atomic.Uint64
+	fetches       atomic.Uint64
+	notifications atomic.Uint64
+	resubscribed  atomic.Uint64
+	// upstreamErrors counts fetches that failed, timed out included.
+	upstreamErrors atomic.Uint64
+}
+
+func (c *counters) op(scope locks.Scope, kind locks.OpKind, o outcome) {
+	c.ops[scope][kind].Add(1)
+	c.roundTrips[scope][kind].Add(uint64(o.roundTrips))
+	c.commands[scope][kind].Add(uint64(o.commands))
+	if o.res.Status == locks.StatusError {
+		c.errors[scope][kind].Add(1)
+	}
 }

@@ -24,18 +24,44 @@ import (
 // (locks.FenceTTL, "0" for none) whenever an acquisition, a renewal or an
 // accepted write sets them; locks.FenceTTL says why that is safe.
 const (
-	// KEYS value, lock, fence; ARGV token, lease ms, fence ttl ms.
-	// Replies {0, value, 2}, {1, fence, 5 (4 without a fence TTL)} or
-	// {2, pttl, 4}.
+	// KEYS value, lock, fence; ARGV token, lease ms, fence ttl ms, refresh
+	// window us (Op.Refresh, "0" for none), early factor (Op.Early, "0" for
+	// none). Replies {0, value, n} (n 2, or 3 with a refresh window or an
+	// early factor, which cost the value's PTTL), {1, fence, n} (n 4, 5 with
+	// a fence TTL) or {2, pttl, 4}; a value within the refresh window of its
+	// expiry, or due for XFetch's early refresh (its time left at most its
+	// delta, read from the value's envelope, times the factor), is stale:
+	// the lock is tried as on a miss, and the reply is {1, fence, value,
+	// pttl of the value, n} or {2, pttl, value, pttl of the value, n}, n one
+	// more than on a miss. The envelope's rule is unwrapValue's.
 	srcReadOrAcquire = `local v = redis.call('GET', KEYS[1])
-if v then return {0, v, 2} end
+local n, left = 2, nil
+if v then
+  if ARGV[4] == '0' and ARGV[5] == '0' then return {0, v, 2} end
+  left, n = redis.call('PTTL', KEYS[1]), 3
+  local early = false
+  if ARGV[5] ~= '0' then
+    local d = string.match(v, '^\255XF(%d+):')
+    if d and #d <= 19 then
+      d = math.min(tonumber(d), 4294967295)
+      early = d > 0 and left * 1000 <= d * tonumber(ARGV[5])
+    end
+  end
+  if left * 1000 > tonumber(ARGV[4]) and not early then return {0, v, 3} end
+end
 if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
   local fence = redis.call('INCR', KEYS[3])
-  if ARGV[3] == '0' then return {1, fence, 4} end
-  redis.call('PEXPIRE', KEYS[3], ARGV[3])
-  return {1, fence, 5}
+  n = n + 2
+  if ARGV[3] ~= '0' then
+    redis.call('PEXPIRE', KEYS[3], ARGV[3])
+    n = n + 1
+  end
+  if left then return {1, fence, v, left, n} end
+  return {1, fence, n}
 end
-return {2, redis.call('PTTL', KEYS[2]), 4}`
+local pttl = redis.call('PTTL', KEYS[2])
+if left then return {2, pttl, v, left, n + 2} end
+return {2, pttl, n + 2}`
 
 	// KEYS value, lock, accepted fence, channel, fence counter; ARGV value,
 	// fence, cache ttl ms, token, fence ttl ms. Replies {written, released,
@@ -181,6 +207,21 @@ func fenceMillis(d time.Duration) string {
 	return millis(d)
 }
 
+// micros is d in whole microseconds, "0" for none: a refresh window, which
+// the read-or-acquire script compares with the value's PTTL.
+func micros(d time.Duration) string {
+	return strconv.FormatInt(int64(max(d, 0)/time.Microsecond), 10)
+}
+
+// factor is XFetch's factor as the script reads it, "0" for none: the
+// shortest decimal that reads back as the same float64.
+func factor(x float64) string {
+	if !(x > 0) {
+		return "0"
+	}
+	return strconv.FormatFloat(x, 'f', -1, 64)
+}
+
 // run runs a script operation (every kind but subscriptions).
 func (s *store) run(ctx context.Context, op locks.Op[[]byte]) outcome {
 	var (
@@ -191,10 +232,10 @@ func (s *store) run(ctx context.Context, op locks.Op[[]byte]) outcome {
 	switch op.Kind {
 	case locks.OpReadOrAcquire:
 		reply, o, err = s.eval(ctx, scriptReadOrAcquire, []string{s.key(op.Key, "v"), s.key(op.Key, "l"), s.key(op.Key, "f")},
-			op.Token.String(), millis(op.TTL), fenceMillis(op.FenceTTL))
+			op.Token.String(), millis(op.TTL), fenceMillis(op.FenceTTL), micros(op.Refresh), factor(op.Early))
 	case locks.OpPublish:
 		reply, o, err = s.eval(ctx, s.publish, []string{s.key(op.Key, "v"), s.key(op.Key, "l"), s.key(op.Key, "w"), s.key(op.Key, "r"), s.key(op.Key, "f")},
-			op.Value, strconv.FormatUint(op.Fence, 10), millis(op.TTL), op.Token.String(), fenceMillis(op.FenceTTL))
+			wrapValue(op.Value, op.Delta), strconv.FormatUint(op.Fence, 10), millis(op.TTL), op.Token.String(), fenceMillis(op.FenceTTL))
 	case locks.OpExtend:
 		reply, o, err = s.eval(ctx, scriptExtend, []string{s.key(op.Key, "l"), s.key(op.Key, "f")}, op.Token.String(), millis(op.TTL), fenceMillis(op.FenceTTL))
 	case locks.OpRelease:
@@ -218,7 +259,8 @@ func (s *store) run(ctx context.Context, op locks.Op[[]byte]) outcome {
 			if !ok {
 				return failed(o, fmt.Errorf("%s on %s store: value of type %T, want a string", op.Kind, s.scope, reply[1]))
 			}
-			o.res = locks.Result[[]byte]{Status: locks.StatusValue, Value: []byte(v)}
+			o.res = locks.Result[[]byte]{Status: locks.StatusValue}
+			o.res.Value, o.res.Delta = unwrapValue(v)
 		case 1:
 			o.res = locks.Result[[]byte]{Status: locks.StatusAcquired, Fence: uint64(ints[1])}
 		default:
@@ -227,6 +269,14 @@ func (s *store) run(ctx context.Context, op locks.Op[[]byte]) outcome {
 				ttl = 0
 			}
 			o.res = locks.Result[[]byte]{Status: locks.StatusHeld, TTL: ttl}
+		}
+		if ints[0] != 0 && len(reply) == 5 { // the lock's reply beside a stale value
+			v, ok := reply[2].(string)
+			if !ok {
+				return failed(o, fmt.Errorf("%s on %s store: stale value of type %T, want a string", op.Kind, s.scope, reply[2]))
+			}
+			o.res.Stale, o.res.ValueTTL = true, max(time.Duration(ints[3])*time.Millisecond, 0)
+			o.res.Value, o.res.Delta = unwrapValue(v)
 		}
 	case locks.OpPublish:
 		o.res = locks.Result[[]byte]{Status: locks.StatusOK, Written: ints[0] == 1, Released: ints[1] == 1}

@@ -2,6 +2,9 @@ package real
 
 import (
 	"container/heap"
+	"context"
+	"fmt"
+	"time"
 
 	"github.com/stampsim/stampsim/locks"
 )
@@ -104,5 +107,58 @@ func (d *Driver) wakeTimers() {
 	select {
 	case d.wake <- struct{}{}:
 	default:
+	}
+}
+
+// timerLoop fires the timers in the heap as they come due.
+func (d *Driver) timerLoop() {
+	defer d.timersWG.Done()
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	var due []*timerItem
+	for {
+		d.mu.Lock()
+		now := d.now()
+		due = due[:0]
+		for len(d.timers) > 0 && d.timers[0].at <= now {
+			it := heap.Pop(&d.timers).(*timerItem)
+			if it.kind == timerMachine {
+				d.slots[it.timer.Slot()] = nil
+				if !d.closed {
+					d.m.Fired(now, it.timer)
+				}
+				continue
+			}
+			due = append(due, it)
+		}
+		var b *batch
+		if !d.closed {
+			b = d.collect(now, false)
+		}
+		next := time.Duration(-1)
+		if len(d.timers) > 0 {
+			next = time.Duration(d.timers[0].at - now)
+		}
+		d.mu.Unlock()
+		d.act(b)
+		for _, it := range due {
+			switch it.kind {
+			case timerSubscribe:
+				it.sub.owner.expire(it.sub)
+			case timerFetch:
+				d.fetchDone(false, it.fetch, nil, fmt.Errorf("fetch did not return within %v: %w", d.cfg.fetchTimeout, context.DeadlineExceeded), -1)
+			}
+		}
+		if next >= 0 {
+			t.Reset(next)
+		}
+		select {
+		case <-t.C:
+		case <-d.wake:
+			t.Stop()
+		case <-d.done:
+			t.Stop()
+			return
+		}
 	}
 }

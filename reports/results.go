@@ -226,6 +226,10 @@ type ServedSeries struct {
 	Hedged    []uint64 `json:"hedged"`
 	Stale     []uint64 `json:"stale"`
 	Error     []uint64 `json:"error"`
+	// Revalidating counts the replies served past their soft TTL while a
+	// background refresh ran (stale-while-revalidate); absent for a run
+	// whose topology has no hard TTL.
+	Revalidating []uint64 `json:"revalidating,omitempty"`
 }
 
 // Histogram is a distribution in buckets: Counts[i] values fell in

@@ -29,7 +29,8 @@ import (
 //	store_utilisation_SCOPE    busiest store of the scope: busy time / step
 //	peak_contenders_LEVEL      most contenders on one key at the level (named as in levels)
 //	waiting                    most requests waiting for a reply at once
-//	served_KIND                replies by kind: hit, collapsed, fetched, hedged, stale, error
+//	served_KIND                replies by kind: hit, collapsed, fetched, hedged, stale, error,
+//	                           revalidating (only with stale-while-revalidate)
 //	errors                     requests answered with an error
 //	latency_p50_ms             median latency of the requests answered in the step
 //	latency_p99_ms             99th percentile of the same
@@ -132,6 +133,7 @@ func seriesMetrics(r *Run) []seriesMetric {
 		counts("served_hedged", sv.Hedged),
 		counts("served_stale", sv.Stale),
 		counts("served_error", sv.Error),
+		counts("served_revalidating", sv.Revalidating),
 		counts("errors", s.Errors),
 		floats("latency_p50_ms", s.LatencyP50Ms),
 		floats("latency_p99_ms", s.LatencyP99Ms),

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/stampsim/stampsim/locks"
@@ -125,6 +126,12 @@ func (c *checker) custom(s *Scenario, seen map[string]int, i int, p string, ct C
 		return c.errf(p+".name", "%q is already the name of custom_topologies[%d]", ct.Name, j)
 	}
 	seen[ct.Name] = i
+	if j := ct.TTLJitter; j != nil && !(*j >= 0 && *j < 1) {
+		return c.errf(p+".ttl_jitter", "must be a fraction in [0, 1), got %v", *j)
+	}
+	if b := ct.XFetchBeta; b != nil && !(*b >= 0 && *b <= math.MaxFloat64) {
+		return c.errf(p+".xfetch_beta", "must be a finite number at least 0 (0: off), got %v", *b)
+	}
 	if len(ct.Levels) == 0 {
 		return c.errf(p+".levels", "must list at least one level (the built-in \"none\" has none)")
 	}

@@ -54,6 +54,25 @@ func (s *Scenario) Resolve(name string) (locks.Topology, error) {
 		name, strings.Join(BuiltinTopologies(), ", "), custom)
 }
 
+// CachePolicies returns the TTL jitter and the XFetch beta that the
+// topology called name runs with: its own, for a custom topology that sets
+// them, else the cache block's.
+func (s *Scenario) CachePolicies(name string) (ttlJitter, xfetchBeta float64) {
+	ttlJitter, xfetchBeta = s.Cache.TTLJitter, s.Cache.XFetchBeta
+	for _, ct := range s.CustomTopologies {
+		if ct.Name != name {
+			continue
+		}
+		if ct.TTLJitter != nil {
+			ttlJitter = *ct.TTLJitter
+		}
+		if ct.XFetchBeta != nil {
+			xfetchBeta = *ct.XFetchBeta
+		}
+	}
+	return ttlJitter, xfetchBeta
+}
+
 // TopologyNames returns every topology name the scenario can run: the
 // built-ins, then its custom topologies in file order.
 func (s *Scenario) TopologyNames() []string {

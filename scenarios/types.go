@@ -286,7 +286,15 @@ type AdaptiveWait struct {
 // CustomTopology is a named list of levels written in the scenario. Its name
 // must not be a built-in topology's, nor another custom topology's; its
 // levels go from inner to outer scopes, at least one.
+//
+// TTLJitter and XFetchBeta, when given, replace the cache block's
+// ttl_jitter and xfetch_beta for this topology alone (an explicit 0 turns
+// them off), so that one scenario compares a topology with and without
+// them on the same traffic; they are checked as the cache block's are.
+// Absent: the cache block's (see Scenario.CachePolicies).
 type CustomTopology struct {
-	Name   string      `yaml:"name" json:"name"`
-	Levels []LockLevel `yaml:"levels" json:"levels"`
+	Name       string      `yaml:"name" json:"name"`
+	TTLJitter  *float64    `yaml:"ttl_jitter,omitempty" json:"ttl_jitter,omitempty"`
+	XFetchBeta *float64    `yaml:"xfetch_beta,omitempty" json:"xfetch_beta,omitempty"`
+	Levels     []LockLevel `yaml:"levels" json:"levels"`
 }

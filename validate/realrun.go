@@ -88,6 +88,9 @@ type realWorld struct {
 	upCalls     map[int64]int
 	upInflight  int
 	fetchSerial atomic.Uint64
+
+	// draws are the arrivals' XFetch draws (xfetch.go), by arrival.
+	draws []float64
 }
 
 type contKey struct {
@@ -194,6 +197,7 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 			keys[a.key] = "k" + strconv.Itoa(a.key)
 		}
 	}
+	w.draws = arrivalDraws(arrivals, xfetchDraw(w.sc))
 	w.start = time.Now()
 	w.pace = newPacer(w.start)
 	w.sent = make([]world.Arrival, len(arrivals))
@@ -222,7 +226,7 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 				w.failCrashed() // as the simulator fails a request to a crashed node
 				return
 			}
-			res, err := d.Do(ctx, keys[a.key], w.fetcher(a.node, a.key))
+			res, err := d.DoDrawn(ctx, keys[a.key], w.draws[i], w.fetcher(a.node, a.key))
 			if errors.Is(err, real.ErrClosed) {
 				w.failCrashed() // it crashed as the request came
 				return
@@ -278,6 +282,12 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 		c.LeasesLost += st.LeasesLost
 		c.WritesRefused += st.WritesRefused
 		c.StoreErrors += st.StoreErrors
+		c.Refreshes += st.Refreshes
+		c.EarlyRefreshes += st.EarlyRefreshes
+		c.EarlyReads += st.EarlyReads
+		for o, n := range st.RefreshOutcomes {
+			c.RefreshOutcomes[o] += n
+		}
 	}
 	for _, n := range w.perSecond {
 		c.PeakStoreOpsPerSec = max(c.PeakStoreOpsPerSec, n)
@@ -342,6 +352,7 @@ func (w *realWorld) newDriver(ctx context.Context, node int) (*real.Driver, erro
 	if nodeTTL == 0 {
 		nodeTTL = -1 // real: negative switches the node cache off
 	}
+	jitter, beta := w.sc.CachePolicies(w.topo.Name)
 	prefixes := map[locks.Scope]string{}
 	clients := map[locks.Scope]redis.UniversalClient{}
 	for _, s := range []locks.Scope{locks.ScopeZone, locks.ScopeRegion, locks.ScopeGlobal} {
@@ -355,6 +366,9 @@ func (w *realWorld) newDriver(ctx context.Context, node int) (*real.Driver, erro
 		NodeCacheTTL:   nodeTTL,
 		SharedCacheTTL: w.sc.Cache.SharedTTL.D(),
 		StaleFor:       w.sc.Cache.StaleFor.D(),
+		TTLJitter:      jitter,
+		XFetchBeta:     beta,
+		MaxRefreshes:   maxRefreshes,
 		FetchTimeout:   time.Minute,
 		Observer:       nodeObserver{w, node},
 	})

@@ -62,6 +62,11 @@ type Retimed struct {
 	// schedule.
 	Stalls   int     `json:"stalls"`
 	BehindMs float64 `json:"behind_ms"`
+	// Revalidating and Refreshes are the ranges of the replies served
+	// past their soft TTL (stale-while-revalidate) and of the background
+	// refreshes started (stale-while-revalidate, XFetch); see policies.go.
+	Revalidating Range `json:"revalidating"`
+	Refreshes    Range `json:"refreshes"`
 }
 
 // The windows within which a simulated message takes its delay from a real
@@ -144,10 +149,12 @@ func retime(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, la
 		if i > 0 && len(lags) > 0 {
 			arrivals = jitter(sent, lags, hits, rand.New(rand.NewPCG(uint64(i), 0x5eed)))
 		}
-		r, err := world.Run(ctx, rs, topo, world.Options{Arrivals: arrivals, NetworkSeed: uint64(i + 1), NetworkDelay: delay, UpstreamLatency: latency, UpstreamErrorDraw: errorDraw})
+		r, err := world.Run(ctx, rs, topo, world.Options{Arrivals: arrivals, NetworkSeed: uint64(i + 1), NetworkDelay: delay, UpstreamLatency: latency, UpstreamErrorDraw: errorDraw,
+			XFetchDraw: xfetchDraw(rs.Scenario)})
 		if err != nil {
 			return rt, fmt.Errorf("simulating %s again at the real run's timing: %w", topo.Name, err)
 		}
+		rt.addPolicies(i == 0, r)
 		rt.StoreOps.add(i == 0, r.StoreOps)
 		rt.UpstreamCalls.add(i == 0, r.UpstreamCalls)
 		rt.WritesRefused.add(i == 0, r.WritesRefused)

@@ -196,6 +196,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (rep *Report,
 			OnRequest:         func(at time.Duration, node, key int) { arrivals = append(arrivals, arrival{at, node, key}) },
 			UpstreamLatency:   latency,
 			UpstreamErrorDraw: errorDraw,
+			XFetchDraw:        xfetchDraw(scaled),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("simulating %s: %w", name, err)
@@ -373,6 +374,7 @@ func compare(rs *scenarios.Resolved, topo locks.Topology, s, r reports.Run, rt R
 		p.Differences = append(p.Differences, fmt.Sprintf("upstream_calls: sim %d, real %d; retimed sim %s",
 			s.UpstreamCalls, r.UpstreamCalls, rt.UpstreamCalls))
 	}
+	p.Differences = append(p.Differences, policyDifferences(s, r, rt)...)
 	if d := rt.StoreOps.distance(r.StoreOps); d > RoundTripTolerance {
 		p.Differences = append(p.Differences, fmt.Sprintf("store_ops (round trips): sim %d, real %d, %.0f%% apart; retimed sim %s, %.0f%% from real (tolerance %.0f%%)",
 			s.StoreOps, r.StoreOps, 100*relDiff(float64(s.StoreOps), float64(r.StoreOps)), rt.StoreOps, 100*d, 100*RoundTripTolerance))
@@ -514,6 +516,10 @@ func WriteTable(w io.Writer, rep *Report) error {
 			count("served fetched", float64(p.Sim.Served.Fetched), float64(p.Real.Served.Fetched)),
 			count("served hedged", float64(p.Sim.Served.Hedged), float64(p.Real.Served.Hedged)),
 			count("served error", float64(p.Sim.Served.Error), float64(p.Real.Served.Error)),
+			count("served revalidating", float64(p.Sim.Served.Revalidating), float64(p.Real.Served.Revalidating)),
+			retimed("  retimed", rt.Revalidating, p.Real.Served.Revalidating),
+			count("refreshes", float64(refreshes(p.Sim)), float64(refreshes(p.Real))),
+			retimed("  retimed", rt.Refreshes, refreshes(p.Real)),
 			count("latency p50 ms", p.Sim.LatencyMs.P50, p.Real.LatencyMs.P50),
 			count("latency p99 ms", p.Sim.LatencyMs.P99, p.Real.LatencyMs.P99),
 		)

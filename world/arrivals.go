@@ -67,7 +67,14 @@ func (w *world) request(now sim.Time, id int32, key int) {
 		w.rec.seriesRequest(true)
 	}
 	if w.rXFetch != nil {
-		u := 1 - w.rXFetch.Float64() // in (0, 1]
+		var u float64
+		if w.xfetchDrawFn != nil {
+			k := int64(id)<<32 | int64(key)
+			u = w.xfetchDrawFn(int(id), key, w.xfetchReqs[k])
+			w.xfetchReqs[k]++
+		} else {
+			u = 1 - w.rXFetch.Float64() // in (0, 1]
+		}
 		n.m.SimHooks().RequestNumberedDrawn(locks.Time(now), w.nextReq, w.keys[key], key, u)
 	} else {
 		n.m.SimHooks().RequestNumbered(locks.Time(now), w.nextReq, w.keys[key], key)

@@ -50,10 +50,14 @@ func build(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt
 	w.rUp = streams.Stream("upstream")
 	w.rBurst = streams.Stream("bursts")
 	w.rTokens = streams.Stream("tokens")
-	if sc.Cache.XFetchBeta > 0 {
+	ttlJitter, xfetchBeta := sc.CachePolicies(topo.Name)
+	if xfetchBeta > 0 {
 		// Its own stream, so that switching XFetch on changes no other
 		// component's draws.
 		w.rXFetch = streams.Stream("xfetch")
+		if opt.XFetchDraw != nil {
+			w.xfetchDrawFn, w.xfetchReqs = opt.XFetchDraw, make(map[int64]int)
+		}
 	}
 	w.connectTimeout = sim.FromDuration(sc.Store.ConnectTimeout.D())
 
@@ -98,8 +102,8 @@ func build(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt
 		NodeCacheTTL:   sc.Cache.NodeTTL.D(),
 		SharedCacheTTL: sc.Cache.SharedTTL.D(),
 		StaleFor:       sc.Cache.StaleFor.D(),
-		TTLJitter:      sc.Cache.TTLJitter,
-		XFetchBeta:     sc.Cache.XFetchBeta,
+		TTLJitter:      ttlJitter,
+		XFetchBeta:     xfetchBeta,
 	}
 
 	// Timer lanes: the delays of the timers the machines set most.

@@ -125,6 +125,15 @@ func (w *world) newSeries(step sim.Time, limit int) *seriesRec {
 	for i := range o.Stores {
 		r.sums = append(r.sums, &o.Stores[i].Ops)
 	}
+	// Only a topology with stale-while-revalidate serves revalidating
+	// replies; the others keep no such series, and their output stays as
+	// it was before there was one.
+	for _, l := range levels {
+		if l.HardTTL > 0 && o.Served.Revalidating == nil {
+			o.Served.Revalidating = []uint64{}
+			r.sums = append(r.sums, &o.Served.Revalidating)
+		}
+	}
 	o.PeakContenders = make([][]int, len(levels))
 	// The samples the scenario's duration takes, so that the slices need
 	// not grow until the drain after it, if at all.
@@ -314,6 +323,8 @@ func (r *seriesRec) served(s locks.Served, n uint64) {
 		o.Served.Hedged[i] += n
 	case locks.ServedStale:
 		o.Served.Stale[i] += n
+	case locks.ServedStaleRevalidating:
+		o.Served.Revalidating[i] += n
 	case locks.ServedError:
 		o.Served.Error[i] += n
 		o.Errors[i] += n

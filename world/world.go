@@ -75,6 +75,12 @@ type Options struct {
 	// real side measured, node by node, at about the same moment of its
 	// run.
 	NetworkDelay func(at time.Duration, node int, r *rand.Rand) time.Duration
+	// XFetchDraw, if set, replaces the draw of XFetch's uniform for each
+	// request (cache.xfetch_beta): the n-th request (from 0) at node (dense
+	// number) for key gets XFetchDraw(node, key, n), in (0, 1]. Validation
+	// uses it to give a request the same draw on both sides, as
+	// UpstreamLatency gives a call the same latency.
+	XFetchDraw func(node, key, n int) float64
 
 	// seriesLimit, if not zero, replaces reports.MaxSeriesSamples, so
 	// that a test can see the series coarsen without a run of 100,000
@@ -124,7 +130,11 @@ type world struct {
 
 	rArrive, rNode, rNet, rUp, rBurst, rTokens *rand.Rand
 	// rXFetch draws XFetch's uniform per request; nil without XFetch.
-	rXFetch                 *rand.Rand
+	rXFetch *rand.Rand
+	// xfetchDrawFn is Options.XFetchDraw, and xfetchReqs counts the
+	// requests per (node, key) it numbers.
+	xfetchDrawFn            func(node, key, n int) float64
+	xfetchReqs              map[int64]int
 	poisson                 workloads.Poisson
 	laneDelays              []sim.Time // timer delays with an engine lane each (setTimer)
 	aheadNode, afterNode    int32      // the next two steady arrivals' nodes and keys (drawAhead)

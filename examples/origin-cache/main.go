@@ -7,7 +7,8 @@
 // -origin-latency, then answers with a body naming the path and the serial
 // number of its call) through real.Driver.Do, with the path as the cache
 // key. The response header X-Stampsim-Served says how the request was
-// served: hit, collapsed, fetched, hedged or stale. A failed request gets
+// served: hit, collapsed, fetched, hedged, stale or revalidating (a value
+// past its soft TTL, served while one background refresh runs). A failed request gets
 // 502 and the error's message. GET /metrics serves the driver's counts (see
 // real/promcollector) and origin_calls_total, the origin's own count of its
 // calls, in Prometheus's text format.
@@ -28,6 +29,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -58,6 +60,12 @@ type config struct {
 	nodeTTL   time.Duration
 	sharedTTL time.Duration
 	prefix    string
+	// The cache policies beyond locking (see real.Options): TTL jitter,
+	// XFetch's beta, and the bound on background refreshes. The hard TTLs
+	// and adaptive wait timeouts are in topology's levels.
+	ttlJitter    float64
+	xfetchBeta   float64
+	maxRefreshes int
 	// originLatency is how long the simulated origin takes per call.
 	originLatency time.Duration
 	// shutdownTimeout bounds how long a shutdown waits for requests in
@@ -90,6 +98,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.prefix, "prefix", "origin-cache:", "`prefix` of every Redis key and channel; instances that should collapse together need the same one")
 	fs.DurationVar(&c.originLatency, "origin-latency", 200*time.Millisecond, "how long the simulated origin takes to answer a call")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a shutdown waits for requests in progress")
+	var p policyFlags
+	p.register(fs)
+	fs.Float64Var(&c.ttlJitter, "ttl-jitter", 0, "shorten each fill's TTLs by a random `fraction` of them below this, so that paths cached together do not expire together (0: off)")
+	fs.Float64Var(&c.xfetchBeta, "xfetch-beta", 0, "XFetch's `beta`: refresh a value early, in the background, with a probability that rises as its expiry nears (0: off; 1 is the paper's default)")
+	fs.IntVar(&c.maxRefreshes, "max-refreshes", real.DefaultMaxRefreshes, "at most this many background refreshes call the origin at once")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -106,6 +119,17 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-topology %q: %w", topo, err)
 	}
 	c.topology = t
+	if err := p.apply(&c); err != nil {
+		return c, err
+	}
+	switch {
+	case !(c.ttlJitter >= 0 && c.ttlJitter < 1):
+		return c, fmt.Errorf("-ttl-jitter must be a fraction in [0, 1), got %v", c.ttlJitter)
+	case !(c.xfetchBeta >= 0 && c.xfetchBeta <= math.MaxFloat64):
+		return c, fmt.Errorf("-xfetch-beta must be a finite number at least 0, got %v", c.xfetchBeta)
+	case c.maxRefreshes < 1:
+		return c, fmt.Errorf("-max-refreshes must be at least 1, got %d", c.maxRefreshes)
+	}
 	if c.originLatency < 0 {
 		return c, fmt.Errorf("-origin-latency must not be negative, got %v", c.originLatency)
 	}
@@ -211,6 +235,9 @@ func newServer(cfg config, client redis.UniversalClient, o *origin) (*server, er
 		Prefix:         cfg.prefix,
 		NodeCacheTTL:   cfg.nodeTTL,
 		SharedCacheTTL: cfg.sharedTTL,
+		TTLJitter:      cfg.ttlJitter,
+		XFetchBeta:     cfg.xfetchBeta,
+		MaxRefreshes:   cfg.maxRefreshes,
 		Logger:         log,
 	})
 	if err != nil {

@@ -371,6 +371,16 @@ func TestRunRefuses(t *testing.T) {
 		{"negative origin latency", []string{"-origin-latency", "-1s"}, 2, "-origin-latency must not be negative"},
 		{"arguments", []string{"extra"}, 2, "unexpected arguments"},
 		{"unknown flag", []string{"-port", "1"}, 2, "flag provided but not defined: -port"},
+		{"node hard TTL without a node level", []string{"-topology", "one-level", "-node-hard-ttl", "1m"}, 2, `topology "one-level" has no node level`},
+		{"node hard TTL not past the node TTL", []string{"-node-ttl", "10s", "-node-hard-ttl", "5s"}, 2, "-node-hard-ttl 5s must be longer than -node-ttl 10s"},
+		{"node hard TTL without a node cache", []string{"-node-ttl", "-1s", "-node-hard-ttl", "5s"}, 2, "switches off"},
+		{"shared hard TTL without a shared level", []string{"-topology", "node-only", "-shared-hard-ttl", "1m"}, 2, "no shared level"},
+		{"shared hard TTL not past the shared TTL", []string{"-shared-hard-ttl", "1s"}, 2, "-shared-hard-ttl 1s must be longer than -shared-ttl 10s"},
+		{"adaptive quantile of 1", []string{"-adaptive-wait", "1"}, 2, "-adaptive-wait must be a quantile"},
+		{"adaptive ceiling below the floor", []string{"-adaptive-wait", "0.9", "-adaptive-floor", "2s", "-adaptive-ceiling", "1s"}, 2, "-adaptive-ceiling 1s is below -adaptive-floor 2s"},
+		{"jitter of 1", []string{"-ttl-jitter", "1"}, 2, "-ttl-jitter must be a fraction"},
+		{"negative beta", []string{"-xfetch-beta", "-1"}, 2, "-xfetch-beta must be"},
+		{"no refresh goroutine", []string{"-max-refreshes", "0"}, 2, "-max-refreshes must be at least 1"},
 		{"no Redis", []string{"-redis", closed}, 1, "Redis at " + closed + " does not answer"},
 		{"bad listen address, without Redis", []string{"-topology", "node-only", "-listen", "127.0.0.1:-1"}, 1, `-listen "127.0.0.1:-1"`},
 	} {
@@ -381,5 +391,59 @@ func TestRunRefuses(t *testing.T) {
 				t.Errorf("run(%q) = %d, stderr %q; want %d and a message containing %q", tt.args, code, stderr.String(), tt.wantCode, tt.wantStderr)
 			}
 		})
+	}
+}
+
+// The policy flags land in the driver's options and the topology's levels.
+func TestPolicyFlags(t *testing.T) {
+	cfg := testConfig(t, "-node-ttl", "1s", "-node-hard-ttl", "5s", "-shared-ttl", "2s", "-shared-hard-ttl", "1m",
+		"-adaptive-wait", "0.95", "-adaptive-floor", "200ms", "-adaptive-ceiling", "4s",
+		"-ttl-jitter", "0.2", "-xfetch-beta", "1.5", "-max-refreshes", "3")
+	want := []locks.Level{
+		{Scope: locks.ScopeNode, HardTTL: 5 * time.Second},
+		{Scope: locks.ScopeRegion, HardTTL: time.Minute},
+	}
+	for i, l := range cfg.topology.Levels {
+		if l.Scope != want[i].Scope || l.HardTTL != want[i].HardTTL || l.AdaptiveQuantile != 0.95 || l.AdaptiveFloor != 200*time.Millisecond || l.AdaptiveCeiling != 4*time.Second {
+			t.Errorf("level %d: %+v, want scope %v, hard TTL %v, adaptive 0.95 within 200ms and 4s", i, l, want[i].Scope, want[i].HardTTL)
+		}
+	}
+	if cfg.ttlJitter != 0.2 || cfg.xfetchBeta != 1.5 || cfg.maxRefreshes != 3 {
+		t.Errorf("jitter %v, beta %v, max refreshes %d; want 0.2, 1.5, 3", cfg.ttlJitter, cfg.xfetchBeta, cfg.maxRefreshes)
+	}
+	// The defaults leave every policy off.
+	for i, l := range testConfig(t).topology.Levels {
+		if l.HardTTL != 0 || l.AdaptiveQuantile != 0 {
+			t.Errorf("default level %d: %+v, want no hard TTL and no adaptive wait", i, l)
+		}
+	}
+}
+
+// With -node-hard-ttl and -shared-hard-ttl, a path past its soft TTLs is
+// served at once with the stale body (revalidating) while one background
+// refresh calls the origin; the next request gets the new body.
+func TestStaleWhileRevalidate(t *testing.T) {
+	noLeaks(t)
+	m := miniredis.RunT(t)
+	m.ClockTTL(true)
+	o := newOrigin(20 * time.Millisecond)
+	cfg := testConfig(t, "-node-ttl", "100ms", "-node-hard-ttl", "1m", "-shared-ttl", "150ms", "-shared-hard-ttl", "1m")
+	in := startInstance(t, cfg, m.Addr(), o)
+	c := httpClient(t, 1)
+	first := "origin response for /swr (serial 1)\n"
+	if r := get(t, c, in.url+"/swr"); r.served != "fetched" || r.body != first {
+		t.Fatalf("first request: %+v, want fetched, %q", r, first)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if r := get(t, c, in.url+"/swr"); r.status != http.StatusOK || r.served != "revalidating" || r.body != first {
+		t.Fatalf("past the soft TTLs: %+v, want 200, revalidating, %q", r, first)
+	}
+	second := "origin response for /swr (serial 2)\n"
+	waitFor(t, "the refreshed body", func() (bool, string) {
+		r := get(t, c, in.url+"/swr")
+		return r.served == "hit" && r.body == second, fmt.Sprintf("%+v", r)
+	})
+	if got := o.Calls(); got != 2 {
+		t.Errorf("origin calls = %d, want 2 (the fill and one refresh)", got)
 	}
 }

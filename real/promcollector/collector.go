@@ -14,6 +14,9 @@
 //	upstream_errors_total                       upstream calls that failed or passed their deadline
 //	hedges_total                                upstream calls made without the lock after a wait timed out
 //	stale_serves_total                          requests served an expired value
+//	refreshes_started_total                     background refreshes started (stale-while-revalidate, XFetch)
+//	refreshes_total{outcome}                    background refreshes ended, by outcome
+//	lock_wait_timeout_seconds{level,scope}      gauge: each level's wait timeout now (it moves when adaptive)
 //	store_operations_total{scope,op}            store operations finished
 //	store_round_trips_total{scope,op}           requests sent to a store
 //	store_commands_total{scope,op}              commands a store ran (as INFO commandstats counts)
@@ -45,6 +48,7 @@ type Collector struct {
 	storeOps, storeTrips, storeCommands, storeErrors              *prometheus.Desc
 	leasesLost, writesRefused, lateReplies, notifications, resubs *prometheus.Desc
 	flights, waiting                                              *prometheus.Desc
+	refreshesStarted, refreshes, waitTimeout                      *prometheus.Desc
 }
 
 // New returns a collector of src's Stats, with constLabels (for instance the
@@ -54,27 +58,30 @@ func New(src Source, constLabels prometheus.Labels) *Collector {
 		return prometheus.NewDesc("stampsim_"+name, help, labels, constLabels)
 	}
 	return &Collector{
-		src:            src,
-		requests:       d("requests_total", "Requests answered, by how they were served.", "served"),
-		acquisitions:   d("lock_acquisitions_total", "Locks taken at each level (node level: flights started).", "level", "scope"),
-		waits:          d("lock_waits_total", "Waits for a lock another flight held, at each level.", "level", "scope"),
-		timeouts:       d("lock_timeouts_total", "Waits that timed out, at each level.", "level", "scope"),
-		waitDuration:   d("lock_wait_duration_seconds", "Time from arrival to reply of requests that waited for a lock."),
-		upstreamCalls:  d("upstream_calls_total", "Upstream calls started, by cause.", "cause"),
-		upstreamErrors: d("upstream_errors_total", "Upstream calls that failed or passed their deadline."),
-		hedges:         d("hedges_total", "Upstream calls made without the lock after a wait timed out."),
-		staleServes:    d("stale_serves_total", "Requests served the node cache's expired value."),
-		storeOps:       d("store_operations_total", "Store operations finished, by store scope and kind.", "scope", "op"),
-		storeTrips:     d("store_round_trips_total", "Requests sent to a store, by store scope and operation kind.", "scope", "op"),
-		storeCommands:  d("store_commands_total", "Commands a store ran, as INFO commandstats counts them, by store scope and operation kind.", "scope", "op"),
-		storeErrors:    d("store_operation_errors_total", "Store operations that failed, by store scope and kind.", "scope", "op"),
-		leasesLost:     d("leases_lost_total", "Leases a holder found gone while it fetched."),
-		writesRefused:  d("writes_refused_total", "Cache writes a store refused because a newer fence had written."),
-		lateReplies:    d("late_replies_total", "Replies, timers and upstream results that came after their flight had moved on."),
-		notifications:  d("notifications_total", "Release notifications received."),
-		resubs:         d("resubscriptions_total", "Subscriptions the client renewed by itself after a reconnection."),
-		flights:        d("flights", "Flights in progress."),
-		waiting:        d("waiting_requests", "Callers waiting for a reply."),
+		src:              src,
+		requests:         d("requests_total", "Requests answered, by how they were served.", "served"),
+		acquisitions:     d("lock_acquisitions_total", "Locks taken at each level (node level: flights started).", "level", "scope"),
+		waits:            d("lock_waits_total", "Waits for a lock another flight held, at each level.", "level", "scope"),
+		timeouts:         d("lock_timeouts_total", "Waits that timed out, at each level.", "level", "scope"),
+		waitDuration:     d("lock_wait_duration_seconds", "Time from arrival to reply of requests that waited for a lock."),
+		upstreamCalls:    d("upstream_calls_total", "Upstream calls started, by cause.", "cause"),
+		upstreamErrors:   d("upstream_errors_total", "Upstream calls that failed or passed their deadline."),
+		hedges:           d("hedges_total", "Upstream calls made without the lock after a wait timed out."),
+		staleServes:      d("stale_serves_total", "Requests served the node cache's expired value."),
+		storeOps:         d("store_operations_total", "Store operations finished, by store scope and kind.", "scope", "op"),
+		storeTrips:       d("store_round_trips_total", "Requests sent to a store, by store scope and operation kind.", "scope", "op"),
+		storeCommands:    d("store_commands_total", "Commands a store ran, as INFO commandstats counts them, by store scope and operation kind.", "scope", "op"),
+		storeErrors:      d("store_operation_errors_total", "Store operations that failed, by store scope and kind.", "scope", "op"),
+		leasesLost:       d("leases_lost_total", "Leases a holder found gone while it fetched."),
+		writesRefused:    d("writes_refused_total", "Cache writes a store refused because a newer fence had written."),
+		lateReplies:      d("late_replies_total", "Replies, timers and upstream results that came after their flight had moved on."),
+		notifications:    d("notifications_total", "Release notifications received."),
+		resubs:           d("resubscriptions_total", "Subscriptions the client renewed by itself after a reconnection."),
+		refreshesStarted: d("refreshes_started_total", "Background refreshes started (stale-while-revalidate, XFetch)."),
+		refreshes:        d("refreshes_total", "Background refreshes ended, by outcome.", "outcome"),
+		waitTimeout:      d("lock_wait_timeout_seconds", "Each level's wait timeout now: configured, or following the upstream when adaptive.", "level", "scope"),
+		flights:          d("flights", "Flights in progress."),
+		waiting:          d("waiting_requests", "Callers waiting for a reply."),
 	}
 }
 
@@ -85,7 +92,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.upstreamCalls, c.upstreamErrors, c.hedges, c.staleServes,
 		c.storeOps, c.storeTrips, c.storeCommands, c.storeErrors,
 		c.leasesLost, c.writesRefused, c.lateReplies, c.notifications, c.resubs,
-		c.flights, c.waiting,
+		c.flights, c.waiting, c.refreshesStarted, c.refreshes, c.waitTimeout,
 	} {
 		ch <- d
 	}
@@ -108,6 +115,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.acquisitions, l.Acquisitions, l.Name, l.Scope.String())
 		counter(c.waits, l.Waits, l.Name, l.Scope.String())
 		counter(c.timeouts, l.Timeouts, l.Name, l.Scope.String())
+		ch <- prometheus.MustNewConstMetric(c.waitTimeout, prometheus.GaugeValue, l.WaitTimeout.Seconds(), l.Name, l.Scope.String())
 		if l.Scope.Shared() {
 			scopes = append(scopes, l.Scope)
 		}
@@ -125,6 +133,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.upstreamErrors, s.UpstreamErrors)
 	counter(c.hedges, s.Hedges)
 	counter(c.staleServes, s.StaleServes)
+	counter(c.refreshesStarted, s.Refreshes)
+	for i, n := range s.RefreshOutcomes {
+		counter(c.refreshes, n, locks.Outcome(i).String())
+	}
 	for _, sc := range scopes {
 		for k := range locks.NumOpKinds {
 			o := s.Store[sc][k]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,7 +28,7 @@ func sample() fixed {
 		Topology: "two-level",
 		Levels: []real.LevelStats{
 			{Name: "node", Scope: locks.ScopeNode, Acquisitions: 3, Waits: 40},
-			{Name: "region", Scope: locks.ScopeRegion, Acquisitions: 1, Waits: 2, Timeouts: 1},
+			{Name: "region", Scope: locks.ScopeRegion, Acquisitions: 1, Waits: 2, Timeouts: 1, WaitTimeout: 1500 * time.Millisecond},
 		},
 		Requests:       43,
 		UpstreamErrors: 1,
@@ -38,6 +39,9 @@ func sample() fixed {
 		Waiting:        5,
 	}
 	s.Served[locks.ServedFetched] = 1
+	s.Refreshes = 4
+	s.RefreshOutcomes[locks.OutcomeRefreshed] = 2
+	s.RefreshOutcomes[locks.OutcomeFailed] = 1
 	s.Served[locks.ServedCollapsed] = 42
 	s.UpstreamCalls[locks.CauseHolder] = 1
 	s.UpstreamCalls[locks.CauseWaiterTimeout] = 1
@@ -83,12 +87,25 @@ stampsim_lock_wait_duration_seconds_bucket{node="n1",le="10"} 2
 stampsim_lock_wait_duration_seconds_bucket{node="n1",le="+Inf"} 3
 stampsim_lock_wait_duration_seconds_sum{node="n1"} 0.6
 stampsim_lock_wait_duration_seconds_count{node="n1"} 3
+# HELP stampsim_refreshes_started_total Background refreshes started (stale-while-revalidate, XFetch).
+# TYPE stampsim_refreshes_started_total counter
+stampsim_refreshes_started_total{node="n1"} 4
+# HELP stampsim_refreshes_total Background refreshes ended, by outcome.
+# TYPE stampsim_refreshes_total counter
+stampsim_refreshes_total{node="n1",outcome="failed"} 1
+stampsim_refreshes_total{node="n1",outcome="refreshed"} 2
+stampsim_refreshes_total{node="n1",outcome="superseded"} 0
+# HELP stampsim_lock_wait_timeout_seconds Each level's wait timeout now: configured, or following the upstream when adaptive.
+# TYPE stampsim_lock_wait_timeout_seconds gauge
+stampsim_lock_wait_timeout_seconds{level="node",node="n1",scope="node"} 0
+stampsim_lock_wait_timeout_seconds{level="region",node="n1",scope="region"} 1.5
 # HELP stampsim_waiting_requests Callers waiting for a reply.
 # TYPE stampsim_waiting_requests gauge
 stampsim_waiting_requests{node="n1"} 5
 `
 	names := []string{"stampsim_lock_acquisitions_total", "stampsim_lock_timeouts_total", "stampsim_upstream_calls_total",
-		"stampsim_lock_wait_duration_seconds", "stampsim_waiting_requests"}
+		"stampsim_lock_wait_duration_seconds", "stampsim_waiting_requests",
+		"stampsim_refreshes_started_total", "stampsim_refreshes_total", "stampsim_lock_wait_timeout_seconds"}
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want), names...); err != nil {
 		t.Error(err)
 	}
@@ -142,6 +159,7 @@ stampsim_requests_total{node="n1",served="error"} 0
 stampsim_requests_total{node="n1",served="fetched"} 1
 stampsim_requests_total{node="n1",served="hedged"} 0
 stampsim_requests_total{node="n1",served="hit"} 2
+stampsim_requests_total{node="n1",served="revalidating"} 0
 stampsim_requests_total{node="n1",served="stale"} 0
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "stampsim_requests_total"); err != nil {
