@@ -47,11 +47,24 @@ type figure struct {
 }
 
 // legendEntry is one entry of a figure's legend: a line or a filled box
-// and its label.
+// and its label, or with neither a heading in bold, which starts a
+// panel's legend with what the panel shows.
 type legendEntry struct {
 	label string
 	line  *draw.LineStyle
 	fill  color.Color
+}
+
+// heading reports whether e is a heading.
+func (e legendEntry) heading() bool { return e.line == nil && e.fill == nil }
+
+// width is how wide e is in a legend of style sty, with the gap after it.
+func (e legendEntry) width(sty text.Style) vg.Length {
+	if e.heading() {
+		sty.Font.Weight = xfont.WeightBold
+		return sty.Width(e.label) + vg.Points(16)
+	}
+	return legendSwatch + vg.Points(5) + sty.Width(e.label) + vg.Points(16)
 }
 
 // Margins and gaps of the figure's layout.
@@ -190,7 +203,7 @@ func placeLegend(width vg.Length, entries []legendEntry) (xs []vg.Length, rows [
 	rowH := sty.Height("Mg") + vg.Points(5)
 	x, row := vg.Length(0), 0
 	for _, e := range entries {
-		w := legendSwatch + vg.Points(5) + sty.Width(e.label) + vg.Points(16)
+		w := e.width(sty)
 		if x+w > width && x > 0 {
 			x = 0
 			row++
@@ -223,6 +236,11 @@ func drawLegend(c draw.Canvas, area vg.Rectangle, entries []legendEntry) vg.Leng
 	for i, e := range entries {
 		x, y := area.Min.X+xs[i], area.Max.Y-rowH/2-vg.Length(rows[i])*rowH
 		switch {
+		case e.heading():
+			bold := sty
+			bold.Font.Weight = xfont.WeightBold
+			c.FillText(bold, vg.Point{X: x, Y: y}, e.label)
+			continue
 		case e.line != nil:
 			c.StrokeLine2(*e.line, x, y, x+legendSwatch, y)
 		case e.fill != nil:
@@ -255,13 +273,25 @@ func (f *figure) render() (pngData, svgData []byte, err error) {
 	if err := enc.Encode(&pb, img.Image()); err != nil {
 		return nil, nil, fmt.Errorf("encoding figure %s as PNG: %w", f.name, err)
 	}
+	svgData, err = f.renderSVG()
+	return pb.Bytes(), svgData, err
+}
+
+// renderSVG draws f as SVG alone, which is quick: tests check most
+// figures so, since rasterising under the race detector is slow.
+func (f *figure) renderSVG() (data []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("drawing figure %s: %v", f.name, r)
+		}
+	}()
 	svg := vgsvg.New(figureWidth, f.height)
 	f.draw(draw.New(svg))
 	var sb bytes.Buffer
 	if _, err := svg.WriteTo(&sb); err != nil {
-		return nil, nil, fmt.Errorf("encoding figure %s as SVG: %w", f.name, err)
+		return nil, fmt.Errorf("encoding figure %s as SVG: %w", f.name, err)
 	}
-	return pb.Bytes(), sb.Bytes(), nil
+	return sb.Bytes(), nil
 }
 
 // write renders f into dir as NAME.png and NAME.svg.
