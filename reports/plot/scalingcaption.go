@@ -316,4 +316,3 @@ func cmpFloat(a, b float64) int {
 	}
 	return 0
 }
-
