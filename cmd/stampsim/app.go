@@ -44,10 +44,13 @@ type app struct {
 	afterRun func(done int)
 	// terminal reports whether stderr is a terminal (for the progress bar).
 	terminal func(w io.Writer) bool
+	// drawSweep draws a sweep's scaling figures (plotSweep; nil draws
+	// none).
+	drawSweep sweepDrawFunc
 }
 
 func newApp(stdout, stderr io.Writer) *app {
-	return &app{stdout: stdout, stderr: stderr, simulate: world.Run, terminal: isTerminal}
+	return &app{stdout: stdout, stderr: stderr, simulate: world.Run, terminal: isTerminal, drawSweep: plotSweep}
 }
 
 func (a *app) rootCommand() *cobra.Command {
