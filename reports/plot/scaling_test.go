@@ -192,7 +192,7 @@ func TestSweepCaptions(t *testing.T) {
 		{small, "scaling-upstream-calls", "node-only as requests^0.00 (flat at 60, the nodes); one-level and two-level as requests^0.00 (flat at 3, the regions)"},
 		{small, "scaling-store-ops", "; none and node-only: zero at every point."},
 		{small, "scaling-store-ops", "while none has 0."},
-		{grid, "scaling-duplicate-upstream-calls", "At upstream latency 50 ms and 400 ms, duplicate upstream calls go as wait timeout^k with k: one-level no fit and 0.00 (1 of 3 points zero, left out)"},
+		{grid, "scaling-duplicate-upstream-calls", "At upstream latency 50 ms and 400 ms, duplicate upstream calls go as wait timeout^k with k: one-level no fit and 0.00 (on 2 of 3 points)"},
 		{grid, "scaling-duplicate-upstream-calls", "One-level's largest change between neighbouring values of the wait timeout comes between 20 ms and 200 ms (663 to 0) at upstream latency 50 ms; between 200 ms and 2 s (1,997 to 0) at upstream latency 400 ms."},
 		{grid, "scaling-latency-p99-ms", "p99 latency goes as"},
 	} {

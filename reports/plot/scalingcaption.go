@@ -43,11 +43,16 @@ func (in *sweepInput) clause(c *curve, mw metricWords, aw axisWords) (law, note 
 		notes = append(notes, "flat at "+mw.value(c.med[0]))
 	case noun != "":
 		notes = append(notes, "the number of "+noun+" at every point")
+	case nearlyFlat(c):
+		// r² says nothing of a law this flat: the noise is all the
+		// variance there is.
+		lo, hi := slices.Min(c.med), slices.Max(c.med)
+		notes = append(notes, "nearly flat, "+mw.value(lo)+" to "+mw.value(hi))
 	case f.R2 != nil && *f.R2 < 0.8:
 		notes = append(notes, fmt.Sprintf("a poor fit, r² %.2f", *f.R2))
 	}
 	if f.Zeros > 0 {
-		notes = append(notes, fmt.Sprintf("%d of %d points zero, left out", f.Zeros, f.Zeros+f.Points))
+		notes = append(notes, fmt.Sprintf("fitted on the %d of %d points above zero", f.Points, f.Zeros+f.Points))
 	}
 	return law, strings.Join(notes, "; ")
 }
@@ -130,7 +135,7 @@ func (in *sweepInput) panelsLawSentence(mw metricWords, aw axisWords, shown []pa
 				f := cs[k].fit
 				e := exponentText(*f.Exponent)
 				if f.Zeros > 0 {
-					e += fmt.Sprintf(" (%d of %d points zero, left out)", f.Zeros, f.Zeros+f.Points)
+					e += fmt.Sprintf(" (on %d of %d points)", f.Points, f.Zeros+f.Points)
 				}
 				exps = append(exps, e)
 			}
@@ -200,27 +205,44 @@ func (in *sweepInput) shapeSentence(mw metricWords, aw axisWords, shown []panel,
 		}
 		return in.contrastSentence(mw, aw, all[len(all)-1], in.panelLabel(shown[len(shown)-1]))
 	}
-	var best step
+	// The curves that are not one power law and jump tenfold or more
+	// between two neighbouring points, the largest jumps first.
+	var jumps []step
 	for _, c := range all[0] {
 		s := steepest(c)
 		clean := c.fit != nil && c.fit.R2 != nil && *c.fit.R2 >= 0.95
-		if s.i >= 0 && s.factor >= 10 && !clean && (best.c == nil || s.factor > best.factor) {
-			best = s
+		if s.i >= 0 && s.factor >= 10 && !clean {
+			jumps = append(jumps, s)
 		}
 	}
-	if best.c == nil {
+	if len(jumps) == 0 {
 		return in.contrastSentence(mw, aw, all[0], "")
 	}
-	c, i := best.c, best.i
-	s := fmt.Sprintf("The sharpest change is %s's, from %s at %s %s to %s at %s", c.topology, mw.value(c.med[i]), aw.short, aw.value(c.xs[i]), mw.value(c.med[i+1]), aw.value(c.xs[i+1]))
-	switch last := len(c.xs) - 1; {
-	case i+1 == last:
-	case c.med[last] == c.med[i+1]:
-		s += fmt.Sprintf(", where it stays up to %s", aw.value(c.xs[last]))
-	default:
-		s += fmt.Sprintf(", then %s at %s", mw.value(c.med[last]), aw.value(c.xs[last]))
+	slices.SortStableFunc(jumps, func(a, b step) int { return cmpFloat(b.factor, a.factor) })
+	var parts []string
+	for _, j := range jumps[:min(2, len(jumps))] {
+		c, i := j.c, j.i
+		s := fmt.Sprintf("%s's, from %s at %s %s to %s at %s", c.topology, mw.value(c.med[i]), aw.short, aw.value(c.xs[i]), mw.value(c.med[i+1]), aw.value(c.xs[i+1]))
+		switch last := len(c.xs) - 1; {
+		case i+1 == last:
+		case c.med[last] == c.med[i+1]:
+			s += fmt.Sprintf(", where it stays up to %s", aw.value(c.xs[last]))
+		default:
+			s += fmt.Sprintf(", then %s at %s", mw.value(c.med[last]), aw.value(c.xs[last]))
+		}
+		parts = append(parts, s)
 	}
-	return s + "."
+	if len(parts) == 1 {
+		return "The sharpest change is " + parts[0] + "."
+	}
+	return "The sharpest changes are " + strings.Join(parts, "; and ") + "."
+}
+
+// nearlyFlat reports whether c's median stays within half again of its
+// least (and is not zero anywhere).
+func nearlyFlat(c *curve) bool {
+	lo, hi := slices.Min(c.med), slices.Max(c.med)
+	return lo > 0 && hi/lo <= 1.5
 }
 
 // edgeSentence says, for the topology whose largest change between two
@@ -294,6 +316,8 @@ func (in *sweepInput) contrastSentence(mw metricWords, aw axisWords, cs []*curve
 		return fmt.Sprintf("%s, every topology has %s.", prefix, mw.value(hi.v))
 	case lo.v <= 0:
 		return fmt.Sprintf("%s, %s has the most, %s, while %s has 0.", prefix, hi.topo, mw.value(hi.v), lo.topo)
+	case hi.v/lo.v < 1.01:
+		return fmt.Sprintf("%s, the topologies are within 1%% of one another, from %s (%s) to %s (%s).", prefix, mw.value(lo.v), lo.topo, mw.value(hi.v), hi.topo)
 	case hi.v/lo.v < 1.5:
 		return fmt.Sprintf("%s, the topologies are within %.0f%% of one another, from %s (%s) to %s (%s).", prefix, (hi.v/lo.v-1)*100, mw.value(lo.v), lo.topo, mw.value(hi.v), hi.topo)
 	}

@@ -2,6 +2,7 @@ package plot
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -106,8 +107,13 @@ func panelLabels(shown []panel) string {
 }
 
 // coinciding lists the topologies whose curves are the same in every
-// panel, so that one line hides the others: "one-level and two-level".
+// panel, within 2%, so that one line hides the others: "one-level and
+// two-level".
 func coinciding(all [][]*curve) []string {
+	// Within 2% is on one another: the lines are wider than that.
+	near := func(a, b []float64) bool {
+		return slices.EqualFunc(a, b, func(x, y float64) bool { return math.Abs(x-y) <= 0.02*math.Max(math.Abs(x), math.Abs(y)) })
+	}
 	same := func(a, b string) bool {
 		for _, cs := range all {
 			i := slices.IndexFunc(cs, func(c *curve) bool { return c.topology == a })
@@ -115,7 +121,7 @@ func coinciding(all [][]*curve) []string {
 			if (i < 0) != (j < 0) {
 				return false
 			}
-			if i >= 0 && (!slices.Equal(cs[i].xs, cs[j].xs) || !slices.Equal(cs[i].med, cs[j].med)) {
+			if i >= 0 && (!slices.Equal(cs[i].xs, cs[j].xs) || !near(cs[i].med, cs[j].med)) {
 				return false
 			}
 		}

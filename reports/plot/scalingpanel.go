@@ -87,15 +87,32 @@ func (in *sweepInput) scalingFigure(m reports.Metric) (*figure, error) {
 			f.panelLegends = append(f.panelLegends, legends)
 		}
 	}
-	switch {
-	case single:
-		f.height = 6 * vg.Inch
-	case cols == 1:
-		f.height = vg.Length(1.7+3.4*float64(len(f.rows))) * vg.Inch
-	default:
-		f.height = vg.Length(1.7+3.8*float64(len(f.rows))) * vg.Inch
-	}
+	f.height = f.scalingHeight(cols)
 	return f, nil
+}
+
+// scalingHeight is the height of a scaling figure of cols columns: room
+// for the title, the legend and the note, and for each row of panels 4.4
+// inches when there is one row, 2.9 inches when there are more, plus its
+// legends, so that a panel keeps its size however long its legend.
+func (f *figure) scalingHeight(cols int) vg.Length {
+	width := figureWidth - 2*margin
+	panelW := (width - vg.Length(cols-1)*panelGap) / vg.Length(cols)
+	h := 1.5*vg.Inch + legendHeight(width, f.legend) + vg.Length(len(wrap(textStyle(noteSize, softInk), f.note, width)))*vg.Points(12)
+	each := 4.4 * vg.Inch
+	if len(f.rows) > 1 {
+		each = 2.9 * vg.Inch
+	}
+	for i := range f.rows {
+		top := vg.Length(0)
+		if f.panelLegends != nil {
+			for _, es := range f.panelLegends[i] {
+				top = max(top, legendHeight(panelW, es))
+			}
+		}
+		h += each + top
+	}
+	return h
 }
 
 // anyBand reports whether any panel has a band to draw.
@@ -124,6 +141,9 @@ func (in *sweepInput) lawLegend(cs []*curve, aw axisWords) []legendEntry {
 // legend.
 func (in *sweepInput) scalingPanel(mw metricWords, aw axisWords, cs []*curve, ys scale, hi float64) (*gplot.Plot, error) {
 	xLabel := aw.long + " (" + in.ax.Path
+	if aw.detail != "" {
+		xLabel += ", " + aw.detail
+	}
 	if in.ax.Scale == sweeps.Log {
 		xLabel += ", log"
 	}

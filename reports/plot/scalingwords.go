@@ -82,8 +82,17 @@ type axisWords struct {
 	// long names it on the axis and in the title ("requests in the
 	// burst"); short in a law ("requests^0.97").
 	long, short string
+	// detail, when not empty, is said on the axis after the field's
+	// path: "one zone per region".
+	detail string
 	// tick labels its ticks, value writes one of its values.
 	tick, value func(float64) string
+}
+
+// swept reports whether the sweep has an axis at path.
+func (in *sweepInput) swept(path string) bool {
+	_, ok := in.doc.Spec.AxisOf(path)
+	return ok
 }
 
 // knownAxes are the long and short names of the fields the built-in
@@ -113,10 +122,12 @@ func axisNames(path string) (long, short string) {
 func (in *sweepInput) axisWords() axisWords {
 	long, short := axisNames(in.ax.Path)
 	base := in.doc.Spec.Base
-	if in.ax.Path == "topology.nodes_per_zone" && base != nil && base.Topology.ZonesPerRegion == 1 {
-		long += " (one zone a region: the nodes of a region)"
-	}
 	w := axisWords{long: long, short: short, tick: shortNum, value: number}
+	if in.ax.Path == "topology.nodes_per_zone" && base != nil && base.Topology.ZonesPerRegion == 1 && !in.swept("topology.zones_per_region") {
+		// With one zone a region, the nodes of a zone are those of its
+		// region, which is what the region lock's claims are about.
+		w.long, w.short, w.detail = "nodes per region", "nodes per region", "one zone per region"
+	}
 	if in.ax.Kind == scenarios.FieldDuration {
 		w.tick, w.value = msLabel, msLabel
 	}
@@ -179,7 +190,7 @@ func (in *sweepInput) lawLabel(c *curve, aw axisWords) string {
 	}
 	law := " ~ " + aw.short + "^" + exponentText(*f.Exponent)
 	if f.Zeros > 0 {
-		law += fmt.Sprintf(" (%d of %d points zero, left out)", f.Zeros, f.Zeros+f.Points)
+		law += fmt.Sprintf(" (on %d of %d points)", f.Points, f.Zeros+f.Points)
 	}
 	return law
 }
