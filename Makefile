@@ -8,7 +8,7 @@ MODULE := github.com/stampsim/stampsim
 BENCH_COUNT ?= 6
 FUZZTIME ?= 60s
 
-.PHONY: all test lint bench demo build fuzz clean validation-doc
+.PHONY: all test lint bench demo build fuzz clean validation-doc scaling-doc
 
 all: lint test
 
@@ -64,6 +64,11 @@ fuzz:
 ## validation-doc: docs/VALIDATION.md, with figures from validate runs against miniredis and redis-server.
 validation-doc:
 	scripts/validation-doc.sh
+
+## scaling-doc: docs/SCALING.md and docs/img/scaling/: every built-in sweep at its default size (some ten minutes
+## on two cores), its figures, fitted exponents, and the two-level lock's claims checked against them.
+scaling-doc:
+	scripts/scaling-doc.sh
 
 clean:
 	rm -rf bin bench.txt
