@@ -283,3 +283,27 @@ func TestSweepErrors(t *testing.T) {
 		t.Errorf("an unknown metric: error %v", err)
 	}
 }
+
+// The same document draws the same figures, byte for byte: a sweep
+// merged from shards must write what the whole sweep does.
+func TestSweepDeterministic(t *testing.T) {
+	svgs := func() [][]byte {
+		figs, err := sweepFigures(loadSweepFixture(t, "grid.sweep.json.gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out [][]byte
+		for _, f := range figs {
+			data, err := f.renderSVG()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, data)
+		}
+		return out
+	}
+	a, b := svgs(), svgs()
+	if !slices.EqualFunc(a, b, func(x, y []byte) bool { return string(x) == string(y) }) {
+		t.Error("two drawings of one sweep document differ")
+	}
+}
