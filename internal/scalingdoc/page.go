@@ -40,10 +40,10 @@ straight line whose slope is its exponent, which the legend gives for each
 topology ("two-level ~ requests^0.00"); each point is the median of the
 repeats, and the shaded band (when the repeats differ) runs from the least
 to the most of them. Zero cannot sit on a log axis: it is drawn on the
-bottom line, labelled 0, and left out of the fits. A topology that the
-sweep does not run at some values (the requests sweep stops the topologies
-without a node level at a million) simply ends there. Lines that lie on one
-another are named in the note under the figure.`
+bottom line, labelled 0, and left out of the fits. A topology that a
+sweep leaves out of some points (those without a node level, in the largest
+bursts) simply ends there, and the note under the figure says where. Lines
+that lie on one another are named in the note too.`
 
 // writePage writes SCALING.md: the intro, the claims and what the sweeps
 // say of each, then every sweep's figures.
