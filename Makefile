@@ -8,7 +8,7 @@ MODULE := github.com/stampsim/stampsim
 BENCH_COUNT ?= 6
 FUZZTIME ?= 60s
 
-.PHONY: all test lint bench bench-peers demo build fuzz clean validation-doc readme-figures
+.PHONY: all test lint bench bench-peers demo build fuzz clean validation-doc readme-figures scaling-doc
 
 all: lint test
 
@@ -86,6 +86,11 @@ readme-figures:
 	go run ./cmd/stampsim run flash-crowd -q --out "$$tmp" >/dev/null; \
 	mkdir -p docs/img; \
 	for f in $(README_FIGURES); do cp "$$tmp/$$f.png" "docs/img/flash-crowd-$$f.png"; echo "docs/img/flash-crowd-$$f.png"; done
+
+## scaling-doc: docs/SCALING.md and docs/img/scaling/: every built-in sweep at its default size (some ten minutes
+## on two cores), its figures, fitted exponents, and the two-level lock's claims checked against them.
+scaling-doc:
+	scripts/scaling-doc.sh
 
 clean:
 	rm -rf bin bench.txt

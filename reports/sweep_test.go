@@ -198,3 +198,42 @@ func TestRowMetrics(t *testing.T) {
 		t.Errorf("a run without levels has a shared peak: %v", RowMetrics(runs[0]))
 	}
 }
+
+// The metrics a figures block names must be metrics of the rows: a
+// mistake names the file, the line and the entry, with the closest name.
+func TestCheckFigures(t *testing.T) {
+	tests := []struct {
+		name, figures, want string
+	}{
+		{"known metrics", "  metrics: [upstream_calls, peak_contenders_region]\n", ""},
+		{"none named: the defaults", "  against: topology.regions\n", ""},
+		{"a typo", "  against: topology.regions\n  metrics:\n    - upstream_calls\n    - store_opps\n",
+			`x.yaml:8: figures.metrics[1]: no metric "store_opps" (did you mean store_ops?)`},
+		{"nothing like a metric", "  metrics: [happiness]\n", `x.yaml:5: figures.metrics[0]: no metric "happiness": want a column of rows.csv`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := "base: {builtin: flash-crowd}\naxes:\n  - {path: topology.regions, values: [1, 2], scale: log}\nfigures:\n" + tt.figures
+			sw, err := sweeps.Parse("x.yaml", []byte(data), sweeps.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = CheckFigures(sw)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("error %v, want none", err)
+			case tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)):
+				t.Errorf("error %v, want %s", err, tt.want)
+			}
+		})
+	}
+	for _, name := range sweeps.BuiltinNames() {
+		sw, err := sweeps.Builtin(name, sweeps.SizeDefault)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckFigures(sw); err != nil {
+			t.Errorf("built-in %s: %v", name, err)
+		}
+	}
+}

@@ -28,6 +28,7 @@ type file struct {
 	Repeats     int           `yaml:"repeats"`
 	Topologies  []string      `yaml:"topologies"`
 	Exclude     []excludeFile `yaml:"exclude"`
+	Figures     *figuresFile  `yaml:"figures"`
 	Small       *sizeFile     `yaml:"small"`
 }
 
@@ -206,6 +207,7 @@ func (p *parser) sweep(f *file) *Sweep {
 		}
 	}
 	s.Axes = axes
+	s.Figures = p.figures(f.Figures, axes)
 	if base == nil || len(p.errs) > 0 {
 		return s
 	}

@@ -35,6 +35,8 @@ type Sweep struct {
 	Topologies []string `json:"topologies"`
 	// Exclude leaves some topologies out of some points.
 	Exclude []Exclude `json:"exclude,omitempty"`
+	// Figures says what the scaling figures show; nil for the defaults.
+	Figures *Figures `json:"figures,omitempty"`
 
 	file   string               // the sweep file's name, for errors
 	pos    *scenarios.Positions // where each field of the sweep file is, for errors

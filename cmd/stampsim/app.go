@@ -46,10 +46,13 @@ type app struct {
 	afterRun func(done int)
 	// terminal reports whether stderr is a terminal (for the progress bar).
 	terminal func(w io.Writer) bool
+	// drawSweep draws a sweep's scaling figures (plotSweep; nil draws
+	// none).
+	drawSweep sweepDrawFunc
 }
 
 func newApp(stdout, stderr io.Writer) *app {
-	return &app{stdout: stdout, stderr: stderr, simulate: world.Run, draw: plotFigures, terminal: isTerminal}
+	return &app{stdout: stdout, stderr: stderr, simulate: world.Run, draw: plotFigures, drawSweep: plotSweep, terminal: isTerminal}
 }
 
 func (a *app) rootCommand() *cobra.Command {

@@ -28,6 +28,7 @@ type sweepFlags struct {
 	topologies []string
 	seed       uint64
 	quiet      bool
+	noPlots    bool
 	limits     limitFlags
 }
 
@@ -46,6 +47,12 @@ up to -j at once, and write into DIR
               topology: the exponent, the coefficient and r2
   sweep.json  the sweep as it ran, the rows and the fits (schema
               stampsim/sweep/v1)
+  index.html  the sweep's page: what ran, the fits of the metrics drawn
+              and each scaling figure (scaling-METRIC.png and .svg: the
+              metric against the swept axis on log-log axes, a line per
+              topology, the fitted exponent in the legend) with a caption
+              computed from the numbers; --no-plots draws no figures, and
+              'stampsim sweep report DIR' draws them again
 
 The files are the same bytes whatever -j: rows are sorted, and nothing in
 them depends on the wall clock. Every point must pass the scenario checks
@@ -79,10 +86,11 @@ what the whole sweep would have, byte for byte.`,
 	fl.StringSliceVarP(&f.topologies, "topology", "t", nil, "run only this topology (repeatable, or comma-separated)")
 	fl.Uint64Var(&f.seed, "seed", 0, "override the sweep's seed")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
+	fl.BoolVar(&f.noPlots, "no-plots", false, "draw no figures (index.html says they were skipped; 'stampsim sweep report DIR' draws them)")
 	addLimitFlags(cmd, &f.limits)
 	_ = cmd.RegisterFlagCompletionFunc("size", cobra.FixedCompletions([]string{sweeps.SizeDefault, sweeps.SizeSmall}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagDirname("out")
-	cmd.AddCommand(a.mergeCommand())
+	cmd.AddCommand(a.mergeCommand(), a.sweepReportCommand())
 	return cmd
 }
 
@@ -160,6 +168,14 @@ func (a *app) runSweep(ctx context.Context, arg string, f sweepFlags, seedSet bo
 		})
 	bar.finish()
 	doc, err := out.Write()
+	report := ""
+	if err == nil {
+		figs := whichSweepFigures(f.noPlots)
+		if runErr != nil {
+			figs = interruptedSweep
+		}
+		report, err = a.writeSweepReport(f.out, doc, figs, resumeCommand(arg, f, seedSet))
+	}
 	switch {
 	case runErr != nil && ctx.Err() != nil:
 		return a.sweepInterrupted(ctx, f.out, out.Len(), len(plan.Tasks), err)
@@ -168,7 +184,27 @@ func (a *app) runSweep(ctx context.Context, arg string, f sweepFlags, seedSet bo
 	case err != nil:
 		return err
 	}
-	return writeSweepSummary(a.stdout, doc, f.out)
+	return writeSweepSummary(a.stdout, doc, f.out, report)
+}
+
+// resumeCommand is the command line that finishes the sweep that arg and
+// f describe, for the page of an interrupted one: the flags that decide
+// which rows it makes, and --resume.
+func resumeCommand(arg string, f sweepFlags, seedSet bool) string {
+	cmd := "stampsim sweep " + arg
+	if f.size != sweeps.SizeDefault {
+		cmd += " --size " + f.size
+	}
+	if len(f.topologies) > 0 {
+		cmd += " -t " + strings.Join(f.topologies, ",")
+	}
+	if seedSet {
+		cmd += fmt.Sprintf(" --seed %d", f.seed)
+	}
+	if f.shard != "" {
+		cmd += " --shard " + f.shard
+	}
+	return cmd + " --out " + f.out + " --resume"
 }
 
 // sweepProgress describes the sweep's progress bar.
@@ -273,14 +309,15 @@ func shardFlags(shard string, shards int, getenv func(string) string) (*reports.
 
 func (a *app) mergeCommand() *cobra.Command {
 	var out string
+	var noPlots bool
 	cmd := &cobra.Command{
 		Use:   "merge DIR... --out DIR",
 		Short: "Merge the directories of a sweep's shards into what the whole sweep writes",
 		Long: `Merge the output directories of the shards of one sweep (each the --out of
 'stampsim sweep --shard i/n' or --shards n): check that they are of the same
 sweep and the same build of stampsim and hold every row exactly once, and
-write into --out the rows.csv, fits.csv and sweep.json that the whole sweep
-run on one machine writes, byte for byte.`,
+write into --out the rows.csv, fits.csv, sweep.json, index.html and figures
+that the whole sweep run on one machine writes, byte for byte.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("want the directories of the shards to merge")
@@ -295,10 +332,15 @@ run on one machine writes, byte for byte.`,
 			if err != nil {
 				return err
 			}
-			return writeSweepSummary(a.stdout, doc, out)
+			report, err := a.writeSweepReport(out, doc, whichSweepFigures(noPlots), "")
+			if err != nil {
+				return err
+			}
+			return writeSweepSummary(a.stdout, doc, out, report)
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "", "the directory to write the merged rows.csv, fits.csv and sweep.json into (required)")
+	cmd.Flags().StringVar(&out, "out", "", "the directory to write the merged rows.csv, fits.csv, sweep.json, index.html and figures into (required)")
+	cmd.Flags().BoolVar(&noPlots, "no-plots", false, "draw no figures (index.html says they were skipped)")
 	_ = cmd.MarkFlagDirname("out")
 	return cmd
 }

@@ -20,7 +20,9 @@ import (
 
 // smallSweep is the arguments of a quick sweep: the built-in requests
 // sweep at its small size on two of its topologies.
-var smallSweep = []string{"sweep", "requests", "--size", "small", "-t", "two-level,none", "-q"}
+// The figures are left out (TestSweepFigures draws them): rasterising
+// takes seconds a figure under the race detector.
+var smallSweep = []string{"sweep", "requests", "--size", "small", "-t", "two-level,none", "-q", "--no-plots"}
 
 func TestSweepsList(t *testing.T) {
 	code, out, errs := exec(t, newApp(nil, nil), context.Background(), "sweeps")
@@ -49,15 +51,15 @@ func TestSweepRun(t *testing.T) {
 		if code != 0 || errs != "" {
 			t.Fatalf("-j %s: exit %d, stderr %q", jobs, code, errs)
 		}
-		if !strings.HasPrefix(out, "sweep requests (small size, the whole sweep): 6 runs in "+dir+": sweep.json, rows.csv, fits.csv\n") ||
+		if !strings.HasPrefix(out, "sweep requests (small size, the whole sweep): 6 runs in "+dir+": sweep.json, rows.csv, fits.csv; index.html\n") ||
 			!strings.Contains(out, "Fitted exponents against workload.bursts[0].requests") || !strings.Contains(out, "\ntwo-level ") {
 			t.Errorf("-j %s printed:\n%s", jobs, out)
 		}
 		got := dirtest.Files(t, dir)
 		if want == nil {
 			want = got
-			if len(got) != 3 {
-				t.Fatalf("files %d, want sweep.json, rows.csv, fits.csv", len(got))
+			if len(got) != 4 {
+				t.Fatalf("files %d, want sweep.json, rows.csv, fits.csv, index.html", len(got))
 			}
 			continue
 		}
@@ -103,6 +105,10 @@ func TestSweepResume(t *testing.T) {
 	if err != nil || doc.Complete || len(doc.Rows) != 2 {
 		t.Fatalf("after the interruption: %v, %+v", err, doc)
 	}
+	page, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if want := "Incomplete: the sweep was stopped with 2 runs finished; no power law is fitted until every run has. stampsim sweep requests --size small -t two-level,none --out " + dir + " --resume runs the rest."; err != nil || !strings.Contains(string(page), want) {
+		t.Errorf("the interrupted sweep's page (%v) does not say %q", err, want)
+	}
 	code, _, errs = exec(t, newApp(nil, nil), context.Background(), append(smallSweep, "--out", dir)...)
 	if code != 2 || !strings.Contains(errs, "holds a sweep already: --resume finishes it") {
 		t.Errorf("again without --resume: exit %d, %s", code, errs)
@@ -145,7 +151,7 @@ func TestSweepShardsMerged(t *testing.T) {
 		}
 	}
 	merged := filepath.Join(base, "merged")
-	code, out, errs := exec(t, newApp(nil, nil), context.Background(), append([]string{"sweep", "merge", "--out", merged}, dirs...)...)
+	code, out, errs := exec(t, newApp(nil, nil), context.Background(), append([]string{"sweep", "merge", "--no-plots", "--out", merged}, dirs...)...)
 	if code != 0 || !strings.HasPrefix(out, "sweep requests (small size, the whole sweep): 6 runs in "+merged) {
 		t.Fatalf("merge: exit %d, stderr %s, printed:\n%s", code, errs, out)
 	}

@@ -24,13 +24,17 @@ var summaryMetrics = []struct{ name, heading string }{
 	{"latency_p99_ms", "P99"},
 }
 
-// writeSweepSummary prints where a sweep's files are and, for the whole
-// sweep, a table of the headline exponents: a row per topology (and
-// values of the other axes) for each log axis.
-func writeSweepSummary(w io.Writer, doc *reports.SweepResults, dir string) error {
+// writeSweepSummary prints where a sweep's files are (report says what
+// page and figures were written besides) and, for the whole sweep, a
+// table of the headline exponents: a row per topology (and values of the
+// other axes) for each log axis.
+func writeSweepSummary(w io.Writer, doc *reports.SweepResults, dir, report string) error {
 	files := runner.DocumentFile + ", " + runner.RowsFile
 	if len(doc.Fits) > 0 {
 		files += ", " + runner.FitsFile
+	}
+	if report != "" {
+		files += "; " + report
 	}
 	what := "the whole sweep"
 	if doc.Shard != nil {

@@ -81,6 +81,9 @@ func (s scale) set(a *gplot.Axis, hi float64, label func(float64) string) {
 type logTicks struct {
 	scale scale
 	label func(float64) string
+	// denser labels 2 and 5 times the decades up to three decades, not
+	// two: a scaling figure's panels are tall enough.
+	denser bool
 }
 
 // Ticks returns the ticks of the range [lo, hi] (logarithms).
@@ -94,7 +97,7 @@ func (t logTicks) Ticks(lo, hi float64) []gplot.Tick {
 		vlo = t.scale.floor * 2.5
 	}
 	steps := []float64{1}
-	if hi-lo < 2 {
+	if hi-lo < 2 || t.denser && hi-lo < 3 {
 		steps = []float64{1, 2, 5}
 	}
 	// Over more than seven decades, every other decade is labelled, so

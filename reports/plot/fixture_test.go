@@ -35,31 +35,53 @@ var (
 // report` would. Each caller gets a document of its own to change.
 func loadFixture(t testing.TB, name string) *reports.Results {
 	t.Helper()
-	fixtureMu.Lock()
-	data, ok := fixtureData[name]
-	if !ok {
-		raw, err := os.ReadFile(filepath.Join("testdata", name))
-		if err != nil {
-			fixtureMu.Unlock()
-			t.Fatal(err)
-		}
-		if strings.HasSuffix(name, ".gz") {
-			zr, err := gzip.NewReader(bytes.NewReader(raw))
-			if err == nil {
-				raw, err = io.ReadAll(zr)
-			}
-			if err != nil {
-				fixtureMu.Unlock()
-				t.Fatalf("%s: %v", name, err)
-			}
-		}
-		data = raw
-		fixtureData[name] = data
-	}
-	fixtureMu.Unlock()
-	res, err := reports.ReadJSON(bytes.NewReader(data))
+	res, err := reports.ReadJSON(bytes.NewReader(fixtureBytes(t, name)))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return res
+}
+
+// loadSweepFixture reads testdata/NAME with reports.ReadSweepJSON. The
+// sweep fixtures are real sweeps too:
+//
+//   - requests-small.sweep.json.gz: stampsim sweep requests --size small
+//     (six topologies, three points, one repeat);
+//   - grid.sweep.json.gz: stampsim sweep testdata/grid.sweep.yaml (two
+//     axes, three repeats: a panel per upstream latency, and bands).
+//
+// Each caller gets a document of its own to change.
+func loadSweepFixture(t testing.TB, name string) *reports.SweepResults {
+	t.Helper()
+	doc, err := reports.ReadSweepJSON(bytes.NewReader(fixtureBytes(t, name)))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return doc
+}
+
+// fixtureBytes returns the contents of testdata/NAME, gunzipped if it
+// ends in .gz, read once.
+func fixtureBytes(t testing.TB, name string) []byte {
+	t.Helper()
+	fixtureMu.Lock()
+	defer fixtureMu.Unlock()
+	if data, ok := fixtureData[name]; ok {
+		return data
+	}
+	raw, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasSuffix(name, ".gz") {
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err == nil {
+			raw, err = io.ReadAll(zr)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	fixtureData[name] = raw
+	return raw
 }

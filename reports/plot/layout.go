@@ -40,14 +40,31 @@ type figure struct {
 	// note is drawn under the panels: what a reader needs to read them
 	// right (how zeros are drawn, what was cut).
 	note string
+	// panelLegends, when not nil, has the shape of rows: a legend drawn
+	// above each panel, for what differs from panel to panel (the
+	// exponents of a scaling figure's panels).
+	panelLegends [][][]legendEntry
 }
 
 // legendEntry is one entry of a figure's legend: a line or a filled box
-// and its label.
+// and its label, or with neither a heading in bold, which starts a
+// panel's legend with what the panel shows.
 type legendEntry struct {
 	label string
 	line  *draw.LineStyle
 	fill  color.Color
+}
+
+// heading reports whether e is a heading.
+func (e legendEntry) heading() bool { return e.line == nil && e.fill == nil }
+
+// width is how wide e is in a legend of style sty, with the gap after it.
+func (e legendEntry) width(sty text.Style) vg.Length {
+	if e.heading() {
+		sty.Font.Weight = xfont.WeightBold
+		return sty.Width(e.label) + vg.Points(16)
+	}
+	return legendSwatch + vg.Points(5) + sty.Width(e.label) + vg.Points(16)
 }
 
 // Margins and gaps of the figure's layout.
@@ -71,7 +88,7 @@ func (f *figure) draw(c draw.Canvas) {
 	c.FillText(title, vg.Point{X: area.Min.X, Y: area.Max.Y}, f.title)
 	area.Max.Y -= title.Height(f.title) + vg.Points(6)
 
-	area.Max.Y -= f.drawLegend(c, area) + vg.Points(4)
+	area.Max.Y -= drawLegend(c, area, f.legend) + vg.Points(4)
 
 	if f.note != "" {
 		note := textStyle(noteSize, softInk)
@@ -90,13 +107,42 @@ func (f *figure) draw(c draw.Canvas) {
 	}
 	tiles := draw.Tiles{Rows: len(f.rows), Cols: len(f.rows[0]), PadX: panelGap, PadY: panelGap}
 	panels := draw.Canvas{Canvas: c.Canvas, Rectangle: area}
-	for i, row := range alignedTiles(f.rows, tiles, panels) {
+	tops := f.panelLegendHeights(tiles, panels)
+	for i, row := range alignedTiles(f.rows, tiles, panels, tops) {
 		for j, tile := range row {
-			if p := f.rows[i][j]; p != nil {
-				p.Draw(tile)
+			p := f.rows[i][j]
+			if p == nil {
+				continue
 			}
+			if tops[i] > 0 {
+				strip := tile.Rectangle
+				strip.Min.Y = strip.Max.Y
+				strip.Max.Y += tops[i]
+				drawLegend(c, strip, f.panelLegends[i][j])
+			}
+			p.Draw(tile)
 		}
 	}
+}
+
+// panelLegendHeights returns, for each row of panels, the height of the
+// strip above them that their legends take: the tallest of the row, so
+// that the panels of a row still start at the same height.
+func (f *figure) panelLegendHeights(tiles draw.Tiles, c draw.Canvas) []vg.Length {
+	tops := make([]vg.Length, len(f.rows))
+	if f.panelLegends == nil {
+		return tops
+	}
+	for i, row := range f.panelLegends {
+		for j, entries := range row {
+			if len(entries) == 0 {
+				continue
+			}
+			r := tiles.At(c, j, i).Rectangle
+			tops[i] = max(tops[i], legendHeight(r.Max.X-r.Min.X, entries)+vg.Points(2))
+		}
+	}
+	return tops
 }
 
 // alignedTiles are the canvases of the panels, cropped so that each data
@@ -104,7 +150,9 @@ func (f *figure) draw(c draw.Canvas) {
 // and of its row (bottom): stacked time series then share one time axis.
 // gonum's own Align leaves uneven gaps above panels whose tick labels
 // differ.
-func alignedTiles(rows [][]*gplot.Plot, tiles draw.Tiles, c draw.Canvas) [][]draw.Canvas {
+// tops is the height to leave free at the top of each row's tiles (for
+// the panels' legends).
+func alignedTiles(rows [][]*gplot.Plot, tiles draw.Tiles, c draw.Canvas, tops []vg.Length) [][]draw.Canvas {
 	out := make([][]draw.Canvas, len(rows))
 	left := make([][]vg.Length, len(rows))
 	bottom := make([][]vg.Length, len(rows))
@@ -116,6 +164,9 @@ func alignedTiles(rows [][]*gplot.Plot, tiles draw.Tiles, c draw.Canvas) [][]dra
 		bottom[i] = make([]vg.Length, len(row))
 		for j, p := range row {
 			out[i][j] = tiles.At(c, j, i)
+			if tops[i] > 0 {
+				out[i][j] = draw.Crop(out[i][j], 0, 0, 0, -tops[i])
+			}
 			if p == nil {
 				continue
 			}
@@ -133,39 +184,75 @@ func alignedTiles(rows [][]*gplot.Plot, tiles draw.Tiles, c draw.Canvas) [][]dra
 	return out
 }
 
-// drawLegend draws the legend across the top of area, wrapping onto more
-// rows when it is wider, and returns the height it took. The legend sits
-// outside the panels so that it never covers data.
-func (f *figure) drawLegend(c draw.Canvas, area vg.Rectangle) vg.Length {
-	if len(f.legend) == 0 {
-		return 0
-	}
+// legendStyle is the style of a legend's labels.
+func legendStyle() text.Style {
 	sty := textStyle(legendSize, ink)
 	sty.XAlign = draw.XLeft
 	sty.YAlign = draw.YCenter
-	swatch := vg.Points(22)
+	return sty
+}
+
+// legendSwatch is the width of a legend entry's line or box.
+var legendSwatch = vg.Points(22)
+
+// placeLegend lays entries out across width, wrapping onto more rows when
+// they are wider, and returns where each entry starts (x from the left
+// edge, and its row from 0) and the height they take.
+func placeLegend(width vg.Length, entries []legendEntry) (xs []vg.Length, rows []int, height vg.Length) {
+	sty := legendStyle()
 	rowH := sty.Height("Mg") + vg.Points(5)
-	x, y := area.Min.X, area.Max.Y-rowH/2
-	for _, e := range f.legend {
-		w := swatch + vg.Points(5) + sty.Width(e.label) + vg.Points(16)
-		if x+w > area.Max.X && x > area.Min.X {
-			x = area.Min.X
-			y -= rowH
+	x, row := vg.Length(0), 0
+	for _, e := range entries {
+		w := e.width(sty)
+		if x+w > width && x > 0 {
+			x = 0
+			row++
 		}
+		xs, rows = append(xs, x), append(rows, row)
+		x += w
+	}
+	return xs, rows, vg.Length(row+1) * rowH
+}
+
+// legendHeight is the height that entries take across width.
+func legendHeight(width vg.Length, entries []legendEntry) vg.Length {
+	if len(entries) == 0 {
+		return 0
+	}
+	_, _, h := placeLegend(width, entries)
+	return h
+}
+
+// drawLegend draws entries across the top of area, wrapping onto more
+// rows when they are wider, and returns the height it took. The legend
+// sits outside the panels so that it never covers data.
+func drawLegend(c draw.Canvas, area vg.Rectangle, entries []legendEntry) vg.Length {
+	if len(entries) == 0 {
+		return 0
+	}
+	sty := legendStyle()
+	rowH := sty.Height("Mg") + vg.Points(5)
+	xs, rows, height := placeLegend(area.Max.X-area.Min.X, entries)
+	for i, e := range entries {
+		x, y := area.Min.X+xs[i], area.Max.Y-rowH/2-vg.Length(rows[i])*rowH
 		switch {
+		case e.heading():
+			bold := sty
+			bold.Font.Weight = xfont.WeightBold
+			c.FillText(bold, vg.Point{X: x, Y: y}, e.label)
+			continue
 		case e.line != nil:
-			c.StrokeLine2(*e.line, x, y, x+swatch, y)
+			c.StrokeLine2(*e.line, x, y, x+legendSwatch, y)
 		case e.fill != nil:
 			box := vg.Rectangle{
 				Min: vg.Point{X: x + vg.Points(3), Y: y - vg.Points(5)},
-				Max: vg.Point{X: x + swatch - vg.Points(3), Y: y + vg.Points(5)},
+				Max: vg.Point{X: x + legendSwatch - vg.Points(3), Y: y + vg.Points(5)},
 			}
 			c.FillPolygon(e.fill, corners(box))
 		}
-		c.FillText(sty, vg.Point{X: x + swatch + vg.Points(5), Y: y}, e.label)
-		x += w
+		c.FillText(sty, vg.Point{X: x + legendSwatch + vg.Points(5), Y: y}, e.label)
 	}
-	return area.Max.Y - y + rowH/2
+	return height
 }
 
 // render draws f as PNG and SVG and returns both files' contents.
@@ -186,13 +273,25 @@ func (f *figure) render() (pngData, svgData []byte, err error) {
 	if err := enc.Encode(&pb, img.Image()); err != nil {
 		return nil, nil, fmt.Errorf("encoding figure %s as PNG: %w", f.name, err)
 	}
+	svgData, err = f.renderSVG()
+	return pb.Bytes(), svgData, err
+}
+
+// renderSVG draws f as SVG alone, which is quick: tests check most
+// figures so, since rasterising under the race detector is slow.
+func (f *figure) renderSVG() (data []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("drawing figure %s: %v", f.name, r)
+		}
+	}()
 	svg := vgsvg.New(figureWidth, f.height)
 	f.draw(draw.New(svg))
 	var sb bytes.Buffer
 	if _, err := svg.WriteTo(&sb); err != nil {
-		return nil, nil, fmt.Errorf("encoding figure %s as SVG: %w", f.name, err)
+		return nil, fmt.Errorf("encoding figure %s as SVG: %w", f.name, err)
 	}
-	return pb.Bytes(), sb.Bytes(), nil
+	return sb.Bytes(), nil
 }
 
 // write renders f into dir as NAME.png and NAME.svg.

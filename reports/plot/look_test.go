@@ -66,3 +66,33 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// -sweep FILE draws the scaling figures of the sweep document FILE into
+// -look:
+//
+//	go test ./reports/plot -run TestDrawSweep -args -sweep out/sweep.json -look /tmp/figures
+var sweepFile = flag.String("sweep", "", "draw the scaling figures of this sweep document into the -look directory")
+
+func TestDrawSweep(t *testing.T) {
+	if *sweepFile == "" || *lookDir == "" {
+		t.Skip("no -sweep file and -look directory")
+	}
+	f, err := os.Open(*sweepFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := reports.ReadSweepJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, cpu0 := time.Now(), cpuTime()
+	figs, err := WriteSweep(*lookDir, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("drew %d figures in %v (%v of processor time)", len(figs), time.Since(start).Round(time.Millisecond), (cpuTime() - cpu0).Round(time.Millisecond))
+	for _, f := range figs {
+		t.Logf("%s: %s\n%s", f.Name, f.Title, f.Caption)
+	}
+}

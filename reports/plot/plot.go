@@ -1,12 +1,15 @@
 // Package plot draws the figures of a results document: the funnel from
 // requests through each lock level's winners to upstream calls, upstream
 // calls, lock contenders and store load over time, request latency, and a
-// summary of every topology, each as PNG and SVG, with a caption computed
-// from the numbers.
+// summary of every topology; and the scaling figures of a sweep document:
+// each chosen cost against a swept axis on log-log axes, with the fitted
+// power laws. Each is PNG and SVG, with a caption computed from the
+// numbers.
 //
-// It must not run, measure or import the simulator: it reads a
-// reports.Results and draws what it holds, so that a document written long
-// ago can be drawn again.
+// It must not run, measure or import the simulator, nor fit anything: it
+// reads a reports.Results or reports.SweepResults and draws what it holds
+// (the sweep's fits among it), so that a document written long ago can be
+// drawn again.
 package plot
 
 import (
@@ -72,6 +75,12 @@ func WriteAll(dir string, res *reports.Results) ([]Figure, error) {
 	if len(figs) == 0 {
 		return nil, nil
 	}
+	return writeFigures(dir, figs)
+}
+
+// writeFigures draws figs into dir, which it makes if need be, and
+// returns them in order.
+func writeFigures(dir string, figs []*figure) ([]Figure, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("drawing figures: %w", err)
 	}

@@ -69,6 +69,9 @@ func NewPlan(sw *sweeps.Sweep, shard *reports.Shard) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := reports.CheckFigures(sw); err != nil {
+		return nil, err
+	}
 	p := &Plan{Sweep: sw, Shard: shard, Points: points, Costs: make([]budget.Cost, len(points))}
 	for i := range points {
 		pt := &points[i]
