@@ -153,3 +153,28 @@ func TestErrorDraws(t *testing.T) {
 		t.Errorf("%d of 1000 draws below 0.5", below)
 	}
 }
+
+// A round trip that a pause or a cut overlapped is held (the retimed runs do
+// not take it as a network delay); only a cut makes it no round trip.
+func TestHeldRoundTrips(t *testing.T) {
+	ms := time.Millisecond
+	f := &realFaults{crashed: make([]bool, 2),
+		cuts:   spans{nil, {{10 * ms, 20 * ms}}},
+		frozen: spans{{{30 * ms, 40 * ms}}, nil}}
+	for _, tc := range []struct {
+		node      int
+		from, to  time.Duration
+		held, cut bool
+	}{
+		{0, 25 * ms, 29 * ms, false, false},
+		{0, 25 * ms, 31 * ms, true, false}, // its reply waited for the thaw
+		{0, 35 * ms, 36 * ms, true, false},
+		{0, 10 * ms, 20 * ms, false, false}, // the cut was the other node's
+		{1, 15 * ms, 50 * ms, true, true},
+		{1, 21 * ms, 50 * ms, false, false},
+	} {
+		if held, cut := f.wasHeld(tc.node, tc.from, tc.to), f.wasCut(tc.node, tc.from, tc.to); held != tc.held || cut != tc.cut {
+			t.Errorf("node %d from %v to %v: held %v cut %v, want %v %v", tc.node, tc.from, tc.to, held, cut, tc.held, tc.cut)
+		}
+	}
+}

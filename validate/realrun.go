@@ -120,7 +120,7 @@ func (o nodeObserver) StoreOp(scope locks.Scope, kind locks.OpKind, roundTrips, 
 	w.commands.Add(uint64(commands))
 	sec := int(now / time.Second)
 	w.mu.Lock()
-	if roundTrips > 0 && took > 0 && !cut {
+	if roundTrips > 0 && took > 0 && !w.faults.wasHeld(o.node, now-took, now) {
 		w.timed[o.node] = append(w.timed[o.node], roundTrip{start: now - took, took: took})
 	}
 	w.opsByKind[kind] += uint64(roundTrips)

@@ -144,10 +144,15 @@ func retime(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, la
 		rt.RoundTripMedianUs, rt.RoundTripP99Us = float64(d[n/2])/1e3, float64(d[min(n-1, int(0.99*float64(n)))])/1e3
 		delay = realDelays(timed, all, service)
 	}
+	var edges []time.Duration // when the faults start and end, in order
+	for _, f := range rs.Faults {
+		edges = append(edges, f.From, f.To)
+	}
+	slices.Sort(edges)
 	for i := range rt.Runs {
 		arrivals := sent
 		if i > 0 && len(lags) > 0 {
-			arrivals = jitter(sent, lags, hits, rand.New(rand.NewPCG(uint64(i), 0x5eed)))
+			arrivals = jitter(sent, lags, hits, edges, rand.New(rand.NewPCG(uint64(i), 0x5eed)))
 		}
 		r, err := world.Run(ctx, rs, topo, world.Options{Arrivals: arrivals, NetworkSeed: uint64(i + 1), NetworkDelay: delay, UpstreamLatency: latency, UpstreamErrorDraw: errorDraw,
 			XFetchDraw: xfetchDraw(rs.Scenario)})
@@ -169,15 +174,24 @@ func byStart(a, b roundTrip) int { return cmp.Compare(a.start, b.start) }
 // requests wait for the CPU at steps no one times (the driver's mutex, the
 // machine) before they count as arrived; the first retimed run leaves that
 // out, the others put in waits like the ones that were timed: a request's
-// goroutine starting, a cache hit's way through the driver.
-func jitter(arrivals []world.Arrival, lags, hits []time.Duration, r *rand.Rand) []world.Arrival {
+// goroutine starting, a cache hit's way through the driver. A wait never
+// moves a request past the next of edges (sorted), the starts and ends of
+// the faults: the real side's requests met the faults in the order they
+// did, and a draw from the lags of a loaded moment that moved holder-pause's
+// first request, 10ms before its node pauses, into the pause left the pause
+// no lock to hold, and the retimed run fenced no one.
+func jitter(arrivals []world.Arrival, lags, hits, edges []time.Duration, r *rand.Rand) []world.Arrival {
 	out := slices.Clone(arrivals)
 	for i := range out {
 		d := lags[r.IntN(len(lags))]
 		if len(hits) > 0 {
 			d += hits[r.IntN(len(hits))]
 		}
-		out[i].At += max(0, d)
+		at := out[i].At + max(0, d)
+		if j, _ := slices.BinarySearch(edges, out[i].At+1); j < len(edges) {
+			at = min(at, max(out[i].At, edges[j]-1))
+		}
+		out[i].At = at
 	}
 	slices.SortStableFunc(out, func(a, b world.Arrival) int { return cmp.Compare(a.At, b.At) })
 	return out

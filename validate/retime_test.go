@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/stampsim/stampsim/world"
 )
 
 // A message takes half of its node's real round trip nearest in time, less
@@ -44,5 +46,27 @@ func TestRealDelays(t *testing.T) {
 	}
 	if got := realDelays(byNode, []roundTrip{{0, ms / 2}}, ms)(50*ms, 2, r); got != time.Microsecond {
 		t.Errorf("a round trip shorter than the service time gives %v, want the 1us floor", got)
+	}
+}
+
+// A jittered request is late by a lag and a hit, but never past the next
+// start or end of a fault: it meets the faults in the order the real one
+// did.
+func TestJitterStopsAtFaultEdges(t *testing.T) {
+	ms := time.Millisecond
+	edges := []time.Duration{10 * ms, 50 * ms}
+	for _, tc := range []struct {
+		at, want time.Duration
+	}{
+		{0, 10*ms - 1},      // 20ms late would cross the fault's start
+		{9 * ms, 10*ms - 1}, // so would 20ms after 9ms
+		{10 * ms, 30 * ms},  // at the start: the end is 40ms away
+		{35 * ms, 50*ms - 1},
+		{60 * ms, 80 * ms}, // after every edge
+	} {
+		got := jitter([]world.Arrival{{At: tc.at}}, []time.Duration{15 * ms}, []time.Duration{5 * ms}, edges, rand.New(rand.NewPCG(1, 2)))
+		if got[0].At != tc.want {
+			t.Errorf("arrival at %v: jittered to %v, want %v", tc.at, got[0].At, tc.want)
+		}
 	}
 }
