@@ -2,13 +2,16 @@ package validate
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/scenarios"
+	"github.com/stampsim/stampsim/topology"
 )
 
 // resolvedWorld is a realWorld for sc, with its topology the scenario's
@@ -175,6 +178,32 @@ func TestHeldRoundTrips(t *testing.T) {
 	} {
 		if held, cut := f.wasHeld(tc.node, tc.from, tc.to), f.wasCut(tc.node, tc.from, tc.to); held != tc.held || cut != tc.cut {
 			t.Errorf("node %d from %v to %v: held %v cut %v, want %v %v", tc.node, tc.from, tc.to, held, cut, tc.held, tc.cut)
+		}
+	}
+}
+
+// Only the links a fault strikes go through a proxy: every node's to a store
+// that is down, a partitioned node's to its scope's store, a crashed node's
+// to every store.
+func TestStruckLinks(t *testing.T) {
+	shape := topology.Shape{Regions: 2, ZonesPerRegion: 1, NodesPerZone: 2}
+	topo := locks.Topology{Name: "t", Levels: []locks.Level{{Scope: locks.ScopeNode}, {Scope: locks.ScopeRegion}, {Scope: locks.ScopeGlobal}}}
+	region1 := shape.StoreOf(shape.ID(topology.Node{Region: 1}), topology.ScopeRegion)
+	for _, tc := range []struct {
+		name   string
+		faults []scenarios.ResolvedFault
+		want   []proxyKey
+	}{
+		{"region 1's store down", []scenarios.ResolvedFault{{Kind: scenarios.FaultStoreOutage, Store: region1}},
+			[]proxyKey{{2, locks.ScopeRegion}, {3, locks.ScopeRegion}}},
+		{"node 0 cut off from the global store", []scenarios.ResolvedFault{{Kind: scenarios.FaultPartition, Node: 0, Scope: locks.ScopeGlobal}},
+			[]proxyKey{{0, locks.ScopeGlobal}}},
+		{"node 1 crashed", []scenarios.ResolvedFault{{Kind: scenarios.FaultNodeCrash, Node: 1}},
+			[]proxyKey{{1, locks.ScopeRegion}, {1, locks.ScopeGlobal}}},
+		{"a pause and upstream faults", []scenarios.ResolvedFault{{Kind: scenarios.FaultNodePause, Node: 1}, {Kind: scenarios.FaultUpstreamErrors}}, nil},
+	} {
+		if got := struckLinks(shape, topo, tc.faults); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: links %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
