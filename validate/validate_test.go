@@ -343,3 +343,26 @@ func TestRetimedRuns(t *testing.T) {
 		}
 	}
 }
+
+// Upstream calls are judged under holder-pause's pause, but not where a
+// level's lease is shorter than the upstream and not renewed: who takes the
+// lock after it ends is a race of milliseconds.
+func TestUpstreamIsDeterministicUnderFaults(t *testing.T) {
+	sc, err := scenarios.Builtin("holder-pause")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := sc.Resolved()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"none": false, "two-level": true, "fanout-tree": true, "short-lease-no-renew": false} {
+		topo, err := sc.Resolve(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := upstreamIsDeterministic(rs, topo); got != want {
+			t.Errorf("%s: upstream calls fixed %v, want %v", name, got, want)
+		}
+	}
+}
