@@ -225,7 +225,7 @@ func (in *sweepInput) shapeSentence(mw metricWords, aw axisWords, shown []panel,
 		s := fmt.Sprintf("%s's, from %s at %s %s to %s at %s", c.topology, mw.value(c.med[i]), aw.short, aw.value(c.xs[i]), mw.value(c.med[i+1]), aw.value(c.xs[i+1]))
 		switch last := len(c.xs) - 1; {
 		case i+1 == last:
-		case c.med[last] == c.med[i+1]:
+		case mw.value(c.med[last]) == mw.value(c.med[i+1]):
 			s += fmt.Sprintf(", where it stays up to %s", aw.value(c.xs[last]))
 		default:
 			s += fmt.Sprintf(", then %s at %s", mw.value(c.med[last]), aw.value(c.xs[last]))
