@@ -2,8 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
-	"github.com/stampsim/stampsim/internal/atomicfile"
 	"io"
 	"io/fs"
 	"os"
@@ -11,7 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stampsim/stampsim/internal/atomicfile"
 	"github.com/stampsim/stampsim/reports"
+	"github.com/stampsim/stampsim/sweeps/runner"
 )
 
 type reportFlags struct {
@@ -22,16 +24,20 @@ type reportFlags struct {
 func (a *app) reportCommand() *cobra.Command {
 	var f reportFlags
 	cmd := &cobra.Command{
-		Use:   "report DIR|RESULTS.json",
-		Short: "Draw the report page and figures again from a results document, without running anything",
+		Use:   "report DIR|RESULTS.json|SWEEP.json",
+		Short: "Draw the report page and figures again from a results or sweep document, without running anything",
 		Long: `Read a results document (DIR/results.json, or the .json file given) and
 write its report page (index.html), its figures, series.csv and summary.csv
 again, without running anything: after a run with --no-plots, after an
 interrupted run, or with a newer stampsim's figures.
 
+A sweep's directory (DIR/sweep.json) or document gets its page, its scaling
+figures, rows.csv and fits.csv again ('stampsim sweep report' does the
+same).
+
 They are written beside the document, or into the directory --out names
-(with a copy of the document as results.json, so that the directory has
-everything the page links to). The same document gives the same files.`,
+(with a copy of the document, so that the directory has everything the page
+links to). The same document gives the same files.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("want one argument, a directory holding results.json or a results document (.json)")
@@ -55,12 +61,21 @@ func (a *app) report(arg string, f reportFlags) error {
 	path := arg
 	if st, err := os.Stat(arg); err == nil && st.IsDir() {
 		path = filepath.Join(arg, "results.json")
+		// A sweep's directory holds sweep.json and no results.json.
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			if _, err := os.Stat(filepath.Join(arg, runner.DocumentFile)); err == nil {
+				return a.sweepReport(arg, f.out, f.noPlots)
+			}
+		}
 	}
 	data, err := os.ReadFile(path)
+	if err == nil && isSweepDocument(data) {
+		return a.sweepReport(path, f.out, f.noPlots)
+	}
 	var pe *fs.PathError
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && path != arg:
-		return usagef("%s holds no results.json (stampsim run --out %s writes one)", arg, arg)
+		return usagef("%s holds no results.json (stampsim run --out %s writes one) and no sweep.json (stampsim sweep SWEEP --out %s writes one)", arg, arg, arg)
 	case errors.Is(err, fs.ErrNotExist):
 		return usagef("no results file or directory %s", arg)
 	case errors.As(err, &pe):
@@ -102,4 +117,13 @@ func sameDir(a, b string) bool {
 	sa, errA := os.Stat(a)
 	sb, errB := os.Stat(b)
 	return errA == nil && errB == nil && os.SameFile(sa, sb)
+}
+
+// isSweepDocument reports whether data is a JSON document of the sweep
+// schema, which report writes a sweep's page for.
+func isSweepDocument(data []byte) bool {
+	var head struct {
+		Schema string `json:"schema"`
+	}
+	return json.Unmarshal(data, &head) == nil && head.Schema == reports.SweepSchema
 }

@@ -52,7 +52,7 @@ up to -j at once, and write into DIR
               metric against the swept axis on log-log axes, a line per
               topology, the fitted exponent in the legend) with a caption
               computed from the numbers; --no-plots draws no figures, and
-              'stampsim sweep report DIR' draws them again
+              'stampsim report DIR' draws them again
 
 The files are the same bytes whatever -j: rows are sorted, and nothing in
 them depends on the wall clock. Every point must pass the scenario checks
@@ -86,7 +86,7 @@ what the whole sweep would have, byte for byte.`,
 	fl.StringSliceVarP(&f.topologies, "topology", "t", nil, "run only this topology (repeatable, or comma-separated)")
 	fl.Uint64Var(&f.seed, "seed", 0, "override the sweep's seed")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
-	fl.BoolVar(&f.noPlots, "no-plots", false, "draw no figures (index.html says they were skipped; 'stampsim sweep report DIR' draws them)")
+	fl.BoolVar(&f.noPlots, "no-plots", false, "draw no figures (index.html says they were skipped; 'stampsim report DIR' draws them)")
 	addLimitFlags(cmd, &f.limits)
 	_ = cmd.RegisterFlagCompletionFunc("size", cobra.FixedCompletions([]string{sweeps.SizeDefault, sweeps.SizeSmall}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagDirname("out")

@@ -13,8 +13,8 @@ import (
 
 	"github.com/stampsim/stampsim/internal/atomicfile"
 	"github.com/stampsim/stampsim/reports"
+	"github.com/stampsim/stampsim/reports/page"
 	"github.com/stampsim/stampsim/reports/plot"
-	"github.com/stampsim/stampsim/reports/sweeppage"
 	"github.com/stampsim/stampsim/sweeps/runner"
 )
 
@@ -24,19 +24,19 @@ const pageFile = "index.html"
 // sweepDrawFunc draws the scaling figures of a sweep document into dir
 // and says what it drew: plot.WriteSweep glued to the page's figures, or
 // a stand-in in tests.
-type sweepDrawFunc func(dir string, doc *reports.SweepResults) ([]sweeppage.Figure, error)
+type sweepDrawFunc func(dir string, doc *reports.SweepResults) ([]page.Figure, error)
 
 // plotSweep draws the scaling figures of doc into dir with reports/plot,
 // and describes them for the page: the two packages know nothing of each
 // other.
-func plotSweep(dir string, doc *reports.SweepResults) ([]sweeppage.Figure, error) {
+func plotSweep(dir string, doc *reports.SweepResults) ([]page.Figure, error) {
 	figs, err := plot.WriteSweep(dir, doc)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]sweeppage.Figure, len(figs))
+	out := make([]page.Figure, len(figs))
 	for i, f := range figs {
-		out[i] = sweeppage.Figure{Name: f.Name, Title: f.Title, Caption: f.Caption, Files: f.Files}
+		out[i] = page.Figure{Name: f.Name, Title: f.Title, Caption: f.Caption, Files: f.Files}
 	}
 	return out, nil
 }
@@ -61,7 +61,7 @@ const (
 // page. It returns what it wrote, for the summary: "index.html and 5
 // figures".
 func (a *app) writeSweepReport(dir string, doc *reports.SweepResults, figs sweepFigures, resume string) (string, error) {
-	p := sweeppage.Page{Doc: doc, Resume: resume}
+	p := page.SweepPage{Doc: doc, Resume: resume}
 	for _, f := range []string{runner.DocumentFile, runner.RowsFile, runner.FitsFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			p.Files = append(p.Files, f)
@@ -69,7 +69,7 @@ func (a *app) writeSweepReport(dir string, doc *reports.SweepResults, figs sweep
 	}
 	// The page names no path: a sweep merged from shards writes the same
 	// bytes as one run whole into another directory.
-	later := "stampsim sweep report on this directory draws them from " + runner.DocumentFile + "."
+	later := "stampsim report on this directory draws them from " + runner.DocumentFile + "."
 	switch {
 	case doc.Shard != nil:
 		p.NoFigures = "One shard's rows are not the whole sweep: stampsim sweep merge draws the figures of the shards merged."
@@ -89,7 +89,7 @@ func (a *app) writeSweepReport(dir string, doc *reports.SweepResults, figs sweep
 			p.NoFigures = "No figures: the sweep has no numeric axis to draw its metrics against, or no rows."
 		}
 	}
-	if err := atomicfile.Write(filepath.Join(dir, pageFile), func(w io.Writer) error { return sweeppage.Render(w, p) }); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, pageFile), func(w io.Writer) error { return page.RenderSweep(w, p) }); err != nil {
 		return "", err
 	}
 	if len(p.Figures) == 0 {
@@ -108,28 +108,36 @@ func whichSweepFigures(noPlots bool) sweepFigures {
 }
 
 func (a *app) sweepReportCommand() *cobra.Command {
+	var out string
 	var noPlots bool
 	cmd := &cobra.Command{
 		Use:   "report DIR|SWEEP.json",
 		Short: "Draw a sweep's figures and index.html again from its sweep.json, without running anything",
 		Long: `Read a sweep document (DIR/sweep.json, or the .json file given) and write
-its scaling figures and its page, index.html, beside it again, without
-running anything: after a sweep with --no-plots, after an interrupted one
-(its figures then have the rows so far, and no fits), or with a newer
-stampsim's figures. The same document gives the same files.`,
+its scaling figures and its page, index.html, again, without running
+anything: after a sweep with --no-plots, after an interrupted one (its
+figures then have the rows so far, and no fits), or with a newer stampsim's
+figures. 'stampsim report DIR' does the same for a sweep's directory.
+
+They are written beside the document, or into the directory --out names
+(with a copy of the document, rows.csv and fits.csv, so that the directory
+has everything the page links to). The same document gives the same files.`,
 		Args: exactArgs(1, "a sweep's output directory or its sweep.json"),
 		RunE: func(_ *cobra.Command, args []string) error {
-			return a.sweepReport(args[0], noPlots)
+			return a.sweepReport(args[0], out, noPlots)
 		},
 	}
+	cmd.Flags().StringVar(&out, "out", "", "write into this directory (default: the document's own)")
 	cmd.Flags().BoolVar(&noPlots, "no-plots", false, "draw no figures (the page says they were skipped)")
+	_ = cmd.MarkFlagDirname("out")
 	return cmd
 }
 
 // sweepReport redraws the report of the sweep document at arg (a
-// directory holding sweep.json, or the document itself). A path that does
-// not lead to a readable sweep document is bad input (exit status 2).
-func (a *app) sweepReport(arg string, noPlots bool) error {
+// directory holding sweep.json, or the document itself) into out, or
+// beside the document when out is empty. A path that does not lead to a
+// readable sweep document is bad input (exit status 2).
+func (a *app) sweepReport(arg, out string, noPlots bool) error {
 	path := arg
 	if st, err := os.Stat(arg); err == nil && st.IsDir() {
 		path = filepath.Join(arg, runner.DocumentFile)
@@ -153,7 +161,21 @@ func (a *app) sweepReport(arg string, noPlots bool) error {
 	if err := reports.CheckFigures(doc.Spec); err != nil {
 		return usagef("%s: %v", path, err)
 	}
-	dir := filepath.Dir(path)
+	dir := out
+	if dir == "" {
+		dir = filepath.Dir(path)
+	}
+	if err := makeOutDir(dir); err != nil {
+		return err
+	}
+	if !sameDir(filepath.Dir(path), dir) {
+		// The page links the document and the CSV files beside it: the
+		// files of the document, as the sweep wrote them (the document
+		// encodes to the bytes it was read from).
+		if err := runner.WriteFiles(dir, doc); err != nil {
+			return err
+		}
+	}
 	what, err := a.writeSweepReport(dir, doc, whichSweepFigures(noPlots), "")
 	if err != nil {
 		return err

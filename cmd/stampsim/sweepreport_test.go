@@ -12,7 +12,7 @@ import (
 
 	"github.com/stampsim/stampsim/internal/dirtest"
 	"github.com/stampsim/stampsim/reports"
-	"github.com/stampsim/stampsim/reports/sweeppage"
+	"github.com/stampsim/stampsim/reports/page"
 )
 
 // A built-in sweep at its small size writes its rows, its fits, a figure
@@ -75,15 +75,15 @@ func readSweep(t *testing.T, dir string) *reports.SweepResults {
 // fakeDraw stands in for the figures: a file per metric the figures
 // block names, holding the number of rows, so that a redraw from the
 // same document is the same bytes and one from other rows is not.
-func fakeDraw(dir string, doc *reports.SweepResults) ([]sweeppage.Figure, error) {
-	var figs []sweeppage.Figure
+func fakeDraw(dir string, doc *reports.SweepResults) ([]page.Figure, error) {
+	var figs []page.Figure
 	for _, m := range reports.FigureMetrics(doc.Spec) {
 		name := "scaling-" + m + ".svg"
 		data := fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg"><text>%s: %d rows</text></svg>`, m, len(doc.Rows))
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 			return nil, err
 		}
-		figs = append(figs, sweeppage.Figure{Name: "scaling-" + m, Title: m, Caption: "drawn", Files: []string{name}})
+		figs = append(figs, page.Figure{Name: "scaling-" + m, Title: m, Caption: "drawn", Files: []string{name}})
 	}
 	return figs, nil
 }
@@ -115,6 +115,23 @@ func TestSweepReport(t *testing.T) {
 		}
 		dirtest.Same(t, "redrawn from "+arg, dirtest.Files(t, dir), first)
 	}
+	// stampsim report takes a sweep's directory too, and --out writes
+	// everything the page links to elsewhere, the same bytes.
+	for _, args := range [][]string{{"report", dir}, {"report", filepath.Join(dir, "sweep.json")}} {
+		a := newApp(nil, nil)
+		a.drawSweep = fakeDraw
+		if code, out, errs := exec(t, a, context.Background(), args...); code != 0 || out != "sweep requests: index.html and 5 figures in "+dir+"\n" {
+			t.Fatalf("%v: exit %d, printed %q, stderr %s", args, code, out, errs)
+		}
+		dirtest.Same(t, fmt.Sprint(args), dirtest.Files(t, dir), first)
+	}
+	elsewhere := filepath.Join(t.TempDir(), "copy")
+	b := newApp(nil, nil)
+	b.drawSweep = fakeDraw
+	if code, _, errs := exec(t, b, context.Background(), "sweep", "report", dir, "--out", elsewhere); code != 0 {
+		t.Fatalf("--out: exit %d: %s", code, errs)
+	}
+	dirtest.Same(t, "written with --out elsewhere", dirtest.Files(t, elsewhere), first)
 	if code, out, _ := exec(t, a, context.Background(), "sweep", "report", dir, "--no-plots"); code != 0 || out != "sweep requests: index.html in "+dir+"\n" {
 		t.Errorf("--no-plots: exit %d, printed %q", code, out)
 	}
@@ -130,6 +147,7 @@ func TestSweepReport(t *testing.T) {
 		want string
 	}{
 		{[]string{"sweep", "report", empty}, "holds no sweep.json (stampsim sweep SWEEP --out " + empty + " writes one)"},
+		{[]string{"report", empty}, "holds no results.json (stampsim run --out " + empty + " writes one) and no sweep.json"},
 		{[]string{"sweep", "report", filepath.Join(empty, "nope.json")}, "no sweep document or directory"},
 		{[]string{"sweep", "report", notJSON}, notJSON + ": reading a sweep document"},
 		{[]string{"sweep", "report"}, "want 1 argument"},

@@ -105,3 +105,38 @@ func TestPageInBrowser(t *testing.T) {
 		})
 	}
 }
+
+// A sweep's page as a browser shows it: no errors in the console, every
+// figure loaded, a row per axis and the fits of the metrics drawn.
+func TestSweepPageInBrowser(t *testing.T) {
+	doc := loadSweep(t)
+	dir := t.TempDir()
+	writeFigureFiles(t, dir, sweepFigs, 320, 200)
+	var b bytes.Buffer
+	if err := RenderSweep(&b, SweepPage{Doc: doc, Figures: sweepFigs}); err != nil {
+		t.Fatal(err)
+	}
+	index := filepath.Join(dir, "index.html")
+	if err := os.WriteFile(index, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := browsertest.Open(t, browsertest.FileURL(t, index))
+	if len(p.Errors) != 0 {
+		t.Errorf("console errors: %q", p.Errors)
+	}
+	if len(p.Images) != len(sweepFigs) {
+		t.Errorf("%d images on the page, want one per figure (%d)", len(p.Images), len(sweepFigs))
+	}
+	for _, img := range p.Images {
+		if img.NaturalWidth != 320 || img.NaturalHeight != 200 {
+			t.Errorf("%s is %dx%d, want 320x200", img.Src, img.NaturalWidth, img.NaturalHeight)
+		}
+	}
+	if n := browsertest.Eval[int](t, p, `document.querySelectorAll("#axes-table tbody tr").length`); n != len(doc.Spec.Axes) {
+		t.Errorf("%d axis rows, want %d", n, len(doc.Spec.Axes))
+	}
+	want, _ := fits(doc)
+	if n := browsertest.Eval[int](t, p, `document.querySelectorAll("#fits-table tbody tr").length`); n != len(want) || n == 0 {
+		t.Errorf("%d fit rows, want %d", n, len(want))
+	}
+}

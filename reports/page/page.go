@@ -1,13 +1,16 @@
 // Package page writes a run's report page: one index.html that shows what
 // ran (the scenario as YAML, its seed, the stampsim version, whether every
 // topology finished), the summary table with a legend of every column, and
-// each figure with its title and caption.
+// each figure with its title and caption; and a sweep's (RenderSweep):
+// what was swept, whether every run finished, the axes, the scaling
+// figures and the fitted power laws of the metrics they draw.
 //
 // The page works offline and can be moved with its directory: its CSS is
 // inline, it loads nothing from the network and refers to its figures and
 // data files by paths relative to itself. It must not draw figures or
-// compute results: it lays out a results document and figures that others
-// made (the figures come from package reports/plot, glued on by the CLI).
+// compute results or fit anything: it lays out a results or sweep document
+// and figures that others made (the figures come from package
+// reports/plot, glued on by the CLI).
 package page
 
 import (
@@ -53,7 +56,15 @@ type Page struct {
 //go:embed page.html.tmpl
 var pageTemplate string
 
-var tmpl = template.Must(template.New("page").Parse(pageTemplate))
+//go:embed style.html.tmpl
+var styleTemplate string
+
+var tmpl = parse("page", pageTemplate)
+
+// parse parses a page's template with the style the pages share.
+func parse(name, text string) *template.Template {
+	return template.Must(template.Must(template.New(name).Parse(styleTemplate)).Parse(text))
+}
 
 // view is what the template is given: everything computed here, so that
 // the template only lays it out.

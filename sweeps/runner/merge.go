@@ -78,7 +78,7 @@ func Merge(dirs []string, out string) (*reports.SweepResults, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, inputf("merge: cannot create the directory %s: %v", out, unwrapPath(err))
 	}
-	return doc, writeFiles(out, doc)
+	return doc, WriteFiles(out, doc)
 }
 
 // checkRows checks that the rows read (by key, with the directory each

@@ -257,7 +257,7 @@ func (o *Out) Write() (*reports.SweepResults, error) {
 		rows = append(rows, r)
 	}
 	doc := o.plan.Document(rows, o.build)
-	if err := writeFiles(o.dir, doc); err != nil {
+	if err := WriteFiles(o.dir, doc); err != nil {
 		return nil, err
 	}
 	if doc.Complete {
@@ -280,9 +280,10 @@ func (o *Out) Close() error {
 	return o.journal.Close()
 }
 
-// writeFiles writes doc into dir: the document, the rows, and the fits
-// when it has them.
-func writeFiles(dir string, doc *reports.SweepResults) error {
+// WriteFiles writes doc into dir: the document, the rows, and the fits
+// when it has them (the whole sweep, complete), each atomically; what a
+// sweep writes, and what a report written elsewhere copies.
+func WriteFiles(dir string, doc *reports.SweepResults) error {
 	type file struct {
 		name  string
 		write func(io.Writer, *reports.SweepResults) error

@@ -1,25 +1,10 @@
-// Package sweeppage writes a sweep's report page: one index.html that
-// shows what was swept (the sweep's name, description, seed, size, axes,
-// repeats and topologies, the sweep as YAML), which build ran it, whether
-// every run finished, the fitted power laws of the metrics drawn, and each
-// scaling figure with its caption.
-//
-// The page works offline and can be moved with its directory: its CSS is
-// inline, it loads nothing from the network and refers to its figures and
-// data files by paths relative to itself (the same style as a run's page).
-// It must not draw figures or fit anything: it lays out a sweep document
-// and figures that others made (reports/plot draws them, the CLI glues
-// the two).
-package sweeppage
+package page
 
 import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"html/template"
 	"io"
-	"path"
-	"path/filepath"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -27,17 +12,8 @@ import (
 	"github.com/stampsim/stampsim/reports"
 )
 
-// Figure is one figure on the page, as reports/plot describes the figures
-// it drew: its name (an anchor on the page), title, caption and files,
-// relative to the page's directory. The page shows the PNG (or, without
-// one, the SVG) and links every file.
-type Figure struct {
-	Name, Title, Caption string
-	Files                []string
-}
-
-// Page is what index.html shows.
-type Page struct {
+// SweepPage is what a sweep's index.html shows.
+type SweepPage struct {
 	// Doc is the sweep document. Required.
 	Doc *reports.SweepResults
 	// Figures are shown in order.
@@ -53,14 +29,14 @@ type Page struct {
 	Resume string
 }
 
-//go:embed page.html.tmpl
-var pageTemplate string
+//go:embed sweep.html.tmpl
+var sweepTemplate string
 
-var tmpl = template.Must(template.New("page").Parse(pageTemplate))
+var sweepTmpl = parse("sweep", sweepTemplate)
 
-// view is what the template is given: everything computed here, so that
-// the template only lays it out.
-type view struct {
+// sweepView is what the sweep's template is given: everything computed
+// here, so that the template only lays it out.
+type sweepView struct {
 	Title, Description  string
 	Status, StatusClass string
 	Seed                uint64
@@ -86,40 +62,33 @@ type fitView struct {
 	Metric, Topology, At, Exponent, Coefficient, R2, Points, Note string
 }
 
-type figureView struct {
-	Name, Title, Caption string
-	Image                string
-	Links                []string
-}
-
-// Render writes the page as HTML to w. It refuses a figure without files,
-// or whose files are not relative paths inside the page's directory,
-// since such a page would not work offline or once moved; the error names
-// the figure and the file.
-func Render(w io.Writer, p Page) error {
-	v, err := newView(p)
+// RenderSweep writes a sweep's page as HTML to w. It refuses a figure
+// without files, or whose files are not relative paths inside the page's
+// directory, as Render does; the error names the figure and the file.
+func RenderSweep(w io.Writer, p SweepPage) error {
+	v, err := newSweepView(p)
 	if err != nil {
 		return err
 	}
-	if err := tmpl.Execute(w, v); err != nil {
+	if err := sweepTmpl.Execute(w, v); err != nil {
 		return fmt.Errorf("writing the page of sweep %q: %w", p.Doc.Sweep, err)
 	}
 	return nil
 }
 
-func newView(p Page) (*view, error) {
+func newSweepView(p SweepPage) (*sweepView, error) {
 	doc := p.Doc
 	if doc == nil || doc.Spec == nil {
 		return nil, fmt.Errorf("sweep page: no sweep document")
 	}
 	spec := doc.Spec
-	v := &view{
+	v := &sweepView{
 		Title: "stampsim sweep: " + doc.Sweep, Description: spec.Description,
 		Seed: doc.Seed, Size: doc.Size, Repeats: plural(spec.Repeats, "repeat"), Topologies: strings.Join(spec.Topologies, ", "),
 		Version: orUnknown(doc.Version), Commit: orUnknown(doc.Commit), Go: orUnknown(doc.GoVersion),
 		NoFigures: p.NoFigures,
 	}
-	v.Status, v.StatusClass = status(p)
+	v.Status, v.StatusClass = sweepStatus(p)
 	drawn, _ := spec.FigureAxis()
 	for k, a := range spec.Axes {
 		v.Axes = append(v.Axes, axisView{Path: a.Path, Scale: string(a.Scale), Values: strings.Join(a.Values, ", "), Drawn: k == drawn})
@@ -146,8 +115,8 @@ func newView(p Page) (*view, error) {
 	return v, nil
 }
 
-// status says whether every run finished, and what to do if not.
-func status(p Page) (text, class string) {
+// sweepStatus says whether every run finished, and what to do if not.
+func sweepStatus(p SweepPage) (text, class string) {
 	doc := p.Doc
 	switch {
 	case doc.Shard != nil:
@@ -238,46 +207,6 @@ func plain(n *yaml.Node) {
 	for _, c := range n.Content {
 		plain(c)
 	}
-}
-
-func newFigureView(f Figure) (figureView, error) {
-	fv := figureView{Name: f.Name, Title: f.Title, Caption: f.Caption, Links: f.Files}
-	if len(f.Files) == 0 {
-		return fv, fmt.Errorf("sweep page: figure %q has no files", f.Name)
-	}
-	for _, file := range f.Files {
-		if err := checkLocal(file); err != nil {
-			return fv, fmt.Errorf("sweep page: figure %q: %w", f.Name, err)
-		}
-	}
-	for _, ext := range []string{".png", ".svg"} {
-		for _, file := range f.Files {
-			if fv.Image == "" && strings.EqualFold(path.Ext(file), ext) {
-				fv.Image = file
-			}
-		}
-	}
-	if fv.Image == "" {
-		return fv, fmt.Errorf("sweep page: figure %q has no PNG or SVG among %q", f.Name, f.Files)
-	}
-	return fv, nil
-}
-
-// checkLocal refuses a file the page could not find beside itself once
-// moved or read offline: a URL, an absolute path, or one that leaves the
-// page's directory.
-func checkLocal(file string) error {
-	if strings.Contains(file, ":") || strings.Contains(file, `\`) || !filepath.IsLocal(file) {
-		return fmt.Errorf("file %q: want a path relative to the page's directory, inside it", file)
-	}
-	return nil
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "unknown"
-	}
-	return s
 }
 
 // plural writes n things: "1 repeat", "3 repeats".

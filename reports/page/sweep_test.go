@@ -1,9 +1,8 @@
-package sweeppage
+package page
 
 import (
 	"bytes"
 	"compress/gzip"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,12 +11,10 @@ import (
 	"github.com/stampsim/stampsim/reports"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-// load reads testdata/requests-small.sweep.json.gz: a real run of the
+// loadSweep reads testdata/requests-small.sweep.json.gz: a real run of the
 // built-in requests sweep at its small size (stampsim sweep requests
 // --size small), every topology.
-func load(t *testing.T) *reports.SweepResults {
+func loadSweep(t *testing.T) *reports.SweepResults {
 	t.Helper()
 	f, err := os.Open(filepath.Join("testdata", "requests-small.sweep.json.gz"))
 	if err != nil {
@@ -35,45 +32,27 @@ func load(t *testing.T) *reports.SweepResults {
 	return doc
 }
 
-// figures are two figures as reports/plot describes them.
-var figures = []Figure{
+// sweepFigs are two scaling figures as reports/plot describes them.
+var sweepFigs = []Figure{
 	{Name: "scaling-upstream-calls", Title: "Upstream calls against requests in the burst", Caption: "two-level as requests^0.00 (flat at 3, the regions).", Files: []string{"scaling-upstream-calls.png", "scaling-upstream-calls.svg"}},
 	{Name: "scaling-store-ops", Title: "Store round trips", Caption: "one-level & global <grow>.", Files: []string{"scaling-store-ops.svg", "scaling-store-ops.png"}},
 }
 
-var dataFiles = []string{"sweep.json", "rows.csv", "fits.csv"}
+var sweepFiles = []string{"sweep.json", "rows.csv", "fits.csv"}
 
-func render(t *testing.T, p Page) string {
+func renderSweep(t *testing.T, p SweepPage) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := Render(&b, p); err != nil {
+	if err := RenderSweep(&b, p); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()
 }
 
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./reports/sweeppage -update creates it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test ./reports/sweeppage -update rewrites it); got:\n%s", path, got)
-	}
-}
-
-func TestRender(t *testing.T) {
-	doc := load(t)
-	html := render(t, Page{Doc: doc, Figures: figures, Files: dataFiles})
-	golden(t, "index.golden.html", html)
+func TestRenderSweep(t *testing.T) {
+	doc := loadSweep(t)
+	html := renderSweep(t, SweepPage{Doc: doc, Figures: sweepFigs, Files: sweepFiles})
+	golden(t, "sweep.golden.html", html)
 	for _, w := range []string{
 		"<title>stampsim sweep: requests</title>",
 		doc.Spec.Description,
@@ -102,21 +81,21 @@ func TestRender(t *testing.T) {
 			t.Errorf("the page has %q: it must work offline", bad)
 		}
 	}
-	if again := render(t, Page{Doc: doc, Figures: figures, Files: dataFiles}); again != html {
+	if again := renderSweep(t, SweepPage{Doc: doc, Figures: sweepFigs, Files: sweepFiles}); again != html {
 		t.Error("two renderings of one page differ")
 	}
 }
 
-func TestRenderStates(t *testing.T) {
+func TestRenderSweepStates(t *testing.T) {
 	for _, c := range []struct {
 		name   string
-		edit   func(p *Page)
+		edit   func(p *SweepPage)
 		want   []string
 		absent []string
 	}{
 		{
 			name: "interrupted",
-			edit: func(p *Page) {
+			edit: func(p *SweepPage) {
 				p.Doc.Complete, p.Doc.Fits, p.Doc.Rows = false, nil, p.Doc.Rows[:7]
 				p.Figures, p.NoFigures = nil, "Figures were not drawn, so that the interrupted sweep could stop at once."
 				p.Resume = "stampsim sweep requests --size small --out out --resume"
@@ -130,7 +109,7 @@ func TestRenderStates(t *testing.T) {
 		},
 		{
 			name: "a shard",
-			edit: func(p *Page) {
+			edit: func(p *SweepPage) {
 				p.Doc.Shard, p.Doc.Fits, p.Doc.Rows = &reports.Shard{Index: 1, Count: 3}, nil, p.Doc.Rows[:5]
 				p.Figures = nil
 			},
@@ -138,14 +117,14 @@ func TestRenderStates(t *testing.T) {
 		},
 		{
 			name: "no provenance",
-			edit: func(p *Page) { p.Doc.Version, p.Doc.Commit, p.Doc.GoVersion = "", "", "" },
+			edit: func(p *SweepPage) { p.Doc.Version, p.Doc.Commit, p.Doc.GoVersion = "", "", "" },
 			want: []string{"stampsim <code>unknown</code>", "commit <code>unknown</code>"},
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p := Page{Doc: load(t), Figures: figures, Files: dataFiles}
+			p := SweepPage{Doc: loadSweep(t), Figures: sweepFigs, Files: sweepFiles}
 			c.edit(&p)
-			html := render(t, p)
+			html := renderSweep(t, p)
 			for _, w := range c.want {
 				if !strings.Contains(html, w) {
 					t.Errorf("the page lacks %q", w)
@@ -162,26 +141,26 @@ func TestRenderStates(t *testing.T) {
 
 // A page that could not find its files once moved, or offline, is refused
 // with an error that names the figure and the file.
-func TestRenderRefuses(t *testing.T) {
+func TestRenderSweepRefuses(t *testing.T) {
 	for _, c := range []struct {
 		name  string
-		page  Page
+		page  SweepPage
 		wants []string
 	}{
-		{"no document", Page{}, []string{"no sweep document"}},
-		{"absolute", Page{Figures: []Figure{{Name: "f", Files: []string{"/tmp/f.png"}}}}, []string{`figure "f"`, `"/tmp/f.png"`}},
-		{"outside", Page{Figures: []Figure{{Name: "f", Files: []string{"../f.png"}}}}, []string{`figure "f"`, `"../f.png"`}},
-		{"url", Page{Figures: []Figure{{Name: "f", Files: []string{"https://example.com/f.png"}}}}, []string{`figure "f"`, "https://example.com/f.png"}},
-		{"no files", Page{Figures: []Figure{{Name: "empty"}}}, []string{`figure "empty" has no files`}},
-		{"no image", Page{Figures: []Figure{{Name: "data", Files: []string{"data.csv"}}}}, []string{`figure "data" has no PNG or SVG`}},
-		{"data file", Page{Files: []string{"/etc/passwd"}}, []string{"data file", `"/etc/passwd"`}},
+		{"no document", SweepPage{}, []string{"no sweep document"}},
+		{"absolute", SweepPage{Figures: []Figure{{Name: "f", Files: []string{"/tmp/f.png"}}}}, []string{`figure "f"`, `"/tmp/f.png"`}},
+		{"outside", SweepPage{Figures: []Figure{{Name: "f", Files: []string{"../f.png"}}}}, []string{`figure "f"`, `"../f.png"`}},
+		{"url", SweepPage{Figures: []Figure{{Name: "f", Files: []string{"https://example.com/f.png"}}}}, []string{`figure "f"`, "https://example.com/f.png"}},
+		{"no files", SweepPage{Figures: []Figure{{Name: "empty"}}}, []string{`figure "empty" has no files`}},
+		{"no image", SweepPage{Figures: []Figure{{Name: "data", Files: []string{"data.csv"}}}}, []string{`figure "data" has no PNG or SVG`}},
+		{"data file", SweepPage{Files: []string{"/etc/passwd"}}, []string{"data file", `"/etc/passwd"`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.name != "no document" {
-				c.page.Doc = load(t)
+				c.page.Doc = loadSweep(t)
 			}
 			var b bytes.Buffer
-			err := Render(&b, c.page)
+			err := RenderSweep(&b, c.page)
 			if err == nil {
 				t.Fatal("rendered")
 			}
