@@ -367,25 +367,19 @@ func netResetMidScript(t *testing.T, srv *redistest.Server) {
 	opt := real.Options{Topology: topology(t, "one-level", level(lease, wait, poll, locks.PolicyFail)), NodeCacheTTL: -1, Prefix: prefix}
 	n := netNodes(t, srv, 1, opt)[0]
 	lockKey := prefix + "region:{k}:l"
-	admin := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
-	defer admin.Close()
 	u := &upstream{value: "v"}
 	var o outcome
 	var lw *leaseWatch
 	trips, cmds := measureDriverTraffic(t, srv.Addr, func() {
 		lw = watchLeases(t, srv.Addr, lockKey) // inside the measure: see measureDriverTraffic
-		if err := n.proxy.LoseReplies(); err != nil {
+		// Exactly the first reply is lost, however slowly the proxy passes
+		// it on. (Losing replies until the lost script's lock is seen, then
+		// healing, races with that reply: still inside the proxy at the
+		// heal, it passes.)
+		if err := n.proxy.LoseNextReply(); err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan outcome, 1)
-		go func() { done <- stampede([]*real.Driver{n.d}, 1, "k", u.fetch)[0] }()
-		waitFor(t, 5*time.Second, "the lost script's lock", func() bool {
-			return admin.Exists(context.Background(), lockKey).Val() == 1
-		})
-		if err := n.proxy.Heal(); err != nil {
-			t.Fatal(err)
-		}
-		o = <-done
+		o = stampede([]*real.Driver{n.d}, 1, "k", u.fetch)[0]
 		n.d.Close() // every store operation has finished
 		lw.halt()   // and the watch sends nothing the counts would miss
 	})

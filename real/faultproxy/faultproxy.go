@@ -58,6 +58,12 @@ const (
 	// connection closed. The server ran the command; the client sees its
 	// connection end before the reply.
 	RepliesLost
+	// NextReplyLost: the next reply through the proxy, on whichever
+	// connection, is dropped and its connection closed, as with
+	// RepliesLost; then the fault is over by itself (the proxy's fault is
+	// None again), so that exactly one reply is lost however quickly the
+	// client sends its next request.
+	NextReplyLost
 )
 
 func (f Fault) String() string {
@@ -72,6 +78,8 @@ func (f Fault) String() string {
 		return "slowed"
 	case RepliesLost:
 		return "replies lost"
+	case NextReplyLost:
+		return "next reply lost"
 	}
 	return fmt.Sprintf("Fault(%d)", int(f))
 }
@@ -118,9 +126,26 @@ func (s *state) get() snapshot {
 func (s *state) set(f Fault, latency time.Duration, rate int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.setLocked(f, latency, rate)
+}
+
+func (s *state) setLocked(f Fault, latency time.Duration, rate int64) {
 	s.fault, s.latency, s.rate = f, latency, rate
 	close(s.changed)
 	s.changed = make(chan struct{})
+}
+
+// takeNextReply reports whether the caller's reply is the one that
+// NextReplyLost drops, and if so ends the fault: of replies that come at
+// once on several connections, exactly one is taken.
+func (s *state) takeNextReply() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fault != NextReplyLost {
+		return false
+	}
+	s.setLocked(None, 0, 0)
+	return true
 }
 
 // states holds every open proxy's state by its id: toxiproxy makes its
@@ -205,6 +230,13 @@ func (p *Proxy) Slow(latency time.Duration, bytesPerSecond int64) error {
 // vanish with its connection: the server has run the command, and the
 // client sees its connection closed instead of the reply.
 func (p *Proxy) LoseReplies() error { return p.put(RepliesLost, 0, 0) }
+
+// LoseNextReply makes the next reply through the proxy, on whichever
+// connection, vanish with its connection, and then lets everything pass
+// again by itself. A test that means to lose one reply uses it rather than
+// LoseReplies and a Heal, which would race with the reply: a reply still
+// on its way through the proxy when the test heals passes.
+func (p *Proxy) LoseNextReply() error { return p.put(NextReplyLost, 0, 0) }
 
 // Heal removes the fault: everything passes again. Connections that were
 // hung stay open and carry data again, but what was sent on them while they
@@ -309,6 +341,12 @@ func (t *switchToxic) pass(stub *toxics.ToxicStub, st *state, c *stream.StreamCh
 				break
 			}
 			stub.Close() // the writer closes the client's connection
+			return false
+		case NextReplyLost:
+			if t.Replies == 0 || !st.takeNextReply() {
+				break // a request, or another connection's reply was the one
+			}
+			stub.Close()
 			return false
 		case Slowed:
 			due := c.Timestamp.Add(s.latency)

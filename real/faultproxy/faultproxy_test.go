@@ -189,6 +189,24 @@ func TestFaults(t *testing.T) {
 				}
 			},
 		},
+		{
+			name:    "next reply lost",
+			apply:   (*Proxy).LoseNextReply,
+			reached: true,
+			old: func(t *testing.T, _ *Proxy, c *conn) {
+				if _, err := c.ask("x", time.Second); err == nil || isTimeout(err) {
+					t.Errorf("the request whose reply is the next: %v, want the connection closed", err)
+				}
+			},
+			fresh: func(t *testing.T, p *Proxy, _ *conn) {
+				if f := p.Fault(); f != None {
+					t.Errorf("fault %v after the one reply was lost, want none", f)
+				}
+				if _, err := mustDial(t, p.Addr()).ask("y", time.Second); err != nil {
+					t.Errorf("a request after the one lost reply, without a heal: %v, want its reply", err)
+				}
+			},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := startEcho(t)
