@@ -133,17 +133,18 @@ func stampedeFigure(s *Suite, file, title, yLabel, metric string, scale float64)
 }
 
 // simFigure plots one figure of both simulators over the model sizes with
-// the long regional wait (a categorical axis: requests / nodes), a line per
+// the long regional wait (a categorical axis: requests over nodes, on two
+// lines so that twelve sizes fit side by side), a line per
 // simulator.
 func simFigure(s *Suite, file, title, yLabel string, f func(map[string]float64) (float64, bool)) figure {
-	fig := figure{file: file, title: title, xLabel: "stampede (requests / nodes)", yLabel: yLabel, logY: true}
+	fig := figure{file: file, title: title, xLabel: "stampede size: requests (top) over nodes (bottom)", yLabel: yLabel, logY: true}
 	mine, theirs := series{name: "stampsim"}, series{name: "SimPy 3", dashed: true, color: 1, shape: 1}
 	for _, p := range ModelPairs(s) {
 		if p.RegionWait != "3s" {
 			continue
 		}
 		x := float64(len(fig.xTicks))
-		fig.xTicks = append(fig.xTicks, plot.Tick{Value: x, Label: short(p.Requests) + " / " + strconv.Itoa(p.Nodes)})
+		fig.xTicks = append(fig.xTicks, plot.Tick{Value: x, Label: short(p.Requests) + "\n" + strconv.Itoa(p.Nodes)})
 		if v, n := p.Stampsim.Median(f); n > 0 && v > 0 {
 			mine.points = append(mine.points, plotter.XY{X: x, Y: v})
 		}
