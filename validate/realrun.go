@@ -89,7 +89,7 @@ type realWorld struct {
 	upInflight  int
 	fetchSerial atomic.Uint64
 
-	// draws are the arrivals' XFetch draws (xfetch.go), by arrival.
+	// draws are the arrivals' XFetch draws (policies.go), by arrival.
 	draws []float64
 }
 
