@@ -76,3 +76,16 @@ func globEscape(s string) string {
 	}
 	return b.String()
 }
+
+// cleanup deletes the keys under prefix, under a context of its own that
+// outlives ctx by cleanupTimeout: an interrupted run cleans up too.
+func cleanup(ctx context.Context, c redis.UniversalClient, prefix string, logf func(string, ...any)) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	n, err := deleteKeys(ctx, c, prefix)
+	if err != nil {
+		return fmt.Errorf("deleting validate's keys %s*: %w", prefix, err)
+	}
+	logf("deleted the %d keys under %s", n, prefix)
+	return nil
+}

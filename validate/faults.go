@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"sync"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/stampsim/stampsim/internal/realhooks"
-	"github.com/stampsim/stampsim/locks"
 	"github.com/stampsim/stampsim/real/faultproxy"
 	"github.com/stampsim/stampsim/scenarios"
 	"github.com/stampsim/stampsim/topology"
@@ -25,18 +23,6 @@ type faultStep struct {
 	at    time.Duration
 	fault int // index in the scenario's Faults
 	end   bool
-}
-
-// needsProxy says whether a fault kind is injected through the proxies
-// between the drivers and the stores: to cut a store off (an outage, a
-// partition), to slow it, or to cut a crashed node off from everything at
-// once.
-func needsProxy(kind scenarios.FaultKind) bool {
-	switch kind {
-	case scenarios.FaultStoreOutage, scenarios.FaultStoreSlowdown, scenarios.FaultPartition, scenarios.FaultNodeCrash:
-		return true
-	}
-	return false
 }
 
 // realFaults injects a scenario's faults into the real side, at the times
@@ -82,11 +68,6 @@ type realFaults struct {
 	upErrRate float64 // the upstream-errors rate in force
 }
 
-type proxyKey struct {
-	node  int
-	scope locks.Scope
-}
-
 // newRealFaults prepares w's faults (w.rs.Faults). When they need proxies,
 // it starts one in front of addr for each link that a fault strikes
 // (struckLinks) and a client for each, with the scenario's connect timeout
@@ -124,60 +105,6 @@ func newRealFaults(w *realWorld, addr string, ignore bool) (*realFaults, error) 
 		})
 	}
 	return f, nil
-}
-
-// struckLinks returns, in order, the links between a node and the store of
-// one of topo's shared scopes that a fault of faults strikes, and so need a
-// proxy: every node's link to a store that is down or slowed, a partitioned
-// node's to the store of its scope, and a crashed node's to every store.
-// The others go straight to the server, as they would with no fault: a
-// proxy costs every round trip through it some CPU (global under
-// region-store-outage, whose outage strikes no store of global's, ran with
-// a proxy per node at a script round trip of 38ms and made a tenth fewer
-// round trips than its retimed runs).
-func struckLinks(shape topology.Shape, topo locks.Topology, faults []scenarios.ResolvedFault) []proxyKey {
-	struck := map[proxyKey]bool{}
-	var out []proxyKey
-	for node := range shape.Nodes() {
-		for _, l := range topo.Levels {
-			k := proxyKey{node, l.Scope}
-			if !l.Scope.Shared() || struck[k] {
-				continue
-			}
-			for _, ft := range faults {
-				switch ft.Kind {
-				case scenarios.FaultStoreOutage, scenarios.FaultStoreSlowdown:
-					struck[k] = struck[k] || shape.StoreOf(node, topology.Scope(l.Scope)) == ft.Store
-				case scenarios.FaultPartition:
-					struck[k] = struck[k] || (ft.Node == node && ft.Scope == l.Scope)
-				case scenarios.FaultNodeCrash:
-					struck[k] = struck[k] || ft.Node == node
-				}
-			}
-			if struck[k] {
-				out = append(out, k)
-			}
-		}
-	}
-	return out
-}
-
-// client returns the client node's driver uses for scope.
-func (f *realFaults) client(node int, scope locks.Scope) redis.UniversalClient {
-	if c := f.clients[proxyKey{node, scope}]; c != nil {
-		return c
-	}
-	return f.w.client
-}
-
-// close closes the clients and the proxies.
-func (f *realFaults) close() {
-	for _, c := range f.clients {
-		c.Close()
-	}
-	for _, p := range f.proxies {
-		p.Close()
-	}
 }
 
 // until applies, in order, every fault step due at or before at, each when
@@ -280,126 +207,6 @@ func (f *realFaults) apply(ctx context.Context, s faultStep) error {
 	return nil
 }
 
-// spans holds, per node, the spans of time (offsets from the run's start)
-// during which a fault held it; an open span ends at math.MaxInt64.
-type spans [][][2]time.Duration
-
-// overlaps says whether one of node's spans meets [from, to].
-func (s spans) overlaps(node int, from, to time.Duration) bool {
-	if node >= len(s) {
-		return false
-	}
-	for _, c := range s[node] {
-		if from <= c[1] && c[0] <= to {
-			return true
-		}
-	}
-	return false
-}
-
-// mark opens a span of node in s now, or closes its last at end.
-func (f *realFaults) mark(s *spans, node int, end bool) {
-	now := time.Since(f.w.start)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if *s == nil {
-		*s = make(spans, len(f.crashed))
-	}
-	c := (*s)[node]
-	if !end {
-		(*s)[node] = append(c, [2]time.Duration{now, time.Duration(math.MaxInt64)})
-	} else if len(c) > 0 {
-		c[len(c)-1][1] = now
-	}
-}
-
-// cut notes that node was cut off from a store (or is no longer, at end).
-func (f *realFaults) cut(node int, end bool) { f.mark(&f.cuts, node, end) }
-
-// wasCut says whether node was cut off from a store at some moment between
-// from and to.
-func (f *realFaults) wasCut(node int, from, to time.Duration) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.cuts.overlaps(node, from, to)
-}
-
-// wasHeld says whether a fault held node at some moment between from and
-// to: it was cut off from a store, or paused. A round trip then took what
-// the fault made it take (an operation to a store that is down fails after
-// the connect timeout; a reply that reaches a paused node waits for the
-// thaw), which the retimed runs model themselves, and must not take as a
-// network delay: a round trip that a pause of 8s held, taken as 4s each
-// way, made holder-pause's paused holder reach the store after the next
-// holder had published, and fenced no one.
-func (f *realFaults) wasHeld(node int, from, to time.Duration) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.cuts.overlaps(node, from, to) || f.frozen.overlaps(node, from, to)
-}
-
-// crash abandons node's driver: its proxies refuse, so that nothing more of
-// it reaches the store, and it is closed behind them, its callers failing.
-func (f *realFaults) crash(node int) {
-	for k, p := range f.proxies {
-		if k.node == node {
-			_ = p.Refuse() // a closed proxy refuses already
-		}
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.crashed[node] {
-		return
-	}
-	f.crashed[node] = true
-	d := f.w.drivers[node]
-	f.w.retired = append(f.w.retired, d)
-	done := make(chan struct{})
-	f.closing[node] = done
-	go func() { d.Close(); close(done) }()
-}
-
-// restart brings a crashed node back with a new driver, once the old one
-// has closed and its proxies carry traffic again.
-func (f *realFaults) restart(ctx context.Context, node int) error {
-	f.mu.Lock()
-	done := f.closing[node]
-	f.mu.Unlock()
-	if done == nil {
-		return nil
-	}
-	<-done
-	for k, p := range f.proxies {
-		if k.node == node {
-			if err := p.Heal(); err != nil {
-				return err
-			}
-		}
-	}
-	d, err := f.w.newDriver(ctx, node)
-	if err != nil {
-		return err
-	}
-	f.mu.Lock()
-	f.w.drivers[node], f.crashed[node], f.closing[node] = d, false, nil
-	f.mu.Unlock()
-	return nil
-}
-
-// thawAll thaws every paused node, so that a run that stops early does not
-// leave its callers blocked.
-func (f *realFaults) thawAll() {
-	f.mu.Lock()
-	thaws := slices.Clone(f.thaw)
-	clear(f.thaw)
-	f.mu.Unlock()
-	for _, t := range thaws {
-		if t != nil {
-			t()
-		}
-	}
-}
-
 // upstream returns the upstream-slowdown factor and the upstream-errors
 // rate in force.
 func (f *realFaults) upstream() (factor, errRate float64) {
@@ -419,45 +226,4 @@ func (f *realFaults) retimed(rs *scenarios.Resolved) *scenarios.Resolved {
 		c.Faults[i].To = a[0] + max(a[1]-a[0], time.Microsecond)
 	}
 	return &c
-}
-
-// callErrorDraw returns the draw, in [0, 1), that decides whether the n-th
-// call for key under lock fails during an upstream-errors fault: from the
-// seed and the call's identity alone (as callLatency, with another mix), so
-// that both sides fail the same calls.
-func callErrorDraw(sc *scenarios.Scenario) func(lock, key, n int) float64 {
-	seed := mix(sc.Seed ^ 0xe44042)
-	return func(lock, key, n int) float64 {
-		h := mix(seed ^ mix(uint64(int64(lock))<<40^uint64(key)<<16^uint64(n)))
-		return float64(h>>11) / (1 << 53)
-	}
-}
-
-// errUpstream is what a fetch function fails with during an upstream-errors
-// fault.
-var errUpstream = errors.New("upstream error (an upstream-errors fault)")
-
-// retimedFaultCounts says whether the scenario's faults make writes_refused
-// a count the protocol fixes, to be judged against the retimed runs: a pause
-// or a partition that outlasts a holder's lease makes exactly as many stale
-// writes as holders it stopped, and fencing refuses each.
-func retimedFaultCounts(faults []scenarios.ResolvedFault) bool {
-	for _, f := range faults {
-		if f.Kind == scenarios.FaultNodePause || f.Kind == scenarios.FaultPartition {
-			return true
-		}
-	}
-	return false
-}
-
-// slowestUpstream is the upstream latency that bounds whether anyone
-// hedges: its 99.9th percentile, times the largest upstream-slowdown.
-func slowestUpstream(faults []scenarios.ResolvedFault, p999 time.Duration) time.Duration {
-	factor := 1.0
-	for _, f := range faults {
-		if f.Kind == scenarios.FaultUpstreamSlowdown {
-			factor = math.Max(factor, f.Factor)
-		}
-	}
-	return time.Duration(float64(p999) * factor)
 }

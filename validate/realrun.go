@@ -89,73 +89,8 @@ type realWorld struct {
 	upInflight  int
 	fetchSerial atomic.Uint64
 
-	// draws are the arrivals' XFetch draws (xfetch.go), by arrival.
+	// draws are the arrivals' XFetch draws (policies.go), by arrival.
 	draws []float64
-}
-
-type contKey struct {
-	store, level int
-	key          string
-}
-
-// nodeObserver is one driver's Observer: it knows which node it is, so that
-// contention is counted per store, as in the simulator.
-type nodeObserver struct {
-	w    *realWorld
-	node int
-}
-
-func (o nodeObserver) StoreOp(scope locks.Scope, kind locks.OpKind, roundTrips, commands int, took time.Duration) {
-	w := o.w
-	now := time.Since(w.start)
-	cut := took > 0 && w.faults.wasCut(o.node, now-took, now)
-	if cut && commands == 0 {
-		// A script that ran no command while its node was cut off never
-		// reached the store (the proxy dropped it), which is how the
-		// simulator counts an operation to a store that is down: no round
-		// trip. The driver counts it as one, since it may have, as far as
-		// a client can tell.
-		roundTrips = 0
-	}
-	w.commands.Add(uint64(commands))
-	sec := int(now / time.Second)
-	w.mu.Lock()
-	if roundTrips > 0 && took > 0 && !w.faults.wasHeld(o.node, now-took, now) {
-		w.timed[o.node] = append(w.timed[o.node], roundTrip{start: now - took, took: took})
-	}
-	w.opsByKind[kind] += uint64(roundTrips)
-	for len(w.perSecond) <= sec {
-		w.perSecond = append(w.perSecond, 0)
-	}
-	w.perSecond[sec] += uint64(roundTrips)
-	w.mu.Unlock()
-}
-
-func (o nodeObserver) Contend(level int, key string, delta int) {
-	w := o.w
-	k := contKey{store: w.shape.StoreOf(o.node, topology.Scope(w.realTopo.Levels[level].Scope)), level: level, key: key}
-	w.mu.Lock()
-	c := w.contenders[k] + delta
-	if c == 0 {
-		delete(w.contenders, k)
-	} else {
-		w.contenders[k] = c
-	}
-	w.levelPeak[level] = max(w.levelPeak[level], c)
-	w.mu.Unlock()
-}
-
-func (o nodeObserver) Fetch(cause locks.Cause) {
-	o.w.mu.Lock()
-	o.w.causes[cause]++
-	o.w.mu.Unlock()
-}
-
-func (o nodeObserver) Reply(served locks.Served, latency time.Duration) {
-	o.w.mu.Lock()
-	o.w.served[served]++
-	_ = o.w.replyLat.RecordValue(latency.Microseconds())
-	o.w.mu.Unlock()
 }
 
 // scopePrefix is the key prefix of the store instance of scope that node
@@ -295,54 +230,6 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 	run := c.Run()
 	run.WallSeconds = time.Since(wallStart).Seconds()
 	return run, nil
-}
-
-// fetcher returns the upstream call of a request at node for key: it sleeps
-// for the latency the simulator gave the same call (scaled beyond the
-// upstream's capacity as the simulator does, and by an upstream-slowdown in
-// force), fails it when an upstream-errors fault in force fails the same
-// call in the simulator, and counts duplicates with the simulator's own code
-// (counting.Duplicates): a call for a key in a region while another is in
-// progress, or less than the shared TTL after one succeeded.
-func (w *realWorld) fetcher(node, key int) func(context.Context) ([]byte, error) {
-	return func(ctx context.Context) ([]byte, error) {
-		region := w.shape.RegionID(node)
-		w.mu.Lock()
-		if w.dups.Start(region, key, time.Since(w.start)) {
-			w.duplicates++
-		}
-		w.upInflight++
-		lock := world.LockInstance(w.shape, w.topo, node)
-		ck := int64(lock)<<32 | int64(key)
-		rank := w.upCalls[ck]
-		w.upCalls[ck]++
-		lat := float64(w.latency(lock, key, rank))
-		factor, errRate := w.faults.upstream()
-		lat *= factor
-		if c := w.sc.Upstream.Capacity; c > 0 && w.upInflight > c {
-			lat *= float64(w.upInflight) / float64(c)
-		}
-		w.mu.Unlock()
-		failed := errRate > 0 && w.errorDraw(lock, key, rank) < errRate
-
-		var err error
-		select {
-		case <-time.After(time.Duration(lat)):
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
-		if err == nil && failed {
-			err = errUpstream
-		}
-		w.mu.Lock()
-		w.dups.Done(region, key, time.Since(w.start), err == nil)
-		w.upInflight--
-		w.mu.Unlock()
-		if err != nil {
-			return nil, err
-		}
-		return []byte(strconv.FormatUint(w.fetchSerial.Add(1), 10)), nil
-	}
 }
 
 // newDriver makes and readies node's driver, on the clients of its proxies

@@ -118,3 +118,43 @@ func clone(sc *scenarios.Scenario) *scenarios.Scenario {
 	c.CustomTopologies = append([]scenarios.CustomTopology(nil), sc.CustomTopologies...)
 	return &c
 }
+
+// carried returns how many requests the real store can carry. A topology
+// with no node level makes every request a store contender, and a store
+// slower than the simulator's default (an embedded miniredis runs Lua
+// scripts at a few thousand a second, on the same two cores as every
+// driver) would queue the real side into timeouts that depend on the
+// machine's load, not on the protocol: chaos on both sides, not a
+// comparison. So the traffic is scaled until one operation per request, at
+// the scenario's peak rate (its densest burst, or its steady rate), keeps
+// the store at most load busy (DefaultStoreLoad: 10%, which leaves the
+// drivers' own CPU, on the same machine, room to keep time). limit caps it
+// in any case.
+func carried(sc *scenarios.Scenario, cal Calibration, limit int, load float64) (int, string) {
+	if cal.Throughput <= 0 {
+		return limit, ""
+	}
+	peak := sc.Workload.Rate // requests per second
+	for _, b := range sc.Workload.Bursts {
+		if w := b.Over.D().Seconds(); w > 0 {
+			peak = max(peak, sc.Workload.Rate+float64(b.Requests)/w)
+		}
+	}
+	if peak <= 0 {
+		return limit, ""
+	}
+	f := load * cal.Throughput / peak
+	if f >= 1 {
+		return limit, ""
+	}
+	total := sc.Workload.Rate * sc.Duration.D().Seconds()
+	for _, b := range sc.Workload.Bursts {
+		total += float64(b.Requests)
+	}
+	n := max(1, int(total*f))
+	if n >= limit {
+		return limit, ""
+	}
+	return n, fmt.Sprintf("the store serves %.0f scripts/s: traffic held to %d requests, so that its peak (%.0f/s) keeps the store at most %.0f%% busy",
+		cal.Throughput, n, peak*f, 100*load)
+}
