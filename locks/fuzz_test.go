@@ -66,6 +66,8 @@ func fuzzSeeds() [][]byte {
 			seeds = append(seeds, append([]byte{byte(topo), 0x21, 0x1b, 0x24, 0x35, 0x46, pol}, steps...))
 		}
 	}
+	// Requests that join a background refresh's call on its way.
+	seeds = append(seeds, fuzzJoinSeeds...)
 	return seeds
 }
 

@@ -17,7 +17,44 @@ package locks_test
 // a caller left waiting for one would wait on that queue; the checks make
 // sure the machine never lets that happen.
 
-import "github.com/stampsim/stampsim/locks"
+import (
+	"testing"
+
+	"github.com/stampsim/stampsim/locks"
+)
+
+// fuzzJoinSeeds are FuzzMachines inputs (see newFuzzWorld) in which a
+// request joins a background refresh while its upstream call is on its way
+// (EffectExpediteFetch), which random steps seldom reach: one node, a
+// faulty run (node cache 100ms, hard TTL 300ms), 1s upstream calls, no
+// store latency, one key. The first call (renewing its lease once on the
+// way, in two-level) fills the cache by 1s; at 1.1s (node-only) or 1.25s
+// (two-level, once the region's value has expired) a stale request starts
+// the refresh, whose call goes out in the background; a request past the
+// hard TTL joins it, and later hedges when its node-level wait runs out.
+var fuzzJoinSeeds = [][]byte{
+	{1, 0x01, 0, 0, 0x0f, 0x0c, 4, 7, 0, 0, 15, 15, 13, 2, 7, 0, 0, 15, 13, 2, 13, 2, 7, 0, 0, 15},
+	{3, 0x01, 0, 0, 0x0f, 0x0c, 4, 7, 0, 0, 15, 15, 15, 15, 15, 15, 15, 15, 15, 13, 2, 13, 2, 13, 1, 13, 1, 13, 1, 13, 1, 13, 1, 7, 0, 0, 15, 15, 15, 13, 2, 7, 0, 0, 15},
+}
+
+// TestFuzzJoinSeeds makes sure that each of fuzzJoinSeeds still reaches
+// what it is there for: a background call that a joining request
+// expedites.
+func TestFuzzJoinSeeds(t *testing.T) {
+	for i, seed := range fuzzJoinSeeds {
+		fz := newFuzzWorld(t, seed)
+		fz.run()
+		expedited := 0
+		for _, f := range fz.fetches {
+			if f.expedited {
+				expedited++
+			}
+		}
+		if expedited != 1 {
+			t.Errorf("seed %d (%s): %d upstream calls expedited, want 1\n%s", i, locks.Builtins[seed[0]].Name, expedited, fz.describe())
+		}
+	}
+}
 
 // waitsIn reports whether request r waits in flight id of node n: it joined
 // or started that flight (its Handle names it), has had no reply, was not
