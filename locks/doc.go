@@ -7,7 +7,8 @@
 // arrived, a store replied, a timer fired, the upstream answered, a release
 // was announced, a request was cancelled), each stamped with the driver's
 // clock, and collects the effects it asks for with Ready (run a store
-// operation, set or cancel a timer, call the upstream, reply to a request).
+// operation, set or cancel a timer, call the upstream, cancel that call or
+// start a background one at once, reply to a request).
 //
 // A topology is a list of levels, innermost first: the node level collapses
 // the requests of one process into one flight per key; each shared level
@@ -120,7 +121,9 @@
 //
 //   - Request (request): a fresh node-cache entry is a reply (ServedHit)
 //     and no flight. A request that joins its key's flight emits EffectSetTimer
-//     (TimerFollower) when no follower timer is pending. A new flight emits
+//     (TimerFollower) when no follower timer is pending, and, if it is the
+//     first to join a background refresh whose upstream call went out as
+//     Fetch.Background (in Fetch), EffectExpediteFetch. A new flight emits
 //     EffectSetTimer (TimerDeadline) and its read-or-acquire (EffectStore), or,
 //     with no shared level, EffectFetch (CauseNoLock).
 //   - StoreDone read_or_acquire, in general: only the reply to the flight's
@@ -189,6 +192,11 @@
 //     cancelled by aborting its own flight.
 //   - Abort (Abort): every waiting request gets ErrAborted (EffectReply), and
 //     every flight is aborted as above.
+//
+// An upstream call is Fetch.Background when the flight is a background
+// refresh and nobody waits in it at that moment (startFetch); a driver may
+// hold such a call back, which is why a request joining the flight later
+// expedites it.
 //
 // A flight in Fetch stays there until Fetched, the cancellation of its last
 // waiter, or Abort. A flight whose wait timed out with PolicyInvoke is in Fetch

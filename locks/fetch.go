@@ -9,15 +9,19 @@ import "time"
 // PolicyInvoke (levelTimedOut: CauseWaiterTimeout or CauseStoreError, a hedge
 // with that level), and for the flight of a follower whose node-level wait
 // timed out with PolicyInvoke (followersTimedOut: CauseFollowerTimeout, a hedge
-// with level 0). If f holds a lease to renew it also arms TimerRenew
-// (EffectSetTimer). Only Fetched, the cancellation of its last waiter and
-// Abort take a flight out of phaseFetching.
+// with level 0). The call is Fetch.Background when f is a background
+// refresh that nobody waits for now: one that requests joined (past the
+// hard TTL) and that one of them still waits in is not, since a driver may
+// hold a background call back. If f holds a lease to renew it also arms
+// TimerRenew (EffectSetTimer). Only Fetched, the cancellation of its last
+// waiter and Abort take a flight out of phaseFetching.
 func (m *Machine[V]) startFetch(f *flight[V], now Time, cause Cause, level int8, hedge bool) {
 	f.phase = phaseFetching
 	f.hedge = hedge
 	f.raSent = now // from here on, when the call went out
+	f.backgroundCall = f.background && f.live == 0
 	m.stats.Fetches[cause]++
-	m.push(EffectFetch).Fetch = Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Owner: f.waiters[0].ID, Cause: cause, Level: level, Background: f.background}
+	m.push(EffectFetch).Fetch = Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Owner: f.waiters[0].ID, Cause: cause, Level: level, Background: f.backgroundCall}
 	if m.anyRenewable && m.holdsRenewable(f) {
 		m.setTimer(f, TimerRenew, now.Add(m.renewEvery))
 	}

@@ -130,6 +130,11 @@ type flight[V any] struct {
 	// goes on with nobody waiting (live 0), where any other flight would
 	// be aborted, and ends with an Outcome.
 	background bool
+	// backgroundCall: f's upstream call went out as Fetch.Background
+	// (startFetch: nobody waited) and no request has joined f since. The
+	// first request to join clears it and emits EffectExpediteFetch, so
+	// that a driver that held the call back starts it (request).
+	backgroundCall bool
 	// early is XFetch's factor for f's reads at the shared levels,
 	// beta·(-ln u) for its owner's draw u (Op.Early); 0 without XFetch.
 	early float32
@@ -220,6 +225,7 @@ func (m *Machine[V]) newFlight(key keyRef, owner ReqID, now Time) *flight[V] {
 	f.waited = false
 	f.hedge = false
 	f.background = false
+	f.backgroundCall = false
 	f.early = 0
 	f.lastErr = false
 	f.notified = false

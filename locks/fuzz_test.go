@@ -23,6 +23,10 @@ import (
 //     upstream error that had happened;
 //   - a store's accepted fence never goes down and is the fence of the value
 //     it holds;
+//   - an upstream call goes out as Fetch.Background exactly when nobody
+//     waits in its flight, and a request that joins a flight whose call went
+//     out so gets EffectExpediteFetch, once per call
+//     (harness_background_test.go);
 //   - in a clean run (no pauses, no store faults, no aborts, timeouts and
 //     cache TTLs longer than the run): at most one upstream call per key for
 //     each instance of the outermost scope (per region for two-level and
@@ -62,6 +66,8 @@ func fuzzSeeds() [][]byte {
 			seeds = append(seeds, append([]byte{byte(topo), 0x21, 0x1b, 0x24, 0x35, 0x46, pol}, steps...))
 		}
 	}
+	// Requests that join a background refresh's call on its way.
+	seeds = append(seeds, fuzzJoinSeeds...)
 	return seeds
 }
 

@@ -207,6 +207,7 @@ type reqRec struct {
 	started   bool
 	handle    locks.Handle
 	cancelled bool    // Cancel returned true
+	hedged    bool    // it left its flight for a hedge of its own (CauseFollowerTimeout)
 	draw      float64 // XFetch's draw (RequestDrawn), or 0 for none
 	replies   int
 	reply     locks.Reply[int]
@@ -223,6 +224,7 @@ type fetchRec struct {
 	err       error
 	finished  bool
 	cancelled bool // the machine sent EffectCancelFetch for it
+	expedited bool // the machine sent EffectExpediteFetch for it
 }
 
 type contKey struct {
@@ -342,8 +344,13 @@ type world struct {
 	stores []*store
 	byName map[string]*store
 
-	reqs       []*reqRec // by ReqID-1
-	fetches    []*fetchRec
+	reqs    []*reqRec // by ReqID-1
+	fetches []*fetchRec
+	// joined lists, per flight, the requests that started or joined it;
+	// arriving is the request whose input is being handled, if any
+	// (harness_background_test.go).
+	joined     map[flightKey][]*reqRec
+	arriving   *reqRec
 	contenders map[contKey]*gauge
 	delivered  int
 	// MaxDeliveries stops a run that does not settle (a livelock).
@@ -582,7 +589,11 @@ func (w *world) dispatch(e *event) {
 		} else {
 			r.handle = n.m.Request(w.now, r.id, r.key)
 		}
+		w.noteJoined(r)
+		w.arriving = r
 		w.flush(n)
+		w.arriving = nil
+		w.checkJoined(r)
 	case evCancel:
 		r := e.req
 		if !r.started {
@@ -708,7 +719,7 @@ func (w *world) flush(n *node) {
 		switch e.Kind {
 		case locks.EffectStore, locks.EffectContend:
 			w.checkKeyNumber(n, e.Kind, e.Op.Key, e.Op.KeyNum, e.Op.KeyNumbered)
-		case locks.EffectFetch, locks.EffectCancelFetch:
+		case locks.EffectFetch, locks.EffectCancelFetch, locks.EffectExpediteFetch:
 			w.checkKeyNumber(n, e.Kind, e.Fetch.Key, e.Fetch.KeyNum, e.Fetch.KeyNumbered)
 		}
 		var flight locks.FlightID
@@ -751,7 +762,10 @@ func (w *world) flush(n *node) {
 				n.timers[slot] = nil
 			}
 		case locks.EffectFetch:
+			w.checkFetch(n, e.Fetch)
 			w.startFetch(n, e.Fetch)
+		case locks.EffectExpediteFetch:
+			w.checkExpedite(n, e.Fetch)
 		case locks.EffectCancelFetch:
 			for _, f := range slices.Backward(w.fetches) {
 				if f.node == n && f.fetch.Flight == e.Fetch.Flight && !f.finished {

@@ -40,7 +40,10 @@ func (m *Machine[V]) RequestDrawn(now Time, id ReqID, key string, u float64) Han
 // unless one runs (startRefresh). With a node level and a flight already in progress for
 // the key, whatever its phase, the request joins it as a follower, and if
 // no follower timer is pending it emits EffectSetTimer (TimerFollower, at now
-// plus the node level's WaitTimeout). Otherwise it starts a flight (the
+// plus the node level's WaitTimeout); when the flight is a background
+// refresh whose upstream call went out as Fetch.Background, the first
+// request to join emits EffectExpediteFetch, since it now waits for that
+// call. Otherwise it starts a flight (the
 // key's node-level flight when there is a node level) and enters the first
 // shared level: EffectSetTimer (TimerDeadline) and the first read-or-acquire
 // (EffectStore), or, with no shared level, the upstream call (EffectFetch,
@@ -78,6 +81,12 @@ func (m *Machine[V]) request(now Time, id ReqID, key string, k keyRef, u float64
 			}
 			if !f.timerOn[TimerFollower] {
 				m.setTimer(f, TimerFollower, now.Add(m.wait[0]))
+			}
+			if f.backgroundCall {
+				// A background refresh's call, which the driver may have
+				// queued, now has a caller.
+				f.backgroundCall = false
+				m.push(EffectExpediteFetch).Fetch = Fetch{Flight: f.id, Key: f.key.name, KeyNum: f.key.num, KeyNumbered: f.key.numbered, Level: -1}
 			}
 			return Handle{Flight: f.id, Index: uint32(i), valid: true}
 		}

@@ -27,6 +27,14 @@ import (
 //     refresh, waiting for that one's value as any waiter does. The stores'
 //     lock makes it one refresh per key across the fleet.
 //
+// With a node level the refresh is its key's flight on the node, so that a
+// request that misses the node cache (past the hard TTL, or with no node
+// cache) joins it and waits for its value as a follower. Its upstream call
+// goes out as Fetch.Background only while nobody has joined (startFetch),
+// and the first request to join once it has gone out emits
+// EffectExpediteFetch: the real driver queues background calls behind each
+// other, and a caller must not wait in that queue.
+//
 // A refresh ends refreshed (it called the upstream), superseded (a shared
 // cache had a fresh value) or failed (an upstream error, a wait that timed
 // out, an abort), counted in Stats.RefreshOutcomes. A refresh whose wait

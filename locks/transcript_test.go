@@ -76,8 +76,9 @@ package locks_test
 //
 //	store LEVEL OP KEY [FLIGHT] [token=T] [lease=D] [value=V fence=F ttl=D]
 //	set-timer FLIGHT KIND at=T      cancel-timer FLIGHT KIND
-//	fetch FLIGHT KEY owner=#R cause=CAUSE [level=LEVEL]
+//	fetch FLIGHT KEY owner=#R cause=CAUSE [level=LEVEL] [background]
 //	cancel-fetch FLIGHT KEY
+//	expedite-fetch FLIGHT KEY       a request now waits for a call that went out as background
 //	reply #R[..#S,...] KEY SERVED [value=V] [level=LEVEL] [err="..."]
 //	contend LEVEL KEY +1|-1
 //
@@ -544,6 +545,8 @@ func (tr *transcript) effect(n *node, e *locks.Effect[int]) {
 		}
 	case locks.EffectCancelFetch:
 		s = fmt.Sprintf("cancel-fetch %s %s", tr.flight(n.id, e.Fetch.Flight), e.Fetch.Key)
+	case locks.EffectExpediteFetch:
+		s = fmt.Sprintf("expedite-fetch %s %s", tr.flight(n.id, e.Fetch.Flight), e.Fetch.Key)
 	case locks.EffectReply:
 		var ids []locks.ReqID
 		for r := range e.Replies {

@@ -311,9 +311,13 @@ type Fetch struct {
 	// Level is the level whose timeout caused a hedge (CauseWaiterTimeout,
 	// CauseStoreError, CauseFollowerTimeout), or -1.
 	Level int8
-	// Background says that no caller waits for the call: it is a background
-	// refresh (stale-while-revalidate, XFetch), and Owner names the request
-	// that set it off, already answered.
+	// Background says that no caller waited for the call when the machine
+	// asked for it: it is a background refresh (stale-while-revalidate,
+	// XFetch), Owner names the request that set it off, already answered,
+	// and no request that joined the flight was still waiting. A driver may
+	// hold such a call back (the real driver queues it for a bounded number
+	// of goroutines). Should a request join the flight while the call is on
+	// its way, the machine says so, once, with EffectExpediteFetch.
 	Background bool
 }
 
@@ -355,6 +359,13 @@ const (
 	// or waiting for the lock of Effect.Op.Level on Effect.Op.Key. Drivers
 	// sum these over nodes to find peak contenders.
 	EffectContend
+	// EffectExpediteFetch: a request now waits for the upstream call of
+	// flight Effect.Fetch.Flight, which went out as Fetch.Background (a
+	// request joined a background refresh while its call was on its way).
+	// A driver that holds background calls back must start this one at
+	// once if it has not started; one that starts every call when asked
+	// has nothing to do. It comes at most once per call.
+	EffectExpediteFetch
 )
 
 // Waiter is a request waiting in a flight: its ID and when it arrived.
@@ -385,7 +396,9 @@ type Effect[V any] struct {
 	// walk both cases.
 	Reply   Reply[V]
 	Waiters []Waiter
-	// Fetch is set for EffectFetch and EffectCancelFetch.
+	// Fetch is set for EffectFetch, EffectCancelFetch and
+	// EffectExpediteFetch; the last two name the call by its Flight and
+	// Key (Level is -1, Owner, Cause and Background are not set).
 	Fetch Fetch
 }
 

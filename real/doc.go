@@ -88,7 +88,8 @@
 // in flight: an input is fed under the mutex, the effects are collected, and
 // the I/O they ask for runs after the mutex is released, each store
 // operation and each upstream call on a goroutine of its own (background
-// refreshes on the bounded refresh goroutines). Timers live in
+// refreshes on the bounded refresh goroutines, unless a caller joins one).
+// Timers live in
 // one heap served by one goroutine. Callers block in Do on their own
 // goroutines: 10,000 callers waiting on one key cost the driver no goroutine
 // each, only the goroutines of the flights' store operations and fetches.

@@ -14,11 +14,12 @@ import (
 // batch is the I/O and the observer calls one input asked for, to be done
 // after d.mu is released.
 type batch struct {
-	ops      []locks.Op[[]byte]
-	drains   []*subscriber
-	fetches  []*fetchRun
-	contends []locks.Effect[[]byte]
-	replies  []replyEvent
+	ops       []locks.Op[[]byte]
+	drains    []*subscriber
+	fetches   []*fetchRun
+	expedites []*fetchRun // background refreshes a caller joined
+	contends  []locks.Effect[[]byte]
+	replies   []replyEvent
 }
 
 type replyEvent struct {
@@ -95,6 +96,13 @@ func (d *Driver) collect(now locks.Time, tracked bool) *batch {
 				d.removeTimer(fr.deadline)
 				fr.cancel()
 			}
+		case locks.EffectExpediteFetch:
+			if !io {
+				continue
+			}
+			if fr := d.fetches[e.Fetch.Flight]; fr != nil && fr.background {
+				b.expedites = append(b.expedites, fr)
+			}
 		case locks.EffectReply:
 			for r := range e.Replies {
 				d.deliverReply(now, r, obs, b)
@@ -123,6 +131,9 @@ func (d *Driver) act(b *batch) {
 	for _, fr := range b.fetches {
 		d.launchFetch(fr)
 	}
+	for _, fr := range b.expedites {
+		d.expedite(fr)
+	}
 	if o := d.cfg.obs; o != nil {
 		for _, e := range b.contends {
 			o.Contend(int(e.Op.Level), e.Op.Key, int(e.Delta))
@@ -132,7 +143,8 @@ func (d *Driver) act(b *batch) {
 		}
 	}
 	clear(b.ops)
-	b.ops, b.drains, b.fetches, b.contends, b.replies = b.ops[:0], b.drains[:0], b.fetches[:0], b.contends[:0], b.replies[:0]
+	clear(b.expedites)
+	b.ops, b.drains, b.fetches, b.expedites, b.contends, b.replies = b.ops[:0], b.drains[:0], b.fetches[:0], b.expedites[:0], b.contends[:0], b.replies[:0]
 	batchPool.Put(b)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -11,16 +12,21 @@ import (
 )
 
 // Upstream calls. A call that callers wait for runs on a goroutine of its
-// own as soon as the machine asks for it. A background refresh
-// (stale-while-revalidate, XFetch: locks.Fetch.Background) has been
-// answered already, so nothing is lost by making it wait: refreshes run on
-// at most Options.MaxRefreshes goroutines, in the order the machine asked
-// for them, so that many keys going stale at once do not start as many
-// calls against the origin. Each call is measured from when its function
-// starts to when it returns, and the machine is given that duration
-// (locks.Machine.FetchedIn): it is the recompute time XFetch keeps with the
-// value and what the adaptive wait timeouts follow, and a refresh's wait in
-// the queue is not the upstream's latency.
+// own as soon as the machine asks for it. A background refresh's call
+// (stale-while-revalidate, XFetch) that nobody waits for
+// (locks.Fetch.Background) may wait: refreshes run on at most
+// Options.MaxRefreshes goroutines, in the order the machine asked for them,
+// so that many keys going stale at once do not start as many calls against
+// the origin. A request may join a refresh while its call waits in that
+// queue (with a node level, one that misses the node cache past the hard
+// TTL joins the key's refresh); the machine then says so
+// (locks.EffectExpediteFetch), and the call leaves the queue and starts at
+// once on a goroutine of its own, as a caller's call does, so that the
+// caller does not wait behind other keys' refreshes. Each call is measured
+// from when its function starts to when it returns, and the machine is
+// given that duration (locks.Machine.FetchedIn): it is the recompute time
+// XFetch keeps with the value and what the adaptive wait timeouts follow,
+// and a refresh's wait in the queue is not the upstream's latency.
 
 // ownerFetch is the fetch function of the request that started a flight.
 type ownerFetch struct {
@@ -34,11 +40,15 @@ type fetchRun struct {
 	key        string
 	cause      locks.Cause
 	background bool // a refresh, run on the refresh goroutines
-	fn         func(context.Context) ([]byte, error)
-	ctx        context.Context
-	cancel     context.CancelFunc
-	deadline   *timerItem
-	reported   bool // the machine has been told how it ended (or no longer cares)
+	// expedited: a caller joined the refresh (locks.EffectExpediteFetch),
+	// so it runs on a goroutine of its own, not from the queue. Guarded
+	// by refreshQueue.mu.
+	expedited bool
+	fn        func(context.Context) ([]byte, error)
+	ctx       context.Context
+	cancel    context.CancelFunc
+	deadline  *timerItem
+	reported  bool // the machine has been told how it ended (or no longer cares)
 }
 
 // refreshQueue holds the background refreshes waiting for a goroutine, and
@@ -87,7 +97,8 @@ func (d *Driver) startFetch(now locks.Time, f locks.Fetch) *fetchRun {
 }
 
 // launchFetch runs fr: on a goroutine of its own, or, for a background
-// refresh, on the refresh goroutines. Called without d.mu.
+// refresh, on the refresh goroutines, unless a caller joined it before it
+// got here (expedite). Called without d.mu.
 func (d *Driver) launchFetch(fr *fetchRun) {
 	if !fr.background {
 		go d.runFetch(fr)
@@ -95,6 +106,11 @@ func (d *Driver) launchFetch(fr *fetchRun) {
 	}
 	q := &d.refreshes
 	q.mu.Lock()
+	if fr.expedited {
+		q.mu.Unlock()
+		go d.runFetch(fr)
+		return
+	}
 	q.queue = append(q.queue, fr)
 	if q.running < d.cfg.maxRefreshes {
 		q.running++
@@ -102,6 +118,25 @@ func (d *Driver) launchFetch(fr *fetchRun) {
 		go d.refreshLoop()
 	}
 	q.mu.Unlock()
+}
+
+// expedite starts fr, a background refresh that a caller has joined, on a
+// goroutine of its own if it still waits in the queue. One that a refresh
+// goroutine has taken already runs; one whose launchFetch has not come yet
+// (the two are started after d.mu is released, by different inputs) is
+// marked, and launchFetch starts it at once. Called without d.mu.
+func (d *Driver) expedite(fr *fetchRun) {
+	q := &d.refreshes
+	q.mu.Lock()
+	fr.expedited = true
+	i := slices.Index(q.queue, fr)
+	if i >= 0 {
+		q.queue = slices.Delete(q.queue, i, i+1)
+	}
+	q.mu.Unlock()
+	if i >= 0 {
+		go d.runFetch(fr)
+	}
 }
 
 // refreshLoop runs queued refreshes until the queue is empty.

@@ -106,7 +106,11 @@ type Options struct {
 	// wait in a queue for one to be free, so that a burst of keys going
 	// stale at once does not start as many calls; a refresh that has not
 	// returned within FetchTimeout of being asked for fails, and the stale
-	// value is served on until its hard TTL. Default DefaultMaxRefreshes.
+	// value is served on until its hard TTL. A refresh that a caller joins
+	// (with a node level, a request past the hard TTL waits for the key's
+	// refresh) leaves the queue and starts at once, outside the bound, so
+	// that the caller does not wait behind other keys' refreshes. Default
+	// DefaultMaxRefreshes.
 	MaxRefreshes int
 	// Logger receives the driver's diagnostics; default: discard.
 	Logger *slog.Logger

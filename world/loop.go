@@ -179,6 +179,9 @@ func (w *world) drain(now sim.Time, id int32) {
 			w.fetch(now, id, &e.Fetch)
 		case locks.EffectCancelFetch:
 			// The upstream goes on working; the machine drops its answer.
+		case locks.EffectExpediteFetch:
+			// Every call, a background one too, started when it was asked
+			// for: there is no queue to take it out of.
 		case locks.EffectReply:
 			if e.Waiters == nil {
 				w.reply(now, n, &e.Reply)
