@@ -22,6 +22,10 @@ import (
 //     sample a second, fewer series, no histograms), which ReadJSON still
 //     reads.
 //
+// swr-steady-day.json.gz is the one run of a cache policy: two-level with
+// and without stale-while-revalidate, so that replies served stale while
+// revalidating and background refreshes are not zero.
+//
 // Regenerate a v2 one with
 //
 //	stampsim run flash-crowd -q --out /tmp/fc && gzip -9 -c /tmp/fc/results.json > testdata/flash-crowd.json.gz
