@@ -42,10 +42,13 @@ type builder func(in *input) (*figure, error)
 
 // builders are the figures in the order a reader should see them: the
 // funnel first (what each topology let through), then how it happened over
-// time, then what it cost in latency, and the summary last.
+// time: what reached the upstream, and beside it what the requests got
+// (how they were served), then the locks and stores that made it so; then
+// what it cost in latency, and the summary last.
 var builders = []builder{
 	funnelFigure,
 	upstreamFigure,
+	servedFigure,
 	contendersFigure,
 	storeLoadFigure,
 	latencyFigure,
