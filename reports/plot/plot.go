@@ -43,12 +43,14 @@ type builder func(in *input) (*figure, error)
 // builders are the figures in the order a reader should see them: the
 // funnel first (what each topology let through), then how it happened over
 // time: what reached the upstream, and beside it what the requests got
-// (how they were served), then the locks and stores that made it so; then
-// what it cost in latency, and the summary last.
+// (how they were served, and how the background refreshes behind stale
+// replies ended), then the locks and stores that made it so; then what it
+// cost in latency, and the summary last.
 var builders = []builder{
 	funnelFigure,
 	upstreamFigure,
 	servedFigure,
+	refreshesFigure,
 	contendersFigure,
 	storeLoadFigure,
 	latencyFigure,

@@ -17,9 +17,13 @@ import (
 	"github.com/stampsim/stampsim/reports"
 )
 
-// allFigures are the figures of a run with series and histograms, in the
-// order WriteAll returns them.
-var allFigures = []string{"funnel", "upstream", "served", "contenders", "store-load", "latency", "summary"}
+// allFigures are the figures of a run with series and histograms and
+// without background refreshes, in the order WriteAll returns them;
+// policyFigures those of one with background refreshes.
+var (
+	allFigures    = []string{"funnel", "upstream", "served", "contenders", "store-load", "latency", "summary"}
+	policyFigures = []string{"funnel", "upstream", "served", "refreshes", "contenders", "store-load", "latency", "summary"}
+)
 
 // checkFiles checks that every figure's files exist and are what they
 // claim: a PNG of the figure's size in pixels with more than a handful of
@@ -160,16 +164,16 @@ func TestWriteAll(t *testing.T) {
 		{"region-store-outage: a store down", func(t *testing.T) *reports.Results {
 			return loadFixture(t, "region-store-outage.json.gz")
 		}, allFigures},
-		{"swr-steady-day: stale-while-revalidate", func(t *testing.T) *reports.Results {
+		{"swr-steady-day: stale-while-revalidate, background refreshes", func(t *testing.T) *reports.Results {
 			return loadFixture(t, "swr-steady-day.json.gz")
-		}, allFigures},
+		}, policyFigures},
 		{"swr-steady-day without series", func(t *testing.T) *reports.Results {
 			res := loadFixture(t, "swr-steady-day.json.gz")
 			for i := range res.Runs {
 				res.Runs[i].Series = nil
 			}
 			return res
-		}, []string{"funnel", "latency", "summary"}},
+		}, []string{"funnel", "refreshes", "latency", "summary"}},
 		{"a v1 document: per-second series, none at the node level, no histogram", func(t *testing.T) *reports.Results {
 			return loadFixture(t, "flash-crowd.v1.json")
 		}, []string{"funnel", "upstream", "contenders", "summary"}},
@@ -194,6 +198,14 @@ func TestWriteAll(t *testing.T) {
 			}
 			return res
 		}, []string{"funnel", "upstream", "contenders", "store-load", "summary"}},
+		{"all-zero, with refreshes that all ended at zero", func(t *testing.T) *reports.Results {
+			res := loadFixture(t, "swr-steady-day.json.gz")
+			for i := range res.Runs {
+				zero(&res.Runs[i])
+				res.Runs[i].Refreshes = &reports.Refreshes{}
+			}
+			return res
+		}, []string{"funnel", "upstream", "contenders", "store-load", "summary"}},
 		// The one sample kept is the stampede's first step: every request
 		// arrived, none was answered yet, so nothing was served.
 		{"single-point series", func(t *testing.T) *reports.Results {
@@ -209,7 +221,7 @@ func TestWriteAll(t *testing.T) {
 				truncate(res.Runs[i].Series, 500, 501)
 			}
 			return res
-		}, allFigures},
+		}, policyFigures},
 		{"series of different lengths, a missing level", func(t *testing.T) *reports.Results {
 			res := flash(t)
 			s := res.Runs[3].Series

@@ -3,6 +3,8 @@ package plot
 import (
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -245,6 +247,14 @@ func TestKindColours(t *testing.T) {
 		}
 		seen[c] = k.name
 	}
+	outcomes := map[string]string{}
+	for _, o := range refreshOutcomes {
+		c := fmt.Sprint(o.colour)
+		if other, ok := outcomes[c]; ok {
+			t.Errorf("refresh outcome %s has the colour of %s", o.label, other)
+		}
+		outcomes[c] = o.label
+	}
 	if len(servedKinds) != 7 {
 		t.Errorf("%d served kinds, want the 7 of reports.ServedSeries", len(servedKinds))
 	}
@@ -262,4 +272,18 @@ func TestShare(t *testing.T) {
 			t.Errorf("share(%d, %d) = %q, want %q", tt.n, tt.all, got, tt.want)
 		}
 	}
+}
+
+// writeSVG draws f as SVG into dir and returns the file, for checkSVG.
+func writeSVG(t *testing.T, dir string, f *figure) string {
+	t.Helper()
+	data, err := f.renderSVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, f.name+".svg")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }
