@@ -178,13 +178,20 @@ func servedFigure(in *input) (*figure, error) {
 		}
 		plots = append(plots, p)
 		l := in.pal.line(r.Topology)
-		legends = append(legends, []legendEntry{{label: r.Topology + ": " + count(totalServed(r)) + " replies", line: &l}})
+		label := r.Topology + ": " + count(totalServed(r)) + " replies"
+		// A panel nearly empty because its requests were never answered
+		// says so: it is not a quiet run.
+		if r.Unfinished > 0 {
+			label += ", " + count(r.Unfinished) + " requests never answered"
+		}
+		legends = append(legends, []legendEntry{{label: label, line: &l}})
 	}
 	f := &figure{
 		name:    "served",
 		title:   "How requests were served over time, per topology",
 		caption: servedCaption(in, runs),
-		note:    joinNotes(servedNote(kinds, none, len(runs), binsNote(runs, bins)), in.faultsNote(), in.spanNote(runs)),
+		note: joinNotes(servedNote(kinds, none, len(runs), binsNote(runs, bins)), in.faultsNote(), in.spanNote(runs),
+			in.servedOutside(runs, kinds, bins)),
 	}
 	for _, k := range kinds {
 		f.legend = append(f.legend, legendEntry{label: k.label, fill: k.colour})

@@ -197,6 +197,7 @@ func TestServedCaption(t *testing.T) {
 			"from 2,070 ms on, once stale-while-revalidate had begun to serve: two-level 860 and two-level-swr 8.",
 		}, nil},
 		{"no stale-while-revalidate", loadFixture(t, "flash-crowd.json.gz"), []string{
+			"none 2,899 hits (10%) and 25,069 fetched (90%), and 72,032 requests never answered; node-only",
 			"Replies that waited for an upstream call (collapsed, fetched or hedged): none 25,069 (90%), node-only 97,221 (97%)",
 		}, []string{"revalidat", "once stale"}},
 		{"nothing waited", noWaits, []string{"No reply waited for an upstream call."}, []string{"collapsed (", "fetched ("}},
@@ -286,4 +287,49 @@ func writeSVG(t *testing.T, dir string, f *figure) string {
 		t.Fatal(err)
 	}
 	return file
+}
+
+// TestServedOutside checks that replies sent outside the time shown are
+// counted in the note, since the panel cannot show them: flash-crowd's
+// none answers most of its requests one upstream call at a time, to 65 s,
+// long after the stampede the time axis follows.
+func TestServedOutside(t *testing.T) {
+	for _, tt := range []struct {
+		name, fixture string
+		edit          func(res *reports.Results)
+		want          string
+	}{
+		{"after", "flash-crowd.json.gz", nil,
+			"Sent outside the time shown, so not drawn: none 23,931 of its 27,968 replies, after it, to 65.0 s."},
+		{"before and after", "flash-crowd.json.gz", func(res *reports.Results) { res.Runs[1].Series.Served.Hit[3] = 4 },
+			"node-only 4 of its 100,004 replies, before it."},
+		{"one in the drain", "swr-steady-day.json.gz", nil,
+			"Sent outside the time shown, so not drawn: two-level 1 of its 59,913 replies, after it, to 10.0 s."},
+		{"all shown", "holder-pause.json.gz", nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := loadFixture(t, tt.fixture)
+			if tt.edit != nil {
+				tt.edit(res)
+			}
+			f, err := servedFigure(newInput(res))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.want == "" {
+				if strings.Contains(f.note, "outside the time shown") {
+					t.Errorf("note %q speaks of replies outside the time shown", f.note)
+				}
+				return
+			}
+			if !strings.Contains(f.note, tt.want) {
+				t.Errorf("note %q does not say %q", f.note, tt.want)
+			}
+		})
+	}
+	in := newInput(loadFixture(t, "flash-crowd.json.gz"))
+	f, _ := servedFigure(in)
+	if got, want := f.panelLegends[0][0][0].label, "none: 27,968 replies, 72,032 requests never answered"; got != want {
+		t.Errorf("none's panel is named %q, want %q", got, want)
+	}
 }

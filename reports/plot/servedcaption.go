@@ -17,7 +17,11 @@ import (
 func servedCaption(in *input, runs []*reports.Run) string {
 	var parts []string
 	for _, r := range runs {
-		parts = append(parts, r.Topology+" "+servedParts(r))
+		part := r.Topology + " " + servedParts(r)
+		if r.Unfinished > 0 {
+			part += ", and " + count(r.Unfinished) + " requests never answered"
+		}
+		parts = append(parts, part)
 	}
 	caption := "How each topology's replies were served, per second and stacked, a panel per topology: " + strings.Join(parts, "; ") + "."
 	if s := revalidatingSentence(runs); s != "" {
@@ -207,4 +211,48 @@ func binsNote(runs []*reports.Run, binMs []float64) string {
 		parts = append(parts, r.Topology+" "+word(i))
 	}
 	return "(" + join(parts) + ")"
+}
+
+// servedOutside says which runs sent replies outside the time shown, how
+// many and until when: the time axis follows requests, upstream calls and
+// store round trips, and an upstream that answers a stampede's calls one
+// by one, or hedged calls that go on after it, reply long after all of
+// those (flash-crowd's none: most of its replies, to 65 s). Empty when
+// every reply is shown. binMs are the runs' bins, as drawn.
+func (in *input) servedOutside(runs []*reports.Run, kinds []servedKind, binMs []float64) string {
+	var parts []string
+	for i, r := range runs {
+		step := stepMs(r.Series)
+		k := int(math.Round(binMs[i] / step))
+		var all []uint64
+		for _, kind := range kinds {
+			for j, v := range kind.series(&r.Series.Served) {
+				if j >= len(all) {
+					all = append(all, make([]uint64, j+1-len(all))...)
+				}
+				all[j] += v
+			}
+		}
+		lo, hi := in.time.window((len(all)+k-1)/k, binMs[i])
+		lo, hi = min(len(all), lo*k), min(len(all), hi*k)
+		before, after := sum(all[:lo]), sum(all[hi:])
+		if before+after == 0 {
+			continue
+		}
+		_, last, _ := activeSpan(all, step)
+		var when string
+		switch {
+		case after == 0:
+			when = "before it"
+		case before == 0:
+			when = "after it, to " + at(last+step)
+		default:
+			when = fmt.Sprintf("%s before it and %s after it, to %s", count(before), count(after), at(last+step))
+		}
+		parts = append(parts, fmt.Sprintf("%s %s of its %s replies, %s", r.Topology, count(before+after), count(sum(all)), when))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Sent outside the time shown, so not drawn: " + join(parts) + "."
 }
