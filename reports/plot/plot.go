@@ -1,7 +1,9 @@
 // Package plot draws the figures of a results document: the funnel from
 // requests through each lock level's winners to upstream calls, upstream
-// calls, lock contenders and store load over time, request latency, and a
-// summary of every topology; and the scaling figures of a sweep document:
+// calls over time, how the requests were served over time (served), the
+// background refreshes and how they ended (refreshes, when any ran), lock
+// contenders and store load over time, request latency, and a summary of
+// every topology; and the scaling figures of a sweep document:
 // each chosen cost against a swept axis on log-log axes, with the fitted
 // power laws. Each is PNG and SVG, with a caption computed from the
 // numbers.
