@@ -31,9 +31,11 @@ func load(t *testing.T) *reports.Results {
 	return res
 }
 
-// figures are two figures as reports/plot describes them.
+// figures are three figures as reports/plot describes them, in its
+// order: the funnel, how requests were served over time, latency.
 var figures = []Figure{
 	{Name: "funnel", Title: "The funnel", Caption: "two-level: 2 upstream calls, one per region.", Files: []string{"funnel.png", "funnel.svg"}},
+	{Name: "served", Title: "How requests were served over time, per topology", Caption: "two-level 203 hits (10%), 1,796 collapsed (90%) and 2 fetched (0.1%).", Files: []string{"served.png", "served.svg"}},
 	{Name: "latency", Title: "Request latency", Caption: "CDF & CCDF of every finished request <by topology>.", Files: []string{"latency.svg", "latency.png"}},
 }
 
@@ -85,6 +87,8 @@ func TestRender(t *testing.T) {
 		`<img src="funnel.png" alt="The funnel">`, `<a href="funnel.svg">funnel.svg</a>`,
 		`<img src="latency.png" alt="Request latency">`, `<a href="latency.svg">latency.svg</a>`,
 		"two-level: 2 upstream calls, one per region.",
+		`<img src="served.png" alt="How requests were served over time, per topology">`,
+		"two-level 203 hits (10%), 1,796 collapsed (90%) and 2 fetched (0.1%).",
 		// A caption is text, not markup.
 		"CDF &amp; CCDF of every finished request &lt;by topology&gt;.",
 		`<a href="summary.csv">summary.csv</a>`,
@@ -95,6 +99,16 @@ func TestRender(t *testing.T) {
 		if !strings.Contains(html, w) {
 			t.Errorf("the page lacks %q", w)
 		}
+	}
+	// The figures in the order given: the reader's, which reports/plot
+	// chose.
+	last := -1
+	for _, f := range figures {
+		i := strings.Index(html, `<figure id="figure-`+f.Name+`">`)
+		if i <= last {
+			t.Errorf("figure %s at %d, not after the one before it (%d)", f.Name, i, last)
+		}
+		last = i
 	}
 	// Every column shown is explained in the legend.
 	for _, c := range reports.NewSummary(res).Columns {

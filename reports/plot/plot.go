@@ -1,7 +1,9 @@
 // Package plot draws the figures of a results document: the funnel from
 // requests through each lock level's winners to upstream calls, upstream
-// calls, lock contenders and store load over time, request latency, and a
-// summary of every topology; and the scaling figures of a sweep document:
+// calls over time, how the requests were served over time (served), the
+// background refreshes and how they ended (refreshes, when any ran), lock
+// contenders and store load over time, request latency, and a summary of
+// every topology; and the scaling figures of a sweep document:
 // each chosen cost against a swept axis on log-log axes, with the fitted
 // power laws. Each is PNG and SVG, with a caption computed from the
 // numbers.
@@ -42,10 +44,15 @@ type builder func(in *input) (*figure, error)
 
 // builders are the figures in the order a reader should see them: the
 // funnel first (what each topology let through), then how it happened over
-// time, then what it cost in latency, and the summary last.
+// time: what reached the upstream, and beside it what the requests got
+// (how they were served, and how the background refreshes behind stale
+// replies ended), then the locks and stores that made it so; then what it
+// cost in latency, and the summary last.
 var builders = []builder{
 	funnelFigure,
 	upstreamFigure,
+	servedFigure,
+	refreshesFigure,
 	contendersFigure,
 	storeLoadFigure,
 	latencyFigure,

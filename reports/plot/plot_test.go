@@ -17,9 +17,13 @@ import (
 	"github.com/stampsim/stampsim/reports"
 )
 
-// allFigures are the figures of a run with series and histograms, in the
-// order WriteAll returns them.
-var allFigures = []string{"funnel", "upstream", "contenders", "store-load", "latency", "summary"}
+// allFigures are the figures of a run with series and histograms and
+// without background refreshes, in the order WriteAll returns them;
+// policyFigures those of one with background refreshes.
+var (
+	allFigures    = []string{"funnel", "upstream", "served", "contenders", "store-load", "latency", "summary"}
+	policyFigures = []string{"funnel", "upstream", "served", "refreshes", "contenders", "store-load", "latency", "summary"}
+)
 
 // checkFiles checks that every figure's files exist and are what they
 // claim: a PNG of the figure's size in pixels with more than a handful of
@@ -160,6 +164,16 @@ func TestWriteAll(t *testing.T) {
 		{"region-store-outage: a store down", func(t *testing.T) *reports.Results {
 			return loadFixture(t, "region-store-outage.json.gz")
 		}, allFigures},
+		{"swr-steady-day: stale-while-revalidate, background refreshes", func(t *testing.T) *reports.Results {
+			return loadFixture(t, "swr-steady-day.json.gz")
+		}, policyFigures},
+		{"swr-steady-day without series", func(t *testing.T) *reports.Results {
+			res := loadFixture(t, "swr-steady-day.json.gz")
+			for i := range res.Runs {
+				res.Runs[i].Series = nil
+			}
+			return res
+		}, []string{"funnel", "refreshes", "latency", "summary"}},
 		{"a v1 document: per-second series, none at the node level, no histogram", func(t *testing.T) *reports.Results {
 			return loadFixture(t, "flash-crowd.v1.json")
 		}, []string{"funnel", "upstream", "contenders", "summary"}},
@@ -184,19 +198,39 @@ func TestWriteAll(t *testing.T) {
 			}
 			return res
 		}, []string{"funnel", "upstream", "contenders", "store-load", "summary"}},
+		{"all-zero, with refreshes that all ended at zero", func(t *testing.T) *reports.Results {
+			res := loadFixture(t, "swr-steady-day.json.gz")
+			for i := range res.Runs {
+				zero(&res.Runs[i])
+				res.Runs[i].Refreshes = &reports.Refreshes{}
+			}
+			return res
+		}, []string{"funnel", "upstream", "contenders", "store-load", "summary"}},
+		// The one sample kept is the stampede's first step: every request
+		// arrived, none was answered yet, so nothing was served.
 		{"single-point series", func(t *testing.T) *reports.Results {
 			res := flash(t)
 			for i := range res.Runs {
 				truncate(res.Runs[i].Series, 200, 201)
 			}
 			return res
-		}, allFigures},
+		}, []string{"funnel", "upstream", "contenders", "store-load", "latency", "summary"}},
+		{"single-point series, stale-while-revalidate", func(t *testing.T) *reports.Results {
+			res := loadFixture(t, "swr-steady-day.json.gz")
+			for i := range res.Runs {
+				truncate(res.Runs[i].Series, 500, 501)
+			}
+			return res
+		}, policyFigures},
 		{"series of different lengths, a missing level", func(t *testing.T) *reports.Results {
 			res := flash(t)
 			s := res.Runs[3].Series
 			s.UpstreamCalls = s.UpstreamCalls[:10]
 			s.PeakContenders = s.PeakContenders[:1]
 			s.Stores[0].Utilisation = nil
+			s.Served.Hit = s.Served.Hit[:7]
+			s.Served.Collapsed = nil
+			res.Runs[4].Series.Served.Fetched = append(res.Runs[4].Series.Served.Fetched, 5, 5, 5)
 			return res
 		}, allFigures},
 		{"one run, no spec", func(t *testing.T) *reports.Results {
@@ -230,63 +264,34 @@ func TestWriteAll(t *testing.T) {
 	}
 }
 
-// zero sets every count and series value of r to zero, as a run in
-// which nothing arrived would have them.
-func zero(r *reports.Run) {
-	*r = reports.Run{Topology: r.Topology, Levels: r.Levels, Stores: r.Stores, Series: r.Series, SimSeconds: r.SimSeconds}
-	for i := range r.Levels {
-		r.Levels[i].Acquisitions, r.Levels[i].PeakContenders = 0, 0
-	}
-	s := r.Series
-	for _, vs := range [][]uint64{s.Requests, s.UpstreamCalls, s.UpstreamInFlight, s.StoreOps, s.Waiting, s.Errors} {
-		clear(vs)
-	}
-	for _, c := range s.PeakContenders {
-		clear(c)
-	}
-	for _, st := range s.Stores {
-		clear(st.Ops)
-		clear(st.Utilisation)
-	}
-	clear(s.LatencyP50Ms)
-	clear(s.LatencyP99Ms)
-}
-
-// truncate keeps samples [lo, hi) of s.
-func truncate(s *reports.Series, lo, hi int) {
-	cut := func(vs []uint64) []uint64 { return vs[lo:hi] }
-	s.Requests, s.UpstreamCalls, s.UpstreamInFlight, s.StoreOps = cut(s.Requests), cut(s.UpstreamCalls), cut(s.UpstreamInFlight), cut(s.StoreOps)
-	s.Waiting, s.Errors = cut(s.Waiting), cut(s.Errors)
-	for i := range s.PeakContenders {
-		s.PeakContenders[i] = s.PeakContenders[i][lo:hi]
-	}
-	for i := range s.Stores {
-		s.Stores[i].Ops = cut(s.Stores[i].Ops)
-		s.Stores[i].Utilisation = s.Stores[i].Utilisation[lo:hi]
-	}
-	s.LatencyP50Ms, s.LatencyP99Ms = s.LatencyP50Ms[lo:hi], s.LatencyP99Ms[lo:hi]
-}
-
 // TestWriteAllDeterministic draws the same results twice and wants the
 // same bytes in every file.
 func TestWriteAllDeterministic(t *testing.T) {
-	res := loadFixture(t, "holder-pause.json.gz")
-	a, b := t.TempDir(), t.TempDir()
-	figs, err := WriteAll(a, res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := WriteAll(b, res); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range figs {
-		for _, file := range f.Files {
-			x, _ := os.ReadFile(filepath.Join(a, file))
-			y, _ := os.ReadFile(filepath.Join(b, file))
-			if !bytes.Equal(x, y) {
-				t.Errorf("%s differs between two drawings of the same results", file)
+	for _, name := range []string{"holder-pause.json.gz", "swr-steady-day.json.gz"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			res := loadFixture(t, name)
+			a, b := t.TempDir(), t.TempDir()
+			figs, err := WriteAll(a, res)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
+			if _, err := WriteAll(b, res); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range figs {
+				for _, file := range f.Files {
+					x, errX := os.ReadFile(filepath.Join(a, file))
+					y, errY := os.ReadFile(filepath.Join(b, file))
+					if errX != nil || errY != nil || len(x) == 0 {
+						t.Fatalf("%s: %v, %v (%d bytes)", file, errX, errY, len(x))
+					}
+					if !bytes.Equal(x, y) {
+						t.Errorf("%s differs between two drawings of the same results", file)
+					}
+				}
+			}
+		})
 	}
 }
 
@@ -316,7 +321,9 @@ func TestCaptions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		caption[f.name] = f.caption
+		if f != nil {
+			caption[f.name] = f.caption
+		}
 	}
 	for _, tt := range []struct{ figure, want string }{
 		{"funnel", "100,000 requests"},
@@ -329,6 +336,8 @@ func TestCaptions(t *testing.T) {
 		{"contenders", "fanout-tree 10 (every node of the zone)"},
 		{"contenders", "global 98,936"},
 		{"store-load", "one-level up to"},
+		{"served", "none 2,899 hits (10%) and 25,069 fetched (90%)"},
+		{"served", "node-only 2,779 hits (2.8%), 97,161 collapsed (97%) and 60 fetched (0.1%)"},
 		{"latency", "none 72%"},
 		{"latency", "two-level 170 ms / 603 ms"},
 		{"summary", "upstream calls from global and fanout-tree (1) to none (97,101)"},
