@@ -7,9 +7,9 @@ import "time"
 // holds every shared level or the topology has none (enterLevel:
 // CauseHolder or CauseNoLock), when a shared level's wait times out with
 // PolicyInvoke (levelTimedOut: CauseWaiterTimeout or CauseStoreError, a hedge
-// with that level), and for the flight of a follower whose node-level wait
-// timed out with PolicyInvoke (followersTimedOut: CauseFollowerTimeout, a hedge
-// with level 0). If f holds a lease to renew it also arms TimerRenew
+// with that level), and, when a follower's node-level wait timed out with
+// PolicyInvoke, for the key's flight or a follower's hedge (followerTimedOut:
+// CauseFollowerTimeout, a hedge with level 0). If f holds a lease to renew it also arms TimerRenew
 // (EffectSetTimer). Only Fetched, the cancellation of its last waiter and
 // Abort take a flight out of phaseFetching.
 func (m *Machine[V]) startFetch(f *flight[V], now Time, cause Cause, level int8, hedge bool) {

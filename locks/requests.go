@@ -102,9 +102,10 @@ func (m *Machine[V]) request(now Time, id ReqID, key string, k keyRef, u float64
 
 // Cancel is the input "the request h was cancelled at now": it gets no reply.
 // Its flight goes on for the others, unless it was the last one waiting, in
-// which case the flight is aborted (its locks released). A follower that hedged
-// after its node-level wait is still waiting, for its own upstream call, which
-// cancelling it aborts. Cancel reports whether the request was still waiting.
+// which case the flight is aborted (its locks released). A follower that
+// moved to its key's follower hedge after its node-level wait (followerhedge.go)
+// still waits there: it leaves the hedge, which is aborted if it was the last
+// one waiting in it. Cancel reports whether the request was still waiting.
 // It emits nothing unless it aborts a flight, and then what abort emits
 // (EffectCancelFetch, OpRelease, EffectContend -1, EffectCancelTimer,
 // OpUnsubscribe).

@@ -21,6 +21,11 @@ package locks
 // past the hard TTL applies the policy for them, and counts OutcomeFailed
 // too when that ends it without a value (PolicyStale, PolicyFail).
 //
+// A flight's followers can make it hedge sooner: when the node level's wait
+// of one of them passes first, under PolicyInvoke, f hedges as here
+// (followerTimedOut), with CauseFollowerTimeout and level 0, and this
+// deadline is cancelled.
+//
 // With PolicyStale and PolicyFail f gives back its inner locks (OpRelease,
 // EffectContend -1) and ends. A read-or-acquire still on its way arrives late,
 // and a lock it grants is given back then (releaseLateGrant).
