@@ -41,6 +41,9 @@
 //     last check once it is confirmed, and the Notified input.
 //   - timeouts.go: a shared level's wait deadline and the node level's
 //     follower timer, each applying its level's OnTimeout policy.
+//   - followerhedge.go: what PolicyInvoke does for a timed-out follower, so
+//     that a node has at most one upstream call for a key in flight because
+//     its followers timed out.
 //   - leases.go: the locks a flight holds, their renewal while the upstream
 //     call runs, and their release.
 //   - fetch.go: the upstream call, the Fetched input, and finish: replies,
@@ -78,7 +81,8 @@
 // finds no flight for its key (or every request, without a node level)
 // starts a flight at the first shared level, in phaseRA, or, when the
 // topology has no shared level, straight in phaseFetching; a follower whose
-// node-level wait times out with PolicyInvoke starts a flight of its own, in
+// node-level wait times out with PolicyInvoke while its flight fetches may
+// start a flight of its own (its node's follower hedge for the key), in
 // phaseFetching. Between two inputs a flight is in one of four phases:
 //
 //   - RA (phaseRA): its read-or-acquire at the current level is on its way.
@@ -108,7 +112,7 @@
 //	StoreDone publish, release, unsubscribe: no flight moves
 //	Fired deadline                         Fetch | end  Fetch | end  Fetch | end  late
 //	Fired poll                             late         late         RA           late
-//	Fired follower                         = | end      = | end      = | end      = | end
+//	Fired follower                         =|Fetch|end  =|Fetch|end  =|Fetch|end  = | end
 //	Fired renew                            late         late         late         =
 //	Notified                               = (marked)   ·            RA           ·
 //	Fetched, a value or an error           late         late         late         end
@@ -169,11 +173,18 @@
 //     -1) and ends.
 //   - Fired poll (Fired): a read-or-acquire (EffectStore).
 //   - Fired follower (followersTimedOut): each follower past its node-level
-//     wait leaves and applies the node level's OnTimeout on its own:
-//     PolicyInvoke starts a flight of its own in Fetch (EffectFetch,
-//     CauseFollowerTimeout); PolicyStale and PolicyFail reply to it
-//     (EffectReply). The flight is aborted if nobody is left waiting (see
-//     Cancel), and otherwise the timer is set again (EffectSetTimer).
+//     wait counts a timeout and gets the node level's OnTimeout. PolicyInvoke
+//     collapses the hedges (followerTimedOut): a flight in RA, Sub or Wait
+//     hedges itself for everyone and goes to Fetch (EffectCancelTimer,
+//     perhaps OpUnsubscribe, EffectContend -1, EffectFetch with
+//     CauseFollowerTimeout), the follower staying on it; in Fetch, the
+//     follower stays if the flight hedged for its followers or its call is
+//     younger than a node-level wait, joins the key's follower hedge if one is
+//     in flight, and otherwise leaves to start that hedge (EffectFetch,
+//     CauseFollowerTimeout). PolicyStale and PolicyFail make the follower
+//     leave and reply to it (EffectReply). The flight is aborted if nobody is
+//     left waiting (see Cancel), and otherwise the timer is set again
+//     (EffectSetTimer).
 //   - Fired renew (renew): an OpExtend per lock that renews, and the timer
 //     again (EffectSetTimer).
 //   - Notified (Notified): only for this node's confirmed subscription to
@@ -188,8 +199,9 @@
 //   - Cancel (Cancel): the request leaves its flight and gets no reply. If
 //     it was the last one waiting, the flight is aborted (abort):
 //     EffectCancelFetch in Fetch, an OpRelease per lock held, EffectContend -1,
-//     EffectCancelTimer, perhaps OpUnsubscribe. A follower that hedged is
-//     cancelled by aborting its own flight.
+//     EffectCancelTimer, perhaps OpUnsubscribe. A follower that moved to its
+//     key's follower hedge (as its owner or having joined it) leaves that
+//     hedge, which is aborted with the last one waiting in it.
 //   - Abort (Abort): every waiting request gets ErrAborted (EffectReply), and
 //     every flight is aborted as above.
 //

@@ -7,14 +7,15 @@ import "time"
 // holds every shared level or the topology has none (enterLevel:
 // CauseHolder or CauseNoLock), when a shared level's wait times out with
 // PolicyInvoke (levelTimedOut: CauseWaiterTimeout or CauseStoreError, a hedge
-// with that level), and for the flight of a follower whose node-level wait
-// timed out with PolicyInvoke (followersTimedOut: CauseFollowerTimeout, a hedge
-// with level 0). The call is Fetch.Background when f is a background
-// refresh that nobody waits for now: one that requests joined (past the
-// hard TTL) and that one of them still waits in is not, since a driver may
-// hold a background call back. If f holds a lease to renew it also arms
-// TimerRenew (EffectSetTimer). Only Fetched, the cancellation of its last
-// waiter and Abort take a flight out of phaseFetching.
+// with that level), and, when a follower's node-level wait timed out with
+// PolicyInvoke, for the key's flight or a follower's hedge (followerTimedOut:
+// CauseFollowerTimeout, a hedge with level 0). The call is Fetch.Background
+// when f is a background refresh that nobody waits for now: one that
+// requests joined (past the hard TTL) and that one of them still waits in
+// is not, since a driver may hold a background call back. If f holds a
+// lease to renew it also arms TimerRenew (EffectSetTimer). Only Fetched, the
+// cancellation of its last waiter and Abort take a flight out of
+// phaseFetching.
 func (m *Machine[V]) startFetch(f *flight[V], now Time, cause Cause, level int8, hedge bool) {
 	f.phase = phaseFetching
 	f.hedge = hedge

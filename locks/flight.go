@@ -142,10 +142,12 @@ type flight[V any] struct {
 	// subscription is found by (f.level, key), so f leaves it (stopWaiting,
 	// endFlight) before its level changes.
 	subIdx int
-	// hedgeOf is, for the flight of a follower that hedged after its
-	// node-level wait, the Handle that follower was given, so that Cancel
-	// can still find it.
-	hedgeOf Handle
+	// followerHedge: f's upstream call is the one its node makes for the
+	// key because followers timed out (CauseFollowerTimeout): f is the key's
+	// flight and hedged for its followers, or a follower's hedge, recorded
+	// in Machine.hedged (followerhedge.go). Followers that time out later
+	// stay on it or join it rather than start another call.
+	followerHedge bool
 
 	// held is the state of the shared locks f holds, from its first
 	// acquisition on (nil before): holding > 0 implies held != nil.
@@ -230,7 +232,7 @@ func (m *Machine[V]) newFlight(key keyRef, owner ReqID, now Time) *flight[V] {
 	f.lastErr = false
 	f.notified = false
 	f.keyed = false
-	f.hedgeOf = Handle{}
+	f.followerHedge = false
 	f.phase = phaseIdle
 	return f
 }
@@ -263,9 +265,8 @@ func (m *Machine[V]) endFlight(f *flight[V]) {
 		}
 		f.keyed = false
 	}
-	if f.hedgeOf.valid {
-		f.hedgeOf = Handle{}
-		m.hedges--
+	if f.followerHedge {
+		m.forgetHedge(f)
 	}
 	f.phase = phaseIdle
 	f.id.Gen++

@@ -132,9 +132,11 @@ type Machine[V any] struct {
 	// that renew (anyRenewable says there is one).
 	renewEvery   time.Duration
 	anyRenewable bool
-	// hedges counts the live flights of followers that hedged (see
-	// flight.hedgeOf); while it is 0, Cancel need not look for one.
-	hedges int
+	// hedged holds, per key, the node's follower hedge in flight: the
+	// flight a follower started when its node-level wait passed while its
+	// key's flight fetched, which later timed-out followers join
+	// (followerhedge.go). It is nil until the first one.
+	hedged map[keyRef]*hedgeRecord
 	// swr: some level has stale-while-revalidate (Level.HardTTL), and
 	// swrNode is how long past its soft TTL a node-cache entry is served
 	// stale (see revalidate.go). refresh[i] is shared level i's stale window

@@ -111,9 +111,10 @@ func (m *Machine[V]) request(now Time, id ReqID, key string, k keyRef, u float64
 
 // Cancel is the input "the request h was cancelled at now": it gets no reply.
 // Its flight goes on for the others, unless it was the last one waiting, in
-// which case the flight is aborted (its locks released). A follower that hedged
-// after its node-level wait is still waiting, for its own upstream call, which
-// cancelling it aborts. Cancel reports whether the request was still waiting.
+// which case the flight is aborted (its locks released). A follower that
+// moved to its key's follower hedge after its node-level wait (followerhedge.go)
+// still waits there: it leaves the hedge, which is aborted if it was the last
+// one waiting in it. Cancel reports whether the request was still waiting.
 // It emits nothing unless it aborts a flight, and then what abort emits
 // (EffectCancelFetch, OpRelease, EffectContend -1, EffectCancelTimer,
 // OpUnsubscribe).
@@ -129,27 +130,14 @@ func (m *Machine[V]) Cancel(now Time, h Handle) bool {
 		}
 		return true
 	}
-	// A follower that hedged waits in a flight of its own, which may outlive
-	// the one it left.
-	if g := m.hedgeFor(h); g != nil {
-		g.leave(0)
-		m.abort(g, now)
+	// A follower that timed out and hedged, or joined a follower's hedge,
+	// waits in that hedge, which may outlive the flight it left.
+	if g, j := m.hedgeFor(h); g != nil {
+		g.leave(j)
+		if g.live == 0 {
+			m.abort(g, now)
+		}
 		return true
 	}
 	return false
-}
-
-// hedgeFor returns the live flight of the follower that was given h and
-// hedged, or nil. It walks every flight, which is why Machine.hedges
-// counts them: a machine with no hedge in progress pays nothing.
-func (m *Machine[V]) hedgeFor(h Handle) *flight[V] {
-	if m.hedges == 0 {
-		return nil
-	}
-	for _, f := range m.flights {
-		if f.hedgeOf == h && f.phase != phaseIdle && f.waiting(0) {
-			return f
-		}
-	}
-	return nil
 }

@@ -21,6 +21,11 @@ package locks
 // past the hard TTL applies the policy for them, and counts OutcomeFailed
 // too when that ends it without a value (PolicyStale, PolicyFail).
 //
+// A flight's followers can make it hedge sooner: when the node level's wait
+// of one of them passes first, under PolicyInvoke, f hedges as here
+// (followerTimedOut), with CauseFollowerTimeout and level 0, and this
+// deadline is cancelled.
+//
 // With PolicyStale and PolicyFail f gives back its inner locks (OpRelease,
 // EffectContend -1) and ends. A read-or-acquire still on its way arrives late,
 // and a lock it grants is given back then (releaseLateGrant).
@@ -72,20 +77,25 @@ func (m *Machine[V]) levelTimedOut(f *flight[V], now Time) {
 // arrival; one timeout for all keeps the deadlines in arrival order.
 //
 // It is TimerFollower, set for the oldest follower still waiting, and runs in
-// whatever phase f is. Each follower past its node-level WaitTimeout leaves f
-// and applies the node level's OnTimeout on its own: PolicyInvoke starts a
-// flight of its own, owned by the follower and reachable from its Handle
-// (hedgeOf), that calls the upstream at once (EffectFetch,
-// CauseFollowerTimeout, level 0); PolicyStale replies with the node cache's
-// value if it is within its stale window (ServedStale), and otherwise, as
-// PolicyFail, with ErrWaitTimeout (ServedError). If nobody is left waiting for
-// f (its owner was cancelled and the last follower timed out), f is aborted;
-// otherwise the timer is set again (EffectSetTimer) for the next follower.
+// whatever phase f is. Each follower past its node-level WaitTimeout counts a
+// node-level timeout and gets the node level's OnTimeout. PolicyInvoke does
+// not give each its own upstream call (followerTimedOut, followerhedge.go): if
+// f still waits at a shared level, f itself hedges for everyone (EffectFetch,
+// CauseFollowerTimeout, level 0) and the follower stays on it; if f already
+// fetches, the follower hedges with a flight of its own, reachable from its
+// Handle, unless its key already has such a follower hedge in flight, which
+// it joins; a follower of a flight that hedged for its followers stays. Under
+// PolicyStale the follower leaves f and is served the node cache's value if
+// it is within its stale window (ServedStale), and otherwise, as PolicyFail,
+// ErrWaitTimeout (ServedError). If nobody is left waiting for f (its owner
+// was cancelled and the last follower left), f is aborted; otherwise the
+// timer is set again (EffectSetTimer) for the next follower.
 func (m *Machine[V]) followersTimedOut(f *flight[V], now Time) {
 	l := &m.levels[0]
 	for f.head < len(f.waiters) {
-		w := f.waiters[f.head]
-		alive := f.waiting(f.head)
+		i := f.head
+		w := f.waiters[i]
+		alive := f.waiting(i)
 		if alive && now < w.Since.Add(m.wait[0]) {
 			break
 		}
@@ -93,23 +103,19 @@ func (m *Machine[V]) followersTimedOut(f *flight[V], now Time) {
 		if !alive {
 			continue
 		}
-		f.leave(f.head - 1)
 		m.stats.Levels[0].Timeouts++
-		switch l.OnTimeout {
-		case PolicyInvoke:
-			h := m.newFlight(f.key, w.ID, w.Since)
-			h.hedgeOf = Handle{Flight: f.id, Index: uint32(f.head - 1), valid: true}
-			m.hedges++
-			m.startFetch(h, now, CauseFollowerTimeout, 0, true)
-		case PolicyStale:
+		if l.OnTimeout == PolicyInvoke {
+			m.followerTimedOut(f, i, now)
+			continue
+		}
+		f.leave(i)
+		if l.OnTimeout == PolicyStale {
 			if e := m.keys.get(f.key); e.cached && now < m.staleUntil(e) {
 				m.reply(w.ID, f.key.name, w.Since, ServedStale, e.value, nil, 0)
 				continue
 			}
-			fallthrough
-		default:
-			m.reply(w.ID, f.key.name, w.Since, ServedError, *new(V), ErrWaitTimeout, 0)
 		}
+		m.reply(w.ID, f.key.name, w.Since, ServedError, *new(V), ErrWaitTimeout, 0)
 	}
 	if f.live == 0 && !f.background {
 		m.abort(f, now)

@@ -73,8 +73,9 @@ const (
 	CauseHolder Cause = iota
 	// CauseNoLock: the topology has no shared level (none, node-only).
 	CauseNoLock
-	// CauseFollowerTimeout: a request waiting for its node's flight gave up
-	// and hedged.
+	// CauseFollowerTimeout: requests waiting for their node's flight gave up:
+	// the flight hedged for them, or one of them hedged for every follower
+	// of the key that times out while its call is in flight.
 	CauseFollowerTimeout
 	// CauseWaiterTimeout: a flight waiting for a shared lock gave up and
 	// hedged.
