@@ -103,7 +103,8 @@ func (w *realWorld) run(ctx context.Context, arrivals []arrival) (reports.Run, e
 	wallStart := time.Now()
 	w.contenders = make(map[contKey]int)
 	w.timed = make([][]roundTrip, w.shape.Nodes())
-	w.dups = counting.NewDuplicates(w.shape.Regions, w.sc.Cache.SharedTTL.D())
+	jitter, _ := w.sc.CachePolicies(w.topo.Name)
+	w.dups = counting.NewDuplicates(w.shape.Regions, counting.DuplicateWindow(w.sc.Cache.SharedTTL.D(), jitter))
 	w.upCalls = make(map[int64]int)
 	w.replyLat = hdrhistogram.New(0, 3_600_000_000, 3)
 	var err error

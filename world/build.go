@@ -142,7 +142,7 @@ func build(ctx context.Context, rs *scenarios.Resolved, topo locks.Topology, opt
 		w.rec = w.newSeries(sim.FromDuration(sc.Step()), limit)
 	}
 
-	w.dups = counting.NewDuplicates(w.shape.Regions, sc.Cache.SharedTTL.D())
+	w.dups = counting.NewDuplicates(w.shape.Regions, counting.DuplicateWindow(sc.Cache.SharedTTL.D(), ttlJitter))
 	w.nodes = make([]node, w.shape.Nodes())
 	for id := range w.nodes {
 		if id%sim.InterruptEvery == 0 && ctx.Err() != nil {

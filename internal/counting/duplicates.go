@@ -4,7 +4,8 @@ import "time"
 
 // Duplicates finds duplicate upstream calls. A call for key K in region R is
 // a duplicate when another call for (R, K) is in progress, or one succeeded
-// less than the window (the shared cache TTL) before it started: with
+// less than the window (the shared cache TTL, or the shortest that TTL
+// jitter lets it be: DuplicateWindow) before it started: with
 // locking working, the region's shared cache would have served it. Times are
 // what the caller's clock says since the start of the run. It is not safe
 // for concurrent use.
@@ -18,6 +19,19 @@ type callState struct {
 	inProgress int32
 	hasOK      bool
 	lastOK     time.Duration
+}
+
+// DuplicateWindow is the window of a Duplicates for a run whose shared
+// cache keeps values sharedTTL, each fill shortened by TTL jitter (a
+// fraction of itself below ttlJitter): the shortest time a value can stay
+// cached. A call for a key whose jittered value has expired is no
+// duplicate, however soon after the last call it comes: the cache would
+// not have served it.
+func DuplicateWindow(sharedTTL time.Duration, ttlJitter float64) time.Duration {
+	if ttlJitter <= 0 {
+		return sharedTTL
+	}
+	return time.Duration(float64(sharedTTL) * (1 - min(ttlJitter, 1)))
 }
 
 // NewDuplicates returns a Duplicates for a fleet of regions regions, with

@@ -55,3 +55,22 @@ func TestDuplicates(t *testing.T) {
 		})
 	}
 }
+
+// With TTL jitter a fill can live as little as (1-jitter) of the TTL, so the
+// window is that: a call after a value that short has gone is no duplicate.
+func TestDuplicateWindow(t *testing.T) {
+	for _, tc := range []struct {
+		ttl    time.Duration
+		jitter float64
+		want   time.Duration
+	}{
+		{10 * time.Second, 0, 10 * time.Second},
+		{10 * time.Second, 0.3, 7 * time.Second},
+		{10 * time.Second, 1, 0},
+		{10 * time.Second, -0.5, 10 * time.Second},
+	} {
+		if got := DuplicateWindow(tc.ttl, tc.jitter); got != tc.want {
+			t.Errorf("DuplicateWindow(%v, %v) = %v, want %v", tc.ttl, tc.jitter, got, tc.want)
+		}
+	}
+}
