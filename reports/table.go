@@ -52,7 +52,7 @@ var columns = []Column{
 		Legend: "Calls to the expensive upstream (the origin), for every cause.",
 		value:  func(r *Run) uint64 { return r.UpstreamCalls }},
 	{Name: "DUPLICATES", csv: "duplicate_upstream_calls", Numeric: true, Subtle: true,
-		Legend: "Upstream calls for a key in a region while another call for it there was in flight or had succeeded less than shared_ttl ago: the calls that the locks are there to prevent.",
+		Legend: "Upstream calls for a key in a region while another call for it there was in flight or had succeeded less than shared_ttl ago (less its largest ttl_jitter share, with jitter): the calls that the locks are there to prevent.",
 		value:  func(r *Run) uint64 { return r.DuplicateUpstreamCalls }},
 	{Name: "STORE OPS", csv: "store_ops", Numeric: true,
 		Legend: "Round trips to the shared stores (each one script of a few commands), over all stores.",
