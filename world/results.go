@@ -85,7 +85,7 @@ func (w *world) results() reports.Run {
 			PeakQueue: s.peakQueue,
 			QueueWaitMs: reports.QueueWait{
 				Mean: round3(s.waitSum / float64(s.ops) / 1e6),
-				P50:  ms(wait.ValueAtQuantile(50)), P99: ms(wait.ValueAtQuantile(99)), Max: ms(wait.Max()),
+				P50:  ms(wait.ValueAtQuantile(50)), P99: ms(wait.ValueAtQuantile(99)), Max: ms(counting.Max(wait)),
 			},
 		}
 		if simDur > 0 {

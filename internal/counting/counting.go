@@ -142,7 +142,7 @@ func (c *Counts) Run() reports.Run {
 	if h := c.Latency; h != nil {
 		run.LatencyMs = reports.Latency{
 			P50: Ms(h.ValueAtQuantile(50)), P90: Ms(h.ValueAtQuantile(90)), P99: Ms(h.ValueAtQuantile(99)),
-			P999: Ms(h.ValueAtQuantile(99.9)), Max: Ms(h.Max()), Mean: Round3(h.Mean() / 1000),
+			P999: Ms(h.ValueAtQuantile(99.9)), Max: Ms(Max(h)), Mean: Round3(Mean(h) / 1000),
 		}
 	}
 	return run
