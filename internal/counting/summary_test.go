@@ -7,7 +7,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Max and Mean give exactly what the histogram's own Max and Mean give, to
+// Mean, and Quantiles at 100, give exactly what the histogram's own Mean and Max give, to
 // the bit, on histograms of the geometries the simulator uses (three
 // significant digits for latencies and store waits, two for the series)
 // and others, with values in the first bucket, across bucket edges, at
@@ -51,8 +51,14 @@ func TestMeanMatchesHistogram(t *testing.T) {
 			if got, want := Mean(h), h.Mean(); got != want {
 				t.Errorf("Mean = %v, histogram's Mean = %v", got, want)
 			}
-			if got, want := Max(h), h.Max(); got != want {
-				t.Errorf("Max = %d, histogram's Max = %d", got, want)
+			if got, want := Quantiles(h, 100)[0], h.Max(); got != want {
+				t.Errorf("the 100th percentile = %d, histogram's Max = %d", got, want)
+			}
+			qs := []float64{0, 50, 90, 99, 99.9, 100}
+			for i, got := range Quantiles(h, qs...) {
+				if want := h.ValueAtQuantile(qs[i]); got != want {
+					t.Errorf("Quantiles: the %vth percentile = %d, ValueAtQuantile = %d", qs[i], got, want)
+				}
 			}
 		})
 	}
