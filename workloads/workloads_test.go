@@ -148,3 +148,27 @@ func TestZipf(t *testing.T) {
 		t.Errorf("NewZipf with s = 1 accepted")
 	}
 }
+
+// A burst that arrives at once puts every point at 0 and still takes one
+// draw a point from the stream, as a window does, so that what the stream
+// draws next does not depend on the window.
+func TestSpreadAtOnce(t *testing.T) {
+	for _, n := range []int{1, 3, 1000} {
+		s, r := NewSpread(n, 0), rng()
+		for i := range n {
+			if at, ok := s.Next(r); !ok || at != 0 {
+				t.Fatalf("n=%d: point %d = %v, %v; want 0, true", n, i, at, ok)
+			}
+		}
+		if _, ok := s.Next(r); ok || s.Left() != 0 {
+			t.Fatalf("n=%d: a point past the last, or %d left", n, s.Left())
+		}
+		want := rng()
+		for range n {
+			want.Float64()
+		}
+		if got, next := r.Uint64(), want.Uint64(); got != next {
+			t.Errorf("n=%d: the stream's next draw is %d, want %d (one draw a point)", n, got, next)
+		}
+	}
+}

@@ -79,13 +79,13 @@ func (w *world) results() reports.Run {
 		if s.ops == 0 {
 			continue
 		}
-		wait := s.wait.all()
+		q := counting.Quantiles(s.wait.all(), 50, 99, 100) // the 100th is the maximum (counting.Max)
 		sr := reports.Store{
 			Name: s.name, Scope: s.scope.String(), Ops: s.ops, Commands: s.commands,
 			PeakQueue: s.peakQueue,
 			QueueWaitMs: reports.QueueWait{
 				Mean: round3(s.waitSum / float64(s.ops) / 1e6),
-				P50:  ms(wait.ValueAtQuantile(50)), P99: ms(wait.ValueAtQuantile(99)), Max: ms(wait.Max()),
+				P50:  ms(q[0]), P99: ms(q[1]), Max: ms(q[2]),
 			},
 		}
 		if simDur > 0 {

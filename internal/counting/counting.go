@@ -140,9 +140,10 @@ func (c *Counts) Run() reports.Run {
 		run.Levels = append(run.Levels, lr)
 	}
 	if h := c.Latency; h != nil {
+		// The 100th percentile is the maximum (see Max).
+		q := Quantiles(h, 50, 90, 99, 99.9, 100)
 		run.LatencyMs = reports.Latency{
-			P50: Ms(h.ValueAtQuantile(50)), P90: Ms(h.ValueAtQuantile(90)), P99: Ms(h.ValueAtQuantile(99)),
-			P999: Ms(h.ValueAtQuantile(99.9)), Max: Ms(h.Max()), Mean: Round3(h.Mean() / 1000),
+			P50: Ms(q[0]), P90: Ms(q[1]), P99: Ms(q[2]), P999: Ms(q[3]), Max: Ms(q[4]), Mean: Round3(Mean(h) / 1000),
 		}
 	}
 	return run
