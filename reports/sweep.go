@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 
+	"github.com/stampsim/stampsim/scenarios"
 	"github.com/stampsim/stampsim/sweeps"
 )
 
@@ -129,4 +130,29 @@ func ReadSweepJSON(r io.Reader) (*SweepResults, error) {
 		return nil, fmt.Errorf("reading a sweep document: it holds no sweep_spec")
 	}
 	return &s, nil
+}
+
+// WorldAt returns the fleet's shape at a point of the sweep: the base
+// scenario's topology, with the values that params (a row's Params) give
+// the axes that shape it. It is the zero World for a document without a
+// base scenario.
+func (s *SweepResults) WorldAt(params []Param) scenarios.World {
+	if s.Spec == nil || s.Spec.Base == nil {
+		return scenarios.World{}
+	}
+	w := s.Spec.Base.Topology
+	for _, p := range params {
+		if p.Number == nil {
+			continue
+		}
+		switch n := int(*p.Number); p.Path {
+		case "topology.regions":
+			w.Regions = n
+		case "topology.zones_per_region":
+			w.ZonesPerRegion = n
+		case "topology.nodes_per_zone":
+			w.NodesPerZone = n
+		}
+	}
+	return w
 }

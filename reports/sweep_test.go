@@ -237,3 +237,34 @@ func TestCheckFigures(t *testing.T) {
 		}
 	}
 }
+
+// A point's fleet is the base's topology with the point's values of the
+// axes that shape it; other axes, and axes without a number, leave it be.
+func TestWorldAt(t *testing.T) {
+	num := func(v float64) *float64 { return &v }
+	base := &scenarios.Scenario{Topology: scenarios.World{Regions: 3, ZonesPerRegion: 2, NodesPerZone: 10}}
+	doc := &SweepResults{Spec: &sweeps.Sweep{Base: base}}
+	for _, tc := range []struct {
+		name   string
+		params []Param
+		want   scenarios.World
+	}{
+		{"no axes", nil, scenarios.World{Regions: 3, ZonesPerRegion: 2, NodesPerZone: 10}},
+		{"every shaping axis", []Param{
+			{Path: "topology.regions", Number: num(5)},
+			{Path: "topology.zones_per_region", Number: num(4)},
+			{Path: "topology.nodes_per_zone", Number: num(100)},
+		}, scenarios.World{Regions: 5, ZonesPerRegion: 4, NodesPerZone: 100}},
+		{"other axes and no number", []Param{
+			{Path: "workload.rate", Number: num(1e6)},
+			{Path: "topology.regions", Value: "three"},
+		}, scenarios.World{Regions: 3, ZonesPerRegion: 2, NodesPerZone: 10}},
+	} {
+		if got := doc.WorldAt(tc.params); got != tc.want {
+			t.Errorf("%s: WorldAt = %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+	if got := (&SweepResults{}).WorldAt(nil); got != (scenarios.World{}) {
+		t.Errorf("without a spec: WorldAt = %+v, want the zero World", got)
+	}
+}

@@ -25,11 +25,16 @@ func plotFigures(dir string, res *reports.Results) ([]page.Figure, error) {
 	if err != nil {
 		return nil, err
 	}
+	return pageFigures(figs), nil
+}
+
+// pageFigures describes figures drawn by reports/plot for the page.
+func pageFigures(figs []plot.Figure) []page.Figure {
 	out := make([]page.Figure, len(figs))
 	for i, f := range figs {
 		out[i] = page.Figure{Name: f.Name, Title: f.Title, Caption: f.Caption, Files: f.Files}
 	}
-	return out, nil
+	return out
 }
 
 // outputFormats are what -o takes.

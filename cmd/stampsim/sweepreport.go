@@ -34,11 +34,7 @@ func plotSweep(dir string, doc *reports.SweepResults) ([]page.Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]page.Figure, len(figs))
-	for i, f := range figs {
-		out[i] = page.Figure{Name: f.Name, Title: f.Title, Caption: f.Caption, Files: f.Files}
-	}
-	return out, nil
+	return pageFigures(figs), nil
 }
 
 // sweepFigures says whether writeSweepReport draws the figures, and if

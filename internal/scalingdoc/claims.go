@@ -262,25 +262,10 @@ func (f fleet) count(noun string) int {
 	return -1
 }
 
-// fleetAt is the fleet at a row's point: the base's, with the values of
-// the axes that shape it.
+// fleetAt is the fleet at a row's point.
 func fleetAt(doc *reports.SweepResults, params []reports.Param) fleet {
-	t := doc.Spec.Base.Topology
-	f := fleet{t.Regions, t.ZonesPerRegion, t.NodesPerZone}
-	for _, p := range params {
-		if p.Number == nil {
-			continue
-		}
-		switch n := int(*p.Number); p.Path {
-		case "topology.regions":
-			f.regions = n
-		case "topology.zones_per_region":
-			f.zonesPerRegion = n
-		case "topology.nodes_per_zone":
-			f.nodesPerZone = n
-		}
-	}
-	return f
+	w := doc.WorldAt(params)
+	return fleet{w.Regions, w.ZonesPerRegion, w.NodesPerZone}
 }
 
 // span writes the range of f over pts: "3" or "5 to 160".

@@ -140,20 +140,30 @@ func newView(p Page) (*view, error) {
 		}
 		v.YAML = b.String()
 	}
-	for _, f := range p.Files {
-		if err := checkLocal(f); err != nil {
-			return nil, fmt.Errorf("report page: data file: %w", err)
-		}
-	}
-	v.Files = p.Files
-	for _, f := range p.Figures {
-		fv, err := newFigureView(f)
-		if err != nil {
-			return nil, err
-		}
-		v.Figures = append(v.Figures, fv)
+	var err error
+	if v.Files, v.Figures, err = filesAndFigures("report page", p.Files, p.Figures); err != nil {
+		return nil, err
 	}
 	return v, nil
+}
+
+// filesAndFigures checks a page's data files and figures and returns what
+// the template shows of them; page names the page in errors.
+func filesAndFigures(page string, files []string, figs []Figure) ([]string, []figureView, error) {
+	for _, f := range files {
+		if err := checkLocal(f); err != nil {
+			return nil, nil, fmt.Errorf("%s: data file: %w", page, err)
+		}
+	}
+	var views []figureView
+	for _, f := range figs {
+		fv, err := newFigureView(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		views = append(views, fv)
+	}
+	return files, views, nil
 }
 
 func newFigureView(f Figure) (figureView, error) {

@@ -99,18 +99,8 @@ func newSweepView(p SweepPage) (*sweepView, error) {
 		return nil, err
 	}
 	v.YAML = y
-	for _, f := range p.Files {
-		if err := checkLocal(f); err != nil {
-			return nil, fmt.Errorf("sweep page: data file: %w", err)
-		}
-	}
-	v.Files = p.Files
-	for _, f := range p.Figures {
-		fv, err := newFigureView(f)
-		if err != nil {
-			return nil, err
-		}
-		v.Figures = append(v.Figures, fv)
+	if v.Files, v.Figures, err = filesAndFigures("sweep page", p.Files, p.Figures); err != nil {
+		return nil, err
 	}
 	return v, nil
 }

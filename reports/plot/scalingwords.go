@@ -213,25 +213,8 @@ var fleetQuantities = []struct {
 // fleetAt is the fleet of a point: the sweep's base, with the point's
 // values of the axes that shape it.
 func (in *sweepInput) fleetAt(params []reports.Param) fleet {
-	base := in.doc.Spec.Base
-	if base == nil {
-		return fleet{}
-	}
-	f := fleet{regions: base.Topology.Regions, zonesPerRegion: base.Topology.ZonesPerRegion, nodesPerZone: base.Topology.NodesPerZone}
-	for _, p := range params {
-		if p.Number == nil {
-			continue
-		}
-		switch n := int(*p.Number); p.Path {
-		case "topology.regions":
-			f.regions = n
-		case "topology.zones_per_region":
-			f.zonesPerRegion = n
-		case "topology.nodes_per_zone":
-			f.nodesPerZone = n
-		}
-	}
-	return f
+	w := in.doc.WorldAt(params)
+	return fleet{regions: w.Regions, zonesPerRegion: w.ZonesPerRegion, nodesPerZone: w.NodesPerZone}
 }
 
 // fleetRelation names the count of the fleet that c's median equals at
